@@ -145,7 +145,9 @@ class Settings:
             raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
         log_level = env.get("LOG_LEVEL", "INFO").upper()
         if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
-            raise SettingsError(f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}")
+            raise SettingsError(
+                f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+            )
 
         headers: list[tuple[str, str]] = []
         for item in filter(None, (env.get("LLM_EXTRA_HEADERS") or "").split(",")):

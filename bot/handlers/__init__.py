@@ -1,0 +1,14 @@
+"""Event handlers, one module per event family; each exports a `router`."""
+
+from __future__ import annotations
+
+from bot.dispatch import Router
+
+
+def build_router() -> Router:
+    from bot.handlers import record
+
+    router = Router()
+    for module in (record,):
+        router.include(module.router)
+    return router

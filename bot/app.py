@@ -1,0 +1,84 @@
+"""`create_app(settings)`: the Litestar app with its database, delivery writer and worker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.datastructures import State
+from litestar.openapi import OpenAPIConfig
+
+from bot.dispatch import Router
+from bot.handlers import build_router
+from bot.runtime import HandlerContext
+from bot.settings import Settings
+from bot.store.db import make_engine, make_session_factory
+from bot.store.ingest import DeliveryWriter
+from bot.web.health import healthz, index, readyz
+from bot.web.webhooks import receive_webhook
+from bot.worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    router: Router | None = None,
+    github_for: Callable[[int], Any] | None = None,
+    llm_factory: Callable[..., Any] | None = None,
+    run_worker: bool | None = None,
+    extra_routes: list[Any] | None = None,
+) -> Litestar:
+    """Build the app. Tests inject `github_for` (the simulator) and `llm_factory`; the server
+    builds the real ones from settings."""
+    router = router or build_router()
+    start_worker = settings.run_worker and settings.worker_concurrency > 0
+    if run_worker is not None:
+        start_worker = run_worker
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        engine = make_engine(settings.database_url)
+        sessions = make_session_factory(engine)
+        github = github_for
+        if github is None and settings.has_app_credentials:
+            from bot.github import default_github_for
+
+            github = default_github_for(settings)
+        ctx = HandlerContext(
+            settings=settings, sessions=sessions, github_for=github, llm_factory=llm_factory
+        )
+        writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts)
+        writer.on_commit.append(ctx.wake)
+        writer.start()
+        worker = (
+            Worker(ctx, router, concurrency=settings.worker_concurrency) if start_worker else None
+        )
+        app.state.update(engine=engine, sessions=sessions, writer=writer, ctx=ctx, worker=worker)
+        if worker is not None:
+            worker.start()
+        if settings.missing:
+            log.warning(
+                "not configured yet: set %s (environment or .env), or open /setup to register "
+                "the GitHub App; webhooks answer 503 until WEBHOOK_SECRET is set",
+                ", ".join(settings.missing),
+            )
+        try:
+            yield
+        finally:
+            if worker is not None:
+                await worker.stop()
+            await writer.stop()
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[receive_webhook, index, healthz, readyz, *(extra_routes or [])],
+        lifespan=[lifespan],
+        state=State({"settings": settings, "router": router}),
+        openapi_config=OpenAPIConfig(title="Issuewright", version="0.1.0"),
+        debug=False,
+    )

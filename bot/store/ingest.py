@@ -1,0 +1,151 @@
+"""Group commit for webhook deliveries.
+
+Each request hands its delivery to one writer task and waits for the commit. The writer takes
+everything that queued up while the previous transaction ran and commits it together, so at
+high load many deliveries share one fsync, and at low load each commits alone and at once.
+Nothing is acknowledged before its own transaction committed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.models import Delivery, Job
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 256
+
+Outcome = Literal["stored", "duplicate"]
+
+
+@dataclass(frozen=True)
+class IncomingDelivery:
+    delivery_id: str
+    event: str
+    action: str | None
+    installation_id: int | None
+    repository: str | None
+    payload: str
+    received_at: datetime
+    handled: bool  # False → stored as "ignored", no job
+
+
+class StoreUnavailable(RuntimeError):
+    """The database could not take the delivery; the caller answers 503 so GitHub shows it."""
+
+
+class DeliveryWriter:
+    def __init__(self, engine: AsyncEngine, max_attempts: int = 5) -> None:
+        self._engine = engine
+        self._max_attempts = max_attempts
+        self._pending: asyncio.Queue[tuple[IncomingDelivery, asyncio.Future[Outcome]]] = (
+            asyncio.Queue()
+        )
+        self._task: asyncio.Task[None] | None = None
+        self.on_commit: list[asyncio.Event] = []  # set after each commit that queued jobs
+        dialect = engine.dialect.name
+        self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._run(), name="delivery-writer")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        while not self._pending.empty():
+            _, future = self._pending.get_nowait()
+            if not future.done():
+                future.set_exception(StoreUnavailable("server is shutting down"))
+
+    async def store(self, delivery: IncomingDelivery) -> Outcome:
+        if self._task is None:
+            raise StoreUnavailable("delivery writer is not running")
+        future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        await self._pending.put((delivery, future))
+        return await future
+
+    async def _run(self) -> None:
+        while True:
+            first = await self._pending.get()
+            batch = [first]
+            while len(batch) < MAX_BATCH and not self._pending.empty():
+                batch.append(self._pending.get_nowait())
+            try:
+                outcomes = await self._commit([item for item, _ in batch])
+            except Exception as exc:
+                log.error("storing %d deliveries failed: %s", len(batch), type(exc).__name__)
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(StoreUnavailable("database unavailable"))
+                continue
+            for (_item, future), outcome in zip(batch, outcomes, strict=True):
+                if not future.done():
+                    future.set_result(outcome)
+            if any(o == "stored" and i.handled for (i, _), o in zip(batch, outcomes, strict=True)):
+                for event in self.on_commit:
+                    event.set()
+
+    async def _commit(self, batch: list[IncomingDelivery]) -> list[Outcome]:
+        # A delivery id seen twice in one batch: the first is stored, the rest are duplicates.
+        unique: dict[str, IncomingDelivery] = {}
+        for item in batch:
+            unique.setdefault(item.delivery_id, item)
+        rows = [
+            {
+                "delivery_id": d.delivery_id,
+                "event": d.event,
+                "action": d.action,
+                "installation_id": d.installation_id,
+                "repository": d.repository,
+                "payload": d.payload,
+                "received_at": d.received_at,
+                "status": "queued" if d.handled else "ignored",
+                "reason": None if d.handled else f"event {d.event}.{d.action} is not handled",
+            }
+            for d in unique.values()
+        ]
+        statement = (
+            self._insert(Delivery)
+            .on_conflict_do_nothing(index_elements=["delivery_id"])
+            .returning(Delivery.delivery_id)
+        )
+        async with self._engine.begin() as connection:
+            result = await connection.execute(statement, rows)
+            inserted = {row[0] for row in result.all()}
+            jobs = [
+                {
+                    "kind": "delivery",
+                    "delivery_id": d.delivery_id,
+                    "payload": {},
+                    "status": "queued",
+                    "attempts": 0,
+                    "max_attempts": self._max_attempts,
+                    "run_after": d.received_at,
+                    "created_at": d.received_at,
+                }
+                for d in unique.values()
+                if d.handled and d.delivery_id in inserted
+            ]
+            if jobs:
+                await connection.execute(insert(Job), jobs)
+        outcomes: list[Outcome] = []
+        for item in batch:
+            if unique.get(item.delivery_id) is item and item.delivery_id in inserted:
+                outcomes.append("stored")
+            else:
+                outcomes.append("duplicate")
+        return outcomes

@@ -1,0 +1,60 @@
+"""Apply and inspect Alembic migrations programmatically (no alembic.ini needed)."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.store.db import normalize_url
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def alembic_config(url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", normalize_url(url).replace("%", "%%"))
+    return config
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    """Bring the database to the newest schema, on the given engine's connection."""
+
+    def _upgrade(connection: object) -> None:
+        config = alembic_config(engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    def _current(connection: object) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()  # type: ignore[arg-type]
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current)
+
+
+def upgrade_sync(url: str) -> None:
+    from bot.store.db import make_engine
+
+    async def _run() -> None:
+        engine = make_engine(url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(_run())

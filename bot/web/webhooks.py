@@ -1,0 +1,143 @@
+"""`POST /webhooks/github`: verify, store with its job in one transaction, answer 202.
+
+No GitHub or LLM call happens on this path; the worker does the rest. Every outcome is a
+status code GitHub's delivery log shows clearly, never a 500 with a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, post
+from litestar.datastructures import State
+
+from bot.store.ingest import IncomingDelivery, StoreUnavailable
+from bot.store.models import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 25 * 1024 * 1024  # GitHub caps payloads at 25 MiB
+_HEADER_TOKEN = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+class _Installation(msgspec.Struct):
+    id: int | None = None
+
+
+class _Repository(msgspec.Struct):
+    full_name: str | None = None
+
+
+class _Envelope(msgspec.Struct):
+    """The few fields the receiver needs; everything else in the payload is left alone."""
+
+    action: str | None = None
+    installation: _Installation | None = None
+    repository: _Repository | None = None
+
+
+_decoder = msgspec.json.Decoder(_Envelope)
+
+
+def signature_for(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
+    """Constant-time check of `X-Hub-Signature-256` over the raw body."""
+    if not header or not header.startswith("sha256="):
+        return False
+    return hmac.compare_digest(signature_for(secret, body), header.strip())
+
+
+def _reply(code: int, **content: Any) -> Response[bytes]:
+    return Response(
+        content=msgspec.json.encode(content), status_code=code, media_type="application/json"
+    )
+
+
+def _envelope(body: bytes) -> _Envelope | None:
+    """The envelope of a JSON object body, or None when the body is not a JSON object."""
+    try:
+        return _decoder.decode(body)
+    except msgspec.ValidationError:
+        pass  # a JSON object with unexpected field types, or not an object at all
+    except msgspec.DecodeError:
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    action = data.get("action")
+    installation = data.get("installation")
+    repository = data.get("repository")
+    inst_id = installation.get("id") if isinstance(installation, dict) else None
+    full_name = repository.get("full_name") if isinstance(repository, dict) else None
+    return _Envelope(
+        action=action if isinstance(action, str) else None,
+        installation=_Installation(inst_id if isinstance(inst_id, int) else None),
+        repository=_Repository(full_name if isinstance(full_name, str) else None),
+    )
+
+
+@post(
+    "/webhooks/github",
+    request_max_body_size=MAX_BODY_BYTES,
+    summary="Receive a GitHub webhook delivery",
+)
+async def receive_webhook(request: Request[Any, Any, State]) -> Response[bytes]:
+    app_state = request.app.state
+    secret: str | None = app_state.settings.webhook_secret
+    if not secret:
+        # Never accept a delivery we cannot verify; GitHub's log shows what to do.
+        return _reply(503, error="WEBHOOK_SECRET is not set; see GET / for setup")
+    body = await request.body()
+    headers = request.headers
+    if not verify_signature(secret, body, headers.get("x-hub-signature-256")):
+        return _reply(401, error="missing or invalid X-Hub-Signature-256")
+    event = headers.get("x-github-event")
+    delivery_id = headers.get("x-github-delivery")
+    if not event or not _HEADER_TOKEN.match(event):
+        return _reply(400, error="missing or invalid X-GitHub-Event header")
+    if not delivery_id or not _HEADER_TOKEN.match(delivery_id):
+        return _reply(400, error="missing or invalid X-GitHub-Delivery header")
+    envelope = _envelope(body)
+    if envelope is None:
+        return _reply(400, error="body must be a JSON object")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _reply(400, error="body must be UTF-8 JSON")
+
+    handled = event != "ping" and app_state.router.handles(event, envelope.action)
+    incoming = IncomingDelivery(
+        delivery_id=delivery_id,
+        event=event,
+        action=envelope.action,
+        installation_id=envelope.installation.id if envelope.installation else None,
+        repository=envelope.repository.full_name if envelope.repository else None,
+        payload=text,
+        received_at=utcnow(),
+        handled=handled,
+    )
+    try:
+        outcome = await app_state.writer.store(incoming)
+    except StoreUnavailable as exc:
+        log.error("delivery %s not stored: %s", delivery_id, exc)
+        return _reply(503, error="cannot store the delivery right now; redeliver it later")
+    metrics = getattr(app_state, "metrics", None)
+    if metrics is not None:
+        metrics.delivery(event, outcome if handled or outcome == "duplicate" else "ignored")
+    if outcome == "duplicate":
+        return _reply(200, delivery=delivery_id, status="duplicate")
+    if event == "ping":
+        return _reply(200, delivery=delivery_id, status="pong")
+    return _reply(202, delivery=delivery_id, status="queued" if handled else "ignored")

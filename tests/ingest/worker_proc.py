@@ -1,0 +1,48 @@
+"""A worker process for the crash and shutdown tests: `python -m tests.ingest.worker_proc URL`.
+
+Its only job kind, "block", prints `started <job id>` and waits for a line on stdin before
+finishing, so the test decides exactly when a job is mid-way (no sleeps for timing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import sys
+from typing import Any
+
+from bot.dispatch import Router
+from bot.runtime import HandlerContext
+from bot.settings import Settings
+from bot.store.db import make_engine, make_session_factory
+from bot.worker import Worker
+
+
+async def main(url: str, grace: float) -> None:
+    router = Router()
+
+    @router.job("block")
+    async def block(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> None:
+        print(f"started {job_id}", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        print(f"finished {job_id}", flush=True)
+
+    engine = make_engine(url)
+    settings = Settings(database_url=url, job_lease_seconds=30, shutdown_grace_seconds=grace)
+    worker = Worker(
+        HandlerContext(settings=settings, sessions=make_session_factory(engine)),
+        router,
+        concurrency=1,
+    )
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    worker.start()
+    print("ready", flush=True)
+    await stop.wait()
+    await worker.stop()
+    await engine.dispose()
+    print("stopped", flush=True)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1], float(sys.argv[2]) if len(sys.argv) > 2 else 30.0))
