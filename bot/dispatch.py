@@ -41,6 +41,8 @@ class DeliveryEvent:
 
 
 DeliveryHandler = Callable[["HandlerContext", DeliveryEvent], Awaitable[None]]
+# A gate says why a delivery must not be acted on at all (or None to let it through).
+DeliveryGate = Callable[["HandlerContext", DeliveryEvent], Awaitable[str | None]]
 JobHandler = Callable[["HandlerContext", dict[str, Any], int], Awaitable[None]]
 
 
@@ -62,6 +64,11 @@ class Router:
         default_factory=lambda: defaultdict(list)
     )
     _jobs: dict[str, list[JobHandler]] = field(default_factory=lambda: defaultdict(list))
+    _gates: list[DeliveryGate] = field(default_factory=list)
+
+    def gate(self, fn: DeliveryGate) -> DeliveryGate:
+        self._gates.append(fn)
+        return fn
 
     def on(self, event: str, *actions: str) -> Callable[[DeliveryHandler], DeliveryHandler]:
         """Register for `event` with the given actions (none: every action of it)."""
@@ -85,6 +92,7 @@ class Router:
             self._deliveries[key].extend(handlers)
         for kind, job_handlers in other._jobs.items():
             self._jobs[kind].extend(job_handlers)
+        self._gates.extend(other._gates)
 
     def delivery_handlers(self, event: str, action: str | None) -> list[DeliveryHandler]:
         return [
@@ -97,6 +105,13 @@ class Router:
 
     def handled_events(self) -> set[str]:
         return {event for event, _ in self._deliveries}
+
+    async def skip_reason(self, ctx: HandlerContext, delivery: DeliveryEvent) -> str | None:
+        for gate in self._gates:
+            reason = await gate(ctx, delivery)
+            if reason:
+                return reason
+        return None
 
     async def dispatch_delivery(self, ctx: HandlerContext, delivery: DeliveryEvent) -> int:
         return await _run_all(

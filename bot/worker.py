@@ -205,4 +205,9 @@ class Worker:
             repository=delivery.repository,
             payload=payload,
         )
+        reason = await self.router.skip_reason(self.ctx, event)
+        if reason:
+            log.info("delivery %s not acted on: %s", event.delivery_id, reason)
+            await queue.mark_delivery(self.ctx.sessions, event.delivery_id, "skipped", reason)
+            return
         await self.router.dispatch_delivery(self.ctx, event)

@@ -24,7 +24,7 @@ from bot.store.models import Base
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"
-WEBHOOK_SECRET = "test-webhook-secret"  # noqa: S105 - test-only value
+WEBHOOK_SECRET = "test-webhook-secret"
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 )

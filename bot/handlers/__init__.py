@@ -6,9 +6,9 @@ from bot.dispatch import Router
 
 
 def build_router() -> Router:
-    from bot.handlers import record
+    from bot.handlers import installations, record
 
     router = Router()
-    for module in (record,):
+    for module in (installations, record):
         router.include(module.router)
     return router
