@@ -286,7 +286,8 @@ def write_plan(root: Path, plan: Plan) -> None:
                 handle.write(text.encode("utf-8"))
             os.chmod(temps[path], plan.modes.get(path, 0o644))
         for path in writes:
-            os.replace(temps.pop(path), root / path)
+            os.replace(temps[path], root / path)
+            del temps[path]
             done.append(path)
         for path in deletes:
             os.unlink(root / path)

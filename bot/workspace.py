@@ -26,8 +26,14 @@ from bot import safety
 
 log = logging.getLogger(__name__)
 
-# Repo-controlled hooks never run on the bot's host; user credential helpers are not consulted.
-BASE_CONFIG = (("core.hooksPath", "/dev/null"), ("credential.helper", ""), ("gc.auto", "0"))
+# Hooks never run on the bot's host, user credential helpers are not consulted, and a host
+# that signs commits by default does not make every bot commit fail.
+BASE_CONFIG = (
+    ("core.hooksPath", "/dev/null"),
+    ("credential.helper", ""),
+    ("commit.gpgSign", "false"),
+    ("gc.auto", "0"),
+)
 REMOTE_REFS = "refs/remotes/origin"
 
 
@@ -109,6 +115,7 @@ def git(
     env: dict[str, str] | None = None,
     stdin: str | None = None,
     check: bool = True,
+    timeout: float = 600.0,
 ) -> subprocess.CompletedProcess[str]:
     """Run git; with `token`, authenticate HTTPS as x-access-token via the environment."""
     config = list(BASE_CONFIG)
@@ -121,9 +128,20 @@ def git(
     for i, (key, value) in enumerate(config):
         full_env[f"GIT_CONFIG_KEY_{i}"], full_env[f"GIT_CONFIG_VALUE_{i}"] = key, value
     log.debug("git %s", " ".join(args))
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, env=full_env, input=stdin, capture_output=True, text=True
-    )
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=full_env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,  # a stalled fetch or push must not hold a worker forever
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} did not finish within {timeout:.0f} seconds") from None
+    except OSError as exc:
+        raise GitError(f"git {args[0]} could not run: {exc.strerror}") from None
     if check and proc.returncode != 0:
         detail = scrub((proc.stderr or proc.stdout).strip(), token)[-2000:]
         raise GitError(f"git {args[0]} failed (exit {proc.returncode}): {detail}")
@@ -176,6 +194,8 @@ def add_worktree(repo: RepoRef, *, branch: str, base: str) -> Path:
     start = f"{REMOTE_REFS}/{base}"
     dest = repo.data_dir / "worktrees" / repo.owner / repo.name
     dest = dest / f"{branch.replace('/', '-')}-{uuid.uuid4().hex[:8]}"
+    if not (mirror / "HEAD").exists():
+        raise GitError(f"no mirror of {repo.owner}/{repo.name} yet; call ensure_mirror first")
     with _locked(mirror):
         if git("rev-parse", "--verify", "--quiet", start, cwd=mirror, check=False).returncode:
             raise GitError(f"base branch {base!r} was not found on the remote")
