@@ -13,6 +13,7 @@ from litestar.openapi import OpenAPIConfig
 
 from bot.dispatch import Router
 from bot.handlers import build_router
+from bot.metrics import Metrics, metrics_routes
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
@@ -28,14 +29,15 @@ def create_app(
     settings: Settings,
     *,
     router: Router | None = None,
-    github_for: Callable[[int], Any] | None = None,
+    github: Any = None,
     llm_factory: Callable[..., Any] | None = None,
     run_worker: bool | None = None,
     extra_routes: list[Any] | None = None,
 ) -> Litestar:
-    """Build the app. Tests inject `github_for` (the simulator) and `llm_factory`; the server
-    builds the real ones from settings."""
+    """Build the app. Tests inject `github` (a GitHubAccess on the simulator) and
+    `llm_factory`; the server builds the real ones from settings."""
     router = router or build_router()
+    metrics = Metrics()
     start_worker = settings.run_worker and settings.worker_concurrency > 0
     if run_worker is not None:
         start_worker = run_worker
@@ -44,13 +46,17 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
-        github = github_for
-        if github is None and settings.has_app_credentials:
-            from bot.github import default_github_for
+        access = github
+        if access is None and settings.has_app_credentials:
+            from bot.gh_access import GitHubAccess
 
-            github = default_github_for(settings)
+            access = GitHubAccess.from_settings(settings)
         ctx = HandlerContext(
-            settings=settings, sessions=sessions, github_for=github, llm_factory=llm_factory
+            settings=settings,
+            sessions=sessions,
+            github=access,
+            llm_factory=llm_factory,
+            metrics=metrics,
         )
         writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts)
         writer.on_commit.append(ctx.wake)
@@ -76,9 +82,16 @@ def create_app(
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[receive_webhook, index, healthz, readyz, *(extra_routes or [])],
+        route_handlers=[
+            receive_webhook,
+            index,
+            healthz,
+            readyz,
+            *metrics_routes(),
+            *(extra_routes or []),
+        ],
         lifespan=[lifespan],
-        state=State({"settings": settings, "router": router}),
+        state=State({"settings": settings, "router": router, "metrics": metrics}),
         openapi_config=OpenAPIConfig(title="Issuewright", version="0.1.0"),
         debug=False,
     )

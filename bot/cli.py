@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from bot.cli_tools import ToolError
 from bot.settings import Settings, SettingsError
 
 log = logging.getLogger("issuewright")
@@ -314,7 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, SettingsError) as exc:
+    except (CliError, SettingsError, ToolError) as exc:
         print(f"issuewright: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -18,8 +18,8 @@ from bot.store.db import SessionFactory
 class HandlerContext:
     settings: Settings
     sessions: SessionFactory
-    # Installation id → a bot.github.GitHubAPI for that installation (None: no credentials).
-    github_for: Callable[[int], Any] | None = None
+    # bot.gh_access.GitHubAccess (None: the app has no credentials yet).
+    github: Any = None
     # (provider, base_url, api_key, model) → a bot.llm client; tests inject recorded ones.
     llm_factory: Callable[..., Any] | None = None
     # Set when new jobs are queued so an idle in-process worker claims them at once.

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import socket
+import time
 import uuid
 from typing import Any
 
@@ -165,6 +166,7 @@ class Worker:
             job.attempts,
             extra={"job_id": job.id, "delivery_id": job.delivery_id, "task_id": job.task_id},
         )
+        started = time.monotonic()
         try:
             await self._dispatch(job)
         except asyncio.CancelledError:
@@ -181,8 +183,14 @@ class Worker:
                 retryable=retryable,
             )
             log.warning("job %s failed (%s): %s", job.id, status, exc)
+            self._observe(job, started, "retry" if status == "queued" else "dead")
             return
         await queue.complete(self.ctx.sessions, job, self.worker_id)
+        self._observe(job, started, "done")
+
+    def _observe(self, job: queue.ClaimedJob, started: float, outcome: str) -> None:
+        if self.ctx.metrics is not None:
+            self.ctx.metrics.job_finished(job.kind, time.monotonic() - started, outcome)
 
     async def _dispatch(self, job: queue.ClaimedJob) -> None:
         if job.kind != "delivery":

@@ -21,6 +21,8 @@ from bot.store.db import make_engine, make_session_factory
 from bot.store.migrate import upgrade
 from bot.store.models import Base
 
+pytest_plugins = ["tests.ghsim.fixtures"]
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 FIXTURES = SHARED / "fixtures"

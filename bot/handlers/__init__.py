@@ -6,9 +6,18 @@ from bot.dispatch import Router
 
 
 def build_router() -> Router:
-    from bot.handlers import installations, record
+    from bot.handlers import (
+        checks,
+        comments,
+        fixes,
+        generate,
+        installations,
+        issues,
+        pulls,
+        record,
+    )
 
     router = Router()
-    for module in (installations, record):
+    for module in (installations, record, issues, comments, generate, checks, pulls, fixes):
         router.include(module.router)
     return router

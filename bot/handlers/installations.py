@@ -125,4 +125,6 @@ async def installation_gate(ctx: HandlerContext, delivery: DeliveryEvent) -> str
             ).scalar_one_or_none()
             if removed:
                 return f"repository {delivery.repository} was removed from the installation"
+    if ctx.github is None:
+        return "the GitHub App has no credentials yet (APP_ID / PRIVATE_KEY); see GET / on the server"
     return None

@@ -95,17 +95,11 @@ async def test_delivery_without_installation_is_recorded_not_acted_on(harness: H
     assert row.status == "skipped" and "no installation" in (row.reason or "")
 
 
-async def test_handled_delivery_runs_and_is_done(harness: Harness) -> None:
+async def test_without_credentials_deliveries_are_kept_and_not_acted_on(harness: Harness) -> None:
     payload = load_payload("issues.opened.0.json")
     payload["installation"] = {"id": 1}
     await harness.deliver("issues", payload, delivery="ok-1")
     async with harness.sessions() as session:
-        row = (
-            await session.execute(select(Delivery).where(Delivery.delivery_id == "ok-1"))
-        ).scalar_one()
-        events = (
-            (await session.execute(select(Event.message).where(Event.delivery_id == "ok-1")))
-            .scalars()
-            .all()
-        )
-    assert row.status == "done" and events == ["issues.opened"]
+        query = select(Delivery).where(Delivery.delivery_id == "ok-1")
+        row = (await session.execute(query)).scalar_one()
+    assert row.status == "skipped" and "no credentials" in (row.reason or "")

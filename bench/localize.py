@@ -1,0 +1,231 @@
+"""File localization benchmark on SWE-bench Lite (a benchmark, not a test).
+
+    python -m bench.localize [--limit N] [--repo owner/name] [--json OUT]
+
+For every instance of ``../shared/fixtures/swe-bench-lite/dev.json`` the repository is read at
+``base_commit`` from a local git object database and both selectors run on the issue text:
+
+* ``selector``  bot.context: rank_files + pack_context (slices of files);
+* ``bm25``      plain BM25 (bm25s, its default tokenizer) over whole Python file contents,
+                files packed whole in rank order while they fit.
+
+Reported: rank of the gold file, Acc@1/3/5/10, in-context@8k/16k/32k and timing. An instance
+is in context when every line the gold patch changes lies inside the packed slices: each
+removed pre-image line, and for a pure insertion one of the two pre-image lines around it.
+Only this benchmark reads ``patch``; the selector never sees it.
+
+Repositories: ``.cache/localize/repos.json`` maps ``owner/name`` to a git dir (bare is fine);
+missing entries fall back to ``/work/.mirror/owner+name/repo`` (where the project's fetch tool
+puts snapshots). Repository maps are cached per commit in ``.cache/localize/maps``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import bm25s
+import numpy as np
+
+from bot.context import RepoMap, pack_context, rank_files
+
+ROOT = Path(__file__).resolve().parents[1]
+DEV = ROOT.parent / "shared" / "fixtures" / "swe-bench-lite" / "dev.json"
+CACHE = ROOT / ".cache" / "localize"
+BUDGETS = (8000, 16000, 32000)
+HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")
+
+
+def gold_requirements(patch: str) -> dict[str, list[set[int]]]:
+    """Per file, sets of pre-image lines of which at least one must be in context."""
+    out: dict[str, list[set[int]]] = defaultdict(list)
+    path, old, pending_add, prev_removed = "", 0, False, False
+    for line in patch.splitlines():
+        if line.startswith("--- "):
+            continue
+        if line.startswith("+++ "):
+            path = line[6:] if line.startswith("+++ b/") else line[4:]
+            continue
+        m = HUNK_RE.match(line)
+        if m:
+            old, pending_add, prev_removed = int(m.group(1)), False, False
+            continue
+        if not path or line.startswith("diff ") or line.startswith("\\"):
+            continue
+        if line.startswith("-"):
+            out[path].append({old})
+            old, prev_removed, pending_add = old + 1, True, False
+        elif line.startswith("+"):
+            if not prev_removed and not pending_add:
+                out[path].append({max(1, old - 1), old})
+            pending_add = True
+        else:
+            old, pending_add, prev_removed = old + 1, False, False
+    return dict(out)
+
+
+def widen_anchors(reqs: dict[str, list[set[int]]], repo_map: RepoMap) -> None:
+    """An insertion may be anchored on the nearest non-blank line before or after it."""
+    for path, rs in reqs.items():
+        if path not in repo_map.index_of:
+            continue
+        lines = repo_map.entries[repo_map.index_of[path]].text.splitlines()
+        for req in rs:
+            if len(req) < 2:
+                continue
+            lo, hi = min(req), max(req)
+            while lo > 1 and lo <= len(lines) and not lines[lo - 1].strip():
+                lo -= 1
+            while hi < len(lines) and not lines[hi - 1].strip():
+                hi += 1
+            req.update((lo, hi))
+
+
+def in_context(reqs: dict[str, list[set[int]]], slices: list[tuple[str, int, int]]) -> bool:
+    spans = defaultdict(list)
+    for p, s, e in slices:
+        spans[p].append((s, e))
+    return all(
+        any(any(s <= ln <= e for s, e in spans[path]) for ln in req)
+        for path, rs in reqs.items()
+        for req in rs
+    )
+
+
+def git_dir_for(repo: str) -> Path:
+    mapping = CACHE / "repos.json"
+    known = json.loads(mapping.read_text()) if mapping.exists() else {}
+    return Path(known.get(repo) or f"/work/.mirror/{repo.replace('/', '+')}/repo")
+
+
+def baseline(repo_map: RepoMap, query: str, gold: str, reqs: dict) -> tuple[int, list[bool]]:
+    """Plain BM25 over whole .py files, packed whole in rank order while they fit."""
+    idx = [i for i, p in enumerate(repo_map.paths) if p.endswith(".py")]
+    texts = [repo_map.entries[i].text for i in idx]
+    retriever = bm25s.BM25()
+    retriever.index(bm25s.tokenize(texts, show_progress=False), show_progress=False)
+    qtok = bm25s.tokenize([query], return_ids=False, show_progress=False)[0]
+    known = [t for t in qtok if t in retriever.vocab_dict]
+    scores = np.asarray(retriever.get_scores(known)) if known else np.zeros(len(idx))
+    order = [idx[j] for j in np.argsort(-scores, kind="stable")]
+    paths = [repo_map.paths[i] for i in order]
+    rank = paths.index(gold) + 1 if gold in paths else 10**6
+    hits = []
+    for budget in BUDGETS:
+        used, slices = 0, []
+        for i in order:
+            cost = (len(repo_map.entries[i].text) + 3) // 4
+            if used + cost <= budget:
+                used += cost
+                slices.append((repo_map.paths[i], 1, 10**9))
+        hits.append(in_context(reqs, slices))
+    return rank, hits
+
+
+def run(args: argparse.Namespace) -> dict:
+    instances = json.loads(DEV.read_text())
+    if args.repo:
+        instances = [x for x in instances if x["repo"] == args.repo]
+    instances = instances[: args.limit or None]
+    rows = []
+    for x in instances:
+        git_dir = git_dir_for(x["repo"])
+        try:
+            repo_map = RepoMap.from_git(git_dir, x["base_commit"], CACHE / "maps")
+        except LookupError as exc:
+            print(f"{x['instance_id']}: commit missing from snapshot: {exc}", file=sys.stderr)
+            continue
+        reqs = gold_requirements(x["patch"])
+        widen_anchors(reqs, repo_map)
+        gold = next(iter(reqs)) if reqs else ""
+        statement = x["problem_statement"]
+        title = statement.strip().splitlines()[0] if statement.strip() else ""
+        t0 = time.perf_counter()
+        ranked = rank_files(repo_map, statement, title=title)
+        t_rank = time.perf_counter() - t0
+        packs = [pack_context(repo_map, ranked, statement, b, title=title) for b in BUDGETS]
+        t_total = time.perf_counter() - t0
+        paths = [p for p, _ in ranked]
+        rank = paths.index(gold) + 1 if gold in paths else 10**6
+        b_rank, b_hits = (
+            baseline(repo_map, statement, gold, reqs) if args.baseline else (0, [False] * 3)
+        )
+        rows.append(
+            {
+                "id": x["instance_id"], "repo": x["repo"], "gold": gold, "title": title,
+                "rank": rank, "ctx": [in_context(reqs, p.slices) for p in packs],
+                "bm25_rank": b_rank, "bm25_ctx": b_hits,
+                "t_rank": t_rank, "t_total": t_total,
+            }
+        )  # fmt: skip
+        r = rows[-1]
+        ctx = "".join("x" if c else "." for c in r["ctx"])
+        bctx = "".join("x" if c else "." for c in r["bm25_ctx"])
+        print(
+            f"{r['id']:<32} rank {rank:>4}  ctx {ctx}  | bm25 rank {b_rank:>4} ctx {bctx}"
+            f"  | {t_rank:.2f}s rank, {t_total:.2f}s rank+3 packs",
+            flush=True,
+        )
+    return {"rows": rows}
+
+
+def _summary(rows: list[dict]) -> list[str]:
+    def acc(key: str, k: int) -> float:
+        return 100 * sum(r[key] <= k for r in rows) / len(rows)
+
+    def ctx(key: str, j: int) -> float:
+        return 100 * sum(r[key][j] for r in rows) / len(rows)
+
+    out = []
+    for name, rk, ck in (("selector", "rank", "ctx"), ("bm25", "bm25_rank", "bm25_ctx")):
+        accs = " ".join(f"{acc(rk, k):5.1f}" for k in (1, 3, 5, 10))
+        ctxs = " ".join(f"{ctx(ck, j):5.1f}" for j in range(3))
+        out.append(f"  {name:<9} Acc@1/3/5/10 {accs}   in-context@8k/16k/32k {ctxs}")
+    return out
+
+
+def report(rows: list[dict]) -> None:
+    if not rows:
+        print("no instances ran")
+        return
+    print(f"\n== overall ({len(rows)} instances)")
+    print("\n".join(_summary(rows)))
+    times = [r["t_total"] for r in rows]
+    print(
+        f"  time per instance (warm map, rank + 3 packs): median {statistics.median(times):.2f}s"
+        f", max {max(times):.2f}s; rank only median "
+        f"{statistics.median(r['t_rank'] for r in rows):.2f}s"
+    )
+    print("\n== per repository")
+    for repo in sorted({r["repo"] for r in rows}):
+        sub = [r for r in rows if r["repo"] == repo]
+        print(f"{repo} ({len(sub)})")
+        print("\n".join(_summary(sub)))
+    print("\n== gold file outside the selector's top 5")
+    for r in rows:
+        if r["rank"] > 5:
+            print(f"  {r['id']:<32} rank {r['rank']:>4}  {r['gold']}  | {r['title'][:80]}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--repo", default="")
+    parser.add_argument("--json", type=Path, help="write per-instance rows here")
+    parser.add_argument("--no-baseline", dest="baseline", action="store_false")
+    args = parser.parse_args(argv)
+    result = run(args)
+    report(result["rows"])
+    if args.json:
+        args.json.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,249 @@
+"""One task attempt: prompt → LLM → edits → worktree → commit → push → pull request.
+
+Runs as a job (`generate`), at most one per task at a time (the queue guarantees it). Every
+stage is an event row; every failure a person can fix ends in a task state and a message in
+the status comment. Re-running the job never makes a second branch, PR or comment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import workspace
+from bot.core.edits import render_repair_message
+from bot.core.lifecycle import TaskEvent, TaskState
+from bot.llm.base import ChatMessage, LLMClient, LLMError
+from bot.llm.factory import make_client
+from bot.repo_access import RepoAccess
+from bot.runs import LLMChoice
+from bot.runtime import HandlerContext
+from bot.safety import Plan as EditPlan
+from bot.settings import RepoConfig
+from bot.spend import Spend, call_llm
+from bot.store.models import Attempt, IssueRun, Task, utcnow
+from bot.taskstore import apply_event, record_stage
+
+log = logging.getLogger(__name__)
+
+
+class StopAttempt(Exception):
+    """The attempt ends here with this task event and message (already user-facing)."""
+
+    def __init__(self, event: TaskEvent, message: str, *, keep_branch: bool = False) -> None:
+        super().__init__(message)
+        self.event = event
+        self.message = message
+        self.keep_branch = keep_branch
+
+
+@dataclass
+class AttemptResult:
+    summary: str
+    plan: EditPlan
+    commit: str
+    spend: Spend
+    notes: list[str] = field(default_factory=list)
+
+
+def bot_identity(ctx: HandlerContext) -> workspace.GitIdentity:
+    slug = ctx.settings.app_slug
+    user_id = ctx.settings.app_id or "0"
+    return workspace.GitIdentity(f"{slug}[bot]", f"{user_id}+{slug}[bot]@users.noreply.github.com")
+
+
+def make_llm(ctx: HandlerContext, choice: LLMChoice) -> LLMClient:
+    if ctx.llm_factory is not None:
+        return ctx.llm_factory(choice)
+    s = ctx.settings
+    return make_client(
+        choice.provider,
+        choice.base_url,
+        s.llm_api_key,
+        choice.model,
+        s.llm_extra_headers,
+        s.llm_timeout_seconds,
+    )
+
+
+async def safe_point(ctx: HandlerContext, task_id: int) -> None:
+    """Stop here if someone cancelled the task meanwhile."""
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+    if task is None or task.state == TaskState.CANCELLED:
+        raise StopAttempt(TaskEvent.CANCEL, "cancelled while generating")
+
+
+async def generate_edits(
+    ctx: HandlerContext,
+    repo: RepoAccess,
+    task: Task,
+    run: IssueRun,
+    attempt_id: int,
+    worktree: Path,
+    config: RepoConfig,
+    choice: LLMChoice,
+    messages: list[ChatMessage],
+) -> AttemptResult:
+    """Ask, apply all-or-nothing, and give parse/apply problems back for one repair round."""
+    client = make_llm(ctx, choice)
+    spend = Spend()
+    formatter = config.formatter.split() if config.formatter else None
+    try:
+        for round_ in (1, 2):
+            await safe_point(ctx, task.id)
+            async with ctx.sessions() as session, session.begin():
+                await record_stage(
+                    session,
+                    "generation_started",
+                    f"round {round_} with {choice.model}",
+                    task_id=task.id,
+                )
+            response = await call_llm(
+                ctx,
+                client,
+                task.id,
+                attempt_id,
+                repo.installation_id,
+                config,
+                choice,
+                messages,
+                spend,
+            )
+            async with ctx.sessions() as session, session.begin():
+                await record_stage(
+                    session,
+                    "generation_finished",
+                    f"{response.input_tokens} in / {response.output_tokens} out tokens",
+                    task_id=task.id,
+                    data={"finish_reason": str(response.finish_reason)},
+                )
+            plan = await asyncio.to_thread(
+                workspace.apply_answer,
+                worktree,
+                response.text,
+                denied_paths=config.denied_paths,
+                max_file_bytes=config.max_file_bytes,
+                formatter=formatter,
+            )
+            if plan.ok and len(plan.changes) > config.max_files_per_task:
+                raise StopAttempt(
+                    TaskEvent.GENERATION_FAILED,
+                    f"the answer changes {len(plan.changes)} files; the limit is "
+                    f"{config.max_files_per_task} (`max_files_per_task`)",
+                )
+            if plan.ok and plan.changes:
+                await safe_point(ctx, task.id)
+                author = bot_identity(ctx)
+                co = (
+                    [workspace.GitIdentity(run.author, f"{run.author}@users.noreply.github.com")]
+                    if run.author
+                    else []
+                )
+                message = (
+                    f"{task.title}\n\nIssuewright task {task.ordinal} of #{task.issue_number}."
+                )
+                commit = await asyncio.to_thread(
+                    workspace.commit_all, worktree, message, author=author, co_authors=co
+                )
+                if commit is None:
+                    raise StopAttempt(TaskEvent.GENERATION_FAILED, "the answer changed nothing")
+                async with ctx.sessions() as session, session.begin():
+                    await record_stage(
+                        session,
+                        "edits_applied",
+                        ", ".join(c.path for c in plan.changes),
+                        task_id=task.id,
+                    )
+                return AttemptResult(plan.summary or "", plan, commit, spend, list(plan.notes))
+            problems = list(plan.problems)
+            if plan.ok:  # parsed fine but no edits at all
+                feedback = (
+                    "Your answer contained no edit blocks. Answer with SEARCH/REPLACE blocks."
+                )
+            else:
+                feedback = render_repair_message(problems)
+            if round_ == 2:
+                detail = "; ".join(f"{p.path}: {p.reason}" for p in problems[:5]) or "no edits"
+                raise StopAttempt(
+                    TaskEvent.GENERATION_FAILED,
+                    f"the model's edits could not be applied after a repair round ({detail})",
+                )
+            messages = [
+                *messages,
+                ChatMessage("assistant", response.text),
+                ChatMessage("user", feedback),
+            ]
+    finally:
+        await client.aclose()
+    raise AssertionError("unreachable")
+
+
+async def start_attempt(
+    ctx: HandlerContext,
+    task_id: int,
+    kind: str,
+    job_id: int,
+    rendered: Any,
+    choice: LLMChoice,
+    installation_id: int | None,
+) -> int:
+    async with ctx.sessions() as session, session.begin():
+        attempt = Attempt(
+            task_id=task_id,
+            installation_id=installation_id,
+            kind=kind,
+            template_id=rendered.template_id,
+            template_version=rendered.version,
+            prompt_hash=rendered.sha256,
+            provider=choice.provider,
+            model=choice.model,
+        )
+        session.add(attempt)
+        task = await session.get(Task, task_id)
+        if task is not None:
+            task.attempts += 1
+        await session.flush()
+        await record_stage(
+            session,
+            "prompt_rendered",
+            f"{rendered.template_id} v{rendered.version}",
+            task_id=task_id,
+            job_id=job_id,
+            data={"prompt_sha256": rendered.sha256},
+        )
+        return attempt.id
+
+
+async def finish_attempt(
+    ctx: HandlerContext, attempt_id: int, outcome: str, error: str | None = None
+) -> None:
+    async with ctx.sessions() as session, session.begin():
+        attempt = await session.get(Attempt, attempt_id)
+        if attempt is not None:
+            attempt.outcome, attempt.error, attempt.finished_at = outcome, error, utcnow()
+
+
+async def end_task(
+    ctx: HandlerContext, task_id: int, event: TaskEvent, cause: str, message: str | None
+) -> None:
+    async with ctx.sessions() as session, session.begin():
+        task = await session.get(Task, task_id)
+        if task is None:
+            return
+        if message is not None:
+            task.last_error = message
+        await apply_event(session, task, event, cause, reason=message)
+        await record_stage(
+            session,
+            "failed" if event != TaskEvent.CANCEL else "cancelled",
+            message or "",
+            task_id=task_id,
+        )
+
+
+def llm_failure(exc: LLMError) -> StopAttempt:
+    return StopAttempt(TaskEvent.GENERATION_FAILED, exc.user_message)

@@ -1,0 +1,265 @@
+"""Pack the best code for an issue into a token budget.
+
+Small top files go in whole; from larger ones the most relevant units (functions, methods,
+classes, module-level blocks; see :mod:`units`) go in, each method with the signature of its
+class. Units are chosen greedily by ``file weight × (base + relevance)``: the file weight falls
+with the file's rank and score, relevance is BM25 of the unit against the issue plus hits of
+the identifiers and traceback frames the issue names, plus a smaller bonus for neighbours
+(units whose names the chosen units call, or which call them). Every slice is printed as
+``### path lines a-b`` and the unchanged lines, so a model can quote them in SEARCH blocks.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .rank import first_line
+from .repomap import RepoMap
+from .signals import extract_signals, strip_noise
+from .textutil import IDENT_RE, code_tokens, estimate_tokens, file_ext
+
+TOP_FILES = 15  # files whose units compete for the budget
+WHOLE_FILE_TOKENS = 1500  # a top file this small goes in whole …
+WHOLE_FILE_SHARE = 0.12  # … or this share of the budget, whichever is larger
+WHOLE_FILE_RANKS = 5
+PREAMBLE_SHARE = 0.06  # at most this share of the budget for README/CONTRIBUTING excerpts
+INSTRUCTIONS_SHARE = 0.15
+DENSITY_EXP = 0.5
+BASE = 0.15  # relevance every unit of a top file has, so the best files fill gaps
+
+
+@dataclass(slots=True)
+class PackedContext:
+    text: str
+    slices: list[tuple[str, int, int]] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    tokens: int = 0
+
+
+@dataclass(slots=True)
+class _Cand:
+    file: int
+    start: int
+    end: int
+    priority: float
+    header: tuple[int, int] | None
+    name: str
+
+
+def _render(path: str, start: int, end: int, lines: list[str]) -> str:
+    lang = {"py": "python", "pyi": "python"}.get(file_ext(path), file_ext(path))
+    body = "\n".join(lines[start - 1 : end])
+    return f"### {path} lines {start}-{end}\n```{lang}\n{body}\n```\n"
+
+
+def pack_context(
+    repo_map: RepoMap,
+    ranked: list[tuple[str, float]],
+    query: str,
+    budget_tokens: int = 16000,
+    instructions: str = "",
+    *,
+    title: str = "",
+) -> PackedContext:
+    parts: list[str] = []
+    used = 0
+    if instructions.strip():
+        text = _clip(instructions.strip(), int(budget_tokens * INSTRUCTIONS_SHARE))
+        parts.append(f"### Instructions\n{text}\n")
+        used += estimate_tokens(parts[-1])
+    packed = PackedContext(text="")
+    for path, s, e, part in _preamble(repo_map, int(budget_tokens * PREAMBLE_SHARE)):
+        parts.append(part)
+        used += estimate_tokens(part)
+        packed.files.append(path)
+        packed.slices.append((path, s, e))
+
+    chosen = _choose(repo_map, ranked, query, title, budget_tokens - used)
+    order = {p: r for r, (p, _) in enumerate(ranked)}
+    by_file: dict[int, list[tuple[int, int]]] = {}
+    for f, s, e in chosen:
+        by_file.setdefault(f, []).append((s, e))
+    for f in sorted(by_file, key=lambda i: order.get(repo_map.paths[i], len(order))):
+        path, lines = repo_map.paths[f], repo_map.entries[f].text.splitlines()
+        if path not in packed.files:
+            packed.files.append(path)
+        for s, e in _merge(by_file[f], lines):
+            parts.append(_render(path, s, e, lines))
+            packed.slices.append((path, s, e))
+    packed.text = "\n".join(parts)
+    packed.tokens = estimate_tokens(packed.text)
+    return packed
+
+
+def _choose(
+    repo_map: RepoMap, ranked: list[tuple[str, float]], query: str, title: str, budget: int
+) -> list[tuple[int, int, int]]:
+    top = [(repo_map.index_of[p], s) for p, s in ranked[:TOP_FILES] if p in repo_map.index_of]
+    if not top or budget <= 0:
+        return []
+    best = max(s for _, s in top) or 1.0
+    title = title or first_line(query)
+    text = strip_noise(f"{title}\n{title}\n{query}" if title else query)
+    sig = extract_signals(text)
+    idents: dict[str, float] = {}
+    for word, weight in sig.identifiers.items():  # prose says "blueprint" for `Blueprint`
+        for key in (word, word.lower()):
+            idents[key] = max(idents.get(key, 0.0), weight if key == word else weight * 0.7)
+    frame_funcs = {f.func for f in sig.frames if f.func}
+    tokens = [t for t in code_tokens(text) if t in repo_map.unit_index.vocab_dict]
+    files = {f for f, _ in top}
+    unit_ids = np.flatnonzero(np.isin(repo_map.unit_file, list(files)))
+    scores = np.zeros(len(repo_map.unit_file))
+    if tokens and unit_ids.size:
+        scores = np.asarray(repo_map.unit_index.get_scores(tokens), dtype=float)
+    top_unit = float(scores[unit_ids].max()) if unit_ids.size else 0.0
+    title_tokens = [t for t in code_tokens(title) if t in repo_map.unit_index.vocab_dict]
+    tscores = np.zeros(len(repo_map.unit_file))
+    if title_tokens and unit_ids.size:
+        tscores = np.asarray(repo_map.unit_index.get_scores(title_tokens), dtype=float)
+    top_t = float(tscores[unit_ids].max()) if unit_ids.size else 0.0
+    offsets = np.searchsorted(repo_map.unit_file, [*range(len(repo_map.paths)), 1 << 30])
+
+    cands: list[_Cand] = []
+    for rank, (f, score) in enumerate(top):
+        weight = max(score, 0.0) / best / (1 + 0.35 * rank)
+        entry = repo_map.entries[f]
+        units = repo_map.units[f]
+        rels: list[float] = []
+        for k, u in enumerate(units):
+            uid = int(offsets[f]) + k
+            rel = scores[uid] / top_unit if top_unit > 0 else 0.0
+            rel += 0.5 * tscores[uid] / top_t if top_t > 0 else 0.0
+            owner, _, leaf = u.name.rpartition(".")
+            rel += idents.get(leaf, idents.get(leaf.lower(), 0.0))
+            rel += 1.5 if leaf in frame_funcs else 0.0
+            # Methods of a class the issue names (its constructor most), and where imports
+            # live (new code usually needs one), matter even when their words do not match.
+            cls = owner.rpartition(".")[2]
+            named = idents.get(cls, idents.get(cls.lower(), 0.0)) if cls else 0.0
+            rel += named * (0.8 if leaf == "__init__" else 0.3)
+            if k == 0 and u.name == "<module>" and rank < 3:
+                rel += 0.5
+            rels.append(rel)
+        total = estimate_tokens(entry.text)
+        top_rel = max(rels, default=0.0) or 1.0
+        if rank < WHOLE_FILE_RANKS and total <= max(WHOLE_FILE_TOKENS, budget * WHOLE_FILE_SHARE):
+            n = max(1, len(entry.text.splitlines()))
+            cands.append(_Cand(f, 1, n, weight * (BASE + 0.5 * top_rel + 1.0), None, ""))
+            continue
+        for u, rel in zip(units, rels, strict=True):
+            # Half global relevance, half relative to the file's best unit: every top file
+            # gets its best units in, the best file gets more of them.
+            mixed = 0.5 * rel + 0.5 * rel / top_rel
+            cands.append(_Cand(f, u.start, u.end, weight * (BASE + mixed), u.header, u.name))
+    _neighbours(repo_map, cands)
+    return _greedy(repo_map, cands, budget)
+
+
+def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
+    """Lift callees and callers of the best few units so they follow them in."""
+    best = sorted(cands, key=lambda c: -c.priority)[:5]
+    if not best:
+        return
+    called: set[str] = set()
+    names = {c.name.rsplit(".", 1)[-1] for c in best if c.name and c.name != "<module>"}
+    for c in best:
+        lines = repo_map.entries[c.file].text.splitlines()[c.start - 1 : c.end]
+        called.update(IDENT_RE.findall("\n".join(lines)))
+    floor = best[-1].priority * 0.4
+    near = {c.file for c in best}
+    for c in cands:
+        leaf = c.name.rsplit(".", 1)[-1]
+        if c.file not in near or c in best or not leaf or leaf == "<module>":
+            continue
+        if leaf in called:
+            c.priority = max(c.priority, floor)
+        elif names and _mentions(repo_map, c, names):
+            c.priority = max(c.priority, floor * 0.8)
+
+
+def _mentions(repo_map: RepoMap, c: _Cand, names: set[str]) -> bool:
+    lines = repo_map.entries[c.file].text.splitlines()[c.start - 1 : c.end]
+    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\(")
+    return bool(pattern.search("\n".join(lines)))
+
+
+def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[int, int, int]]:
+    chosen: list[tuple[int, int, int]] = []
+    have: set[tuple[int, int, int]] = set()
+    used = 0
+    lines_of: dict[int, list[str]] = {}
+    for c in cands:
+        if c.file not in lines_of:
+            lines_of[c.file] = repo_map.entries[c.file].text.splitlines()
+    def density(c: _Cand) -> float:  # value per token, softened: long units still compete
+        if not c.name:  # a whole small file: one read, worth its size
+            return c.priority
+        size = sum(len(x) + 1 for x in lines_of[c.file][c.start - 1 : c.end])
+        return c.priority / max(1.0, size / 800) ** DENSITY_EXP
+
+    # First the best piece of each of the first files, then everything by value per token.
+    firsts: dict[int, _Cand] = {}
+    for c in sorted(cands, key=lambda c: -c.priority):
+        if len(firsts) < WHOLE_FILE_RANKS and c.file not in firsts:
+            firsts[c.file] = c
+    rest = sorted((c for c in cands if c not in firsts.values()), key=density, reverse=True)
+    for c in [*firsts.values(), *rest]:
+        if c.priority <= 0:
+            break
+        path, lines = repo_map.paths[c.file], lines_of[c.file]
+        pieces = [(c.file, c.start, c.end)]
+        if c.header and (c.file, *c.header) not in have:
+            pieces.insert(0, (c.file, *c.header))
+        cost = sum(estimate_tokens(_render(path, s, e, lines)) for _, s, e in pieces)
+        if used + cost > budget:
+            continue
+        used += cost
+        for p in pieces:
+            if p not in have:
+                have.add(p)
+                chosen.append(p)
+    return chosen
+
+
+def _merge(spans: list[tuple[int, int]], lines: list[str]) -> list[tuple[int, int]]:
+    """Sort and join spans that overlap or are separated only by blank lines."""
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if out:
+            ps, pe = out[-1]
+            gap = lines[pe : max(pe, s - 1)]
+            if s <= pe + 1 or all(not g.strip() for g in gap):
+                out[-1] = (ps, max(pe, e))
+                continue
+        out.append((s, e))
+    return out
+
+
+def _clip(text: str, tokens: int) -> str:
+    return text if estimate_tokens(text) <= tokens else text[: tokens * 4].rstrip() + "\n…"
+
+
+def _preamble(repo_map: RepoMap, tokens: int) -> list[tuple[str, int, int, str]]:
+    """Opening lines of the README and CONTRIBUTING guide, within *tokens* together."""
+    out: list[tuple[str, int, int, str]] = []
+    for stem in ("readme", "contributing"):
+        path = next(
+            (p for p in repo_map.paths if "/" not in p and p.lower().split(".")[0] == stem),
+            None,
+        )
+        if path is None or tokens <= 50:
+            continue
+        lines = repo_map.entries[repo_map.index_of[path]].text.splitlines()
+        end, size = 0, 0
+        while end < len(lines) and size + len(lines[end]) + 1 <= (tokens // 2) * 4:
+            size += len(lines[end]) + 1
+            end += 1
+        if end:
+            part = _render(path, 1, end, lines)
+            out.append((path, 1, end, part))
+            tokens -= estimate_tokens(part)
+    return out

@@ -1,0 +1,251 @@
+"""Rank the files of a repository map against an issue.
+
+Each signal below scores every file in [0, 1] (divided by its best file); the final score is
+
+    score = prior[kind] * (W_BM25*bm25 + W_META*meta + W_IDENT*ident + W_DEFS*defs)
+            + W_PATH*path + W_FRAME*frame + W_MSG*msg + W_LIT*literal
+
+    bm25     BM25 (bm25s) of the issue over whole file contents, code-aware tokens
+    meta     BM25 of the issue over path tokens, symbol names and module docstring
+    ident    BM25 over contents with only the code-like identifiers of the issue as query
+    defs     identifiers the issue names that the file *defines* (class/def/assignment),
+             each worth 1/sqrt(number of files defining it)
+    path     paths, module names and dotted names the issue mentions that resolve to the file
+    frame    traceback frames resolving to the file (later frames weigh more)
+    msg      word 4-grams of error messages and quoted phrases found in the file
+    literal  CLI flags / hyphenated option names found quoted in the file
+    prior    1.0 for source, PRIOR_TEST for tests, PRIOR_DOC for docs, PRIOR_OTHER else
+
+The weights are few, round, and were fitted on the SWE-bench Lite dev set (63 instances,
+8 repositories) with a coarse grid and leave-one-repository-out checks (bench/localize.py);
+no weight refers to a particular repository or instance.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_right
+from collections import defaultdict
+
+import bm25s
+import numpy as np
+
+from .repomap import RepoMap
+from .signals import IssueSignals, extract_signals, message_ngrams, strip_noise
+from .textutil import code_tokens
+
+WEIGHTS: dict[str, float] = {
+    "bm25": 1.5,
+    "meta": 0.25,
+    "ident": 0.5,
+    "unit": 1.0,
+    "tunit": 2.0,
+    "tmeta": 0.5,
+    "defs": 1.0,
+    "path": 3.0,
+    "frame": 1.0,
+    "msg": 2.0,
+    "literal": 1.0,
+    "size": -0.25,
+}
+PRIORS: dict[str, float] = {"source": 1.0, "test": 0.1, "doc": 0.3, "other": 0.3}
+SOFT = ("bm25", "meta", "ident", "unit", "tunit", "tmeta", "defs")
+MAX_NGRAM_HITS = 40  # an n-gram found in more files than this says nothing
+
+
+def rank_files(repo_map: RepoMap, query: str, *, title: str = "") -> list[tuple[str, float]]:
+    """Every file of *repo_map* with its score against the issue, best first."""
+    if not repo_map.paths:
+        return []
+    feats = file_signals(repo_map, query, title=title)
+    scores = combine(repo_map, feats)
+    order = np.argsort(-scores, kind="stable")
+    return [(repo_map.paths[i], float(scores[i])) for i in order]
+
+
+def combine(
+    repo_map: RepoMap,
+    feats: dict[str, np.ndarray],
+    weights: dict[str, float] | None = None,
+    priors: dict[str, float] | None = None,
+) -> np.ndarray:
+    w = weights or WEIGHTS
+    p = priors or PRIORS
+    prior = np.array([p.get(e.kind, 1.0) for e in repo_map.entries])
+    soft = sum(w.get(k, 0.0) * feats[k] for k in SOFT)
+    hard = sum(w.get(k, 0.0) * feats[k] for k in feats if k not in SOFT)
+    return prior * soft + hard
+
+
+def file_signals(repo_map: RepoMap, query: str, *, title: str = "") -> dict[str, np.ndarray]:
+    """Every signal of the ranking, one array over the map's files each, scaled to [0, 1]."""
+    title = title or first_line(query)
+    text = strip_noise(f"{title}\n{title}\n{query}" if title else query)
+    sig = extract_signals(text)
+    n = len(repo_map.paths)
+    code_idents = [w.lower() for w, a in sig.identifiers.items() if a >= 0.7]
+    feats = {
+        "bm25": _scores(repo_map.content_index, code_tokens(text), n),
+        "meta": _scores(repo_map.meta_index, code_tokens(text), n),
+        "ident": _scores(repo_map.content_index, code_idents, n),
+        "unit": _unit_max(repo_map, code_tokens(text), n),
+        "tunit": _unit_max(repo_map, code_tokens(title), n),
+        "tmeta": _scores(repo_map.meta_index, code_tokens(title), n),
+        "defs": _defs(repo_map, sig, n),
+        "path": _paths(repo_map, sig, n),
+        "frame": _frames(repo_map, sig, n),
+        "msg": _messages(repo_map, sig, n),
+        "literal": _literals(repo_map, sig, n),
+        "size": np.log1p([len(e.text) for e in repo_map.entries]) / math.log1p(400_000),
+    }
+    # Soft signals are relative (best file = 1); hard ones carry their own absolute scale.
+    return {k: _unit(v) if k in SOFT else v for k, v in feats.items()}
+
+
+def first_line(query: str) -> str:
+    """An issue's first non-empty line, which usually is (or repeats) its title."""
+    return next((ln.strip() for ln in query.splitlines() if ln.strip()), "")[:200]
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    top = float(v.max()) if v.size else 0.0
+    return v / top if top > 0 else v
+
+
+def _scores(index: bm25s.BM25, tokens: list[str], n: int) -> np.ndarray:
+    known = [t for t in tokens if t in index.vocab_dict]
+    if not known:
+        return np.zeros(n)
+    return np.asarray(index.get_scores(known), dtype=float)
+
+
+def _unit_max(repo_map: RepoMap, tokens: list[str], n: int) -> np.ndarray:
+    """Best unit (function, class, block) of each file: favours focused files."""
+    scores = _scores(repo_map.unit_index, tokens, len(repo_map.unit_file))
+    out = np.zeros(n)
+    np.maximum.at(out, repo_map.unit_file, scores)
+    return out
+
+
+def _defs(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    for word, weight in sig.identifiers.items():
+        files = repo_map.defs.get(word)
+        if files and len(files) <= 50:
+            out[files] += weight / math.sqrt(len(files))
+    return out
+
+
+def match_path(repo_map: RepoMap, mention: str) -> list[tuple[int, float]]:
+    """Files a path mention names, by the longest matching run of trailing components."""
+    parts = [p for p in mention.split("/") if p and p != "."]
+    if not parts:
+        return []
+    best, hits = 0, []
+    for i in repo_map.basenames.get(parts[-1], []):
+        cand = repo_map.paths[i].split("/")
+        k = 0
+        while k < min(len(cand), len(parts)) and cand[-1 - k] == parts[-1 - k]:
+            k += 1
+        if k > best:
+            best, hits = k, [i]
+        elif k == best:
+            hits.append(i)
+    if not hits:
+        return []
+    strength = 1.0 if best >= 2 or len(parts) == 1 else 0.5
+    return [(i, strength / math.sqrt(len(hits))) for i in hits]
+
+
+def resolve_dotted(repo_map: RepoMap, dotted: str) -> list[tuple[int, float]]:
+    """Files a dotted name (module, module.attr, Class.method) points at."""
+    parts = dotted.split(".")
+    for k in range(len(parts), 0, -1):
+        files = repo_map.resolve_module(".".join(parts[:k]))
+        if not files:
+            continue
+        strength = 1.0 if k >= 2 else 0.3  # a bare top-level name is mostly API usage
+        rest = parts[k:]
+        if rest:
+            defining = [f for f in files if rest[0] in repo_map.entries[f].outline.names]
+            if not defining:  # re-exported: follow the imports of the package module
+                defining = [
+                    t
+                    for f in files
+                    for t in repo_map.imports[f]
+                    if rest[0] in repo_map.entries[t].outline.names
+                ]
+            files = defining or files
+        return [(f, strength / math.sqrt(len(files))) for f in files]
+    for k in range(len(parts) - 1):
+        files = repo_map.qualnames.get(".".join(parts[k:]), [])
+        if files:
+            return [(f, 1.0 / math.sqrt(len(files))) for f in files]
+    return []
+
+
+def _paths(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    framed = {f.path for f in sig.frames}  # frames have their own signal
+    for mention in sig.paths:
+        if mention in framed or any(f.endswith(mention) for f in framed):
+            continue
+        for i, s in match_path(repo_map, mention):
+            out[i] = max(out[i], s)
+    for dotted in sig.dotted:
+        # `pkg.errors.FooError: …` names where an exception is defined, not where it happens
+        damp = 0.5 if dotted.endswith(("Error", "Exception", "Warning")) else 1.0
+        for i, s in resolve_dotted(repo_map, dotted):
+            out[i] = max(out[i], damp * s)
+    hit = int((out > 0).sum())
+    return out / math.sqrt(hit) if hit > 1 else out  # naming ten files names none
+
+
+def _frames(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    local = [hits for f in sig.frames if (hits := match_path(repo_map, f.path))]
+    for j, hits in enumerate(local):
+        depth = 0.5 + 0.5 * (j + 1) / len(local)
+        for i, s in hits:
+            out[i] = max(out[i], depth * s)
+    return out
+
+
+def _occurrences(repo_map: RepoMap, needle: str, limit: int) -> set[int] | None:
+    """Files whose lower-cased text contains *needle*; None when more than *limit*."""
+    blob, starts = repo_map.blob()
+    found: set[int] = set()
+    pos = blob.find(needle)
+    while pos >= 0:
+        i = bisect_right(starts, pos) - 1
+        found.add(i)
+        if len(found) > limit:
+            return None
+        pos = blob.find(needle, starts[i + 1] if i + 1 < len(starts) else len(blob))
+    return found
+
+
+def _messages(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
+    """Per message, the share of its n-grams a file holds, each by 1/sqrt(files holding it)."""
+    out = np.zeros(n)
+    for message in sig.messages:
+        grams = message_ngrams(message)[:12]
+        per_file: dict[int, float] = defaultdict(float)
+        for gram in grams:
+            files = _occurrences(repo_map, gram, MAX_NGRAM_HITS) or set()
+            spread = math.sqrt(max(1, sum(repo_map.entries[i].kind == "source" for i in files)))
+            for i in files:
+                per_file[i] += 1.0 / (len(grams) * spread)
+        for i, s in per_file.items():
+            out[i] = max(out[i], s)
+    return out
+
+
+def _literals(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
+    out = np.zeros(n)
+    for lit in sig.literals:
+        for quote in ('"', "'"):
+            files = _occurrences(repo_map, f"{quote}{lit.lower()}", MAX_NGRAM_HITS) or set()
+            for i in files:
+                out[i] = max(out[i], 1.0 / math.sqrt(len(files)))
+    return out

@@ -1,0 +1,137 @@
+"""What an issue names: paths, modules, symbols, traceback frames, messages, flags.
+
+Pure text processing on untrusted input: nothing here reads the repository. Every regex is
+linear (no nested quantifiers) so a hostile 64 KB body cannot stall the parser.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .textutil import DOC_EXTS, IDENT_RE, SOURCE_EXTS, STOPWORDS
+
+_EXTS = "|".join(sorted(SOURCE_EXTS | DOC_EXTS | {"toml", "cfg", "ini", "yml", "yaml", "json"}))
+PATH_RE = re.compile(rf"(?<![\w/.-])((?:[\w.-]+/)*[\w-][\w.-]*\.(?:{_EXTS}))(?![\w])")
+URL_RE = re.compile(r"https?://\S+")
+GITHUB_BLOB_RE = re.compile(r"github\.com/[^/\s]+/[^/\s]+/(?:blob|tree)/[^/\s]+/([^\s#?)]+)")
+FRAME_RE = re.compile(r'File "([^"\n]+)", line (\d+)(?:, in ([\w<>.]+))?')
+PYTEST_FRAME_RE = re.compile(r"^\s*([\w./\\-]+\.py):(\d+):(?: in ([\w<>.]+))?", re.M)
+DOTTED_RE = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
+FROM_IMPORT_RE = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, \t]+)", re.M)
+IMPORT_RE = re.compile(r"^\s*import\s+([\w.]+)", re.M)
+FENCE_RE = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.S)
+INLINE_RE = re.compile(r"`([^`\n]{1,200})`")
+FLAG_RE = re.compile(r"(?<![\w-])(--?[A-Za-z][\w-]*)")
+HYPHEN_OPT_RE = re.compile(r"(?<![\w-])([a-z][a-z0-9]*(?:-[a-z][a-z0-9]*)+)(?![\w.-])")
+ERROR_LINE_RE = re.compile(
+    r"^\s*(?:[\w.]*(?:Error|Exception|Warning|Exit)|WARNING|ERROR|CRITICAL|FAILED)\b"
+    r"(?:\s*\[[\w-]+\])?:\s*(.{8,300})$",
+    re.M,
+)
+PYTEST_E_RE = re.compile(r"^E {2,}(.{8,300})$", re.M)
+QUOTED_RE = re.compile(r"(?<!\w)\"([^\"\n]{12,200})\"(?!\w)|(?<!\w)'([^'\n]{12,200})'(?!\w)")
+WORD_RE = re.compile(r"[A-Za-z][A-Za-z']+")
+
+
+NOISE_LINE_RE = re.compile(
+    r"^\s*(?:[\w.\[\]-]+\s*(?::|==|>=|<=|\s)\s*v?\d+(?:\.\w+)+\S*"  # name: 1.2.3
+    r"|[\w.-]+\s*:\s*None|[\w.-]+\s+\d+(?:\.\w+)+\s+\S+)\s*$",  # pip list rows
+    re.M,
+)
+
+
+def strip_noise(text: str) -> str:
+    """Drop environment dumps (``numpy: 1.19.0``, pip list rows): they name every package."""
+    return NOISE_LINE_RE.sub("", text)
+
+
+@dataclass(slots=True)
+class Frame:
+    path: str
+    line: int
+    func: str
+
+
+@dataclass(slots=True)
+class IssueSignals:
+    paths: list[str] = field(default_factory=list)
+    dotted: list[str] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    # identifier → weight: 1.0 in code (fences, backticks, tracebacks), less in prose
+    identifiers: dict[str, float] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    literals: list[str] = field(default_factory=list)  # CLI flags and hyphenated options
+    code: str = ""
+
+
+def _is_code_word(word: str) -> bool:
+    """snake_case, CamelCase, dunder or mixed words look like code even in prose."""
+    inner = word.strip("_")
+    return "_" in inner or (any(c.isupper() for c in inner[1:]) and any(c.islower() for c in inner))
+
+
+def extract_signals(text: str) -> IssueSignals:
+    sig = IssueSignals()
+    fences = FENCE_RE.findall(text)
+    inline = INLINE_RE.findall(FENCE_RE.sub(" ", text))
+    sig.code = "\n".join([*fences, *inline])
+
+    for m in FRAME_RE.finditer(text):
+        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3) or ""))
+    for m in PYTEST_FRAME_RE.finditer(text):
+        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3) or ""))
+
+    paths = [m.group(1) for m in GITHUB_BLOB_RE.finditer(text)]
+    no_urls = URL_RE.sub(" ", text)
+    paths += [m.group(1) for m in PATH_RE.finditer(no_urls)]
+    sig.paths = _unique(p.replace("\\", "/").lstrip("./") for p in paths)
+
+    dotted: list[str] = []
+    for m in FROM_IMPORT_RE.finditer(sig.code or no_urls):
+        base = m.group(1).strip(".")
+        names = [n.strip() for n in m.group(2).split(",") if n.strip()]
+        dotted += [base, *(f"{base}.{n.split()[0]}" for n in names)]
+    dotted += [m.group(1) for m in IMPORT_RE.finditer(sig.code)]
+    path_set = set(sig.paths)
+    for m in DOTTED_RE.finditer(no_urls):
+        name = m.group(1)
+        if name not in path_set and not any(p.endswith(name) for p in sig.paths):
+            dotted.append(name)
+    sig.dotted = _unique(d for d in dotted if not d.split(".")[-1].lower() in _EXTS.split("|"))
+
+    idents: dict[str, float] = {}
+    frame_text = " ".join(f.func for f in sig.frames)
+    for word in IDENT_RE.findall(sig.code + " " + frame_text):
+        if len(word) > 2 and word.lower() not in STOPWORDS:
+            idents[word] = 1.0
+    for word in IDENT_RE.findall(no_urls):
+        if len(word) > 2 and word not in idents and word.lower() not in STOPWORDS:
+            idents[word] = 0.7 if _is_code_word(word) else 0.3
+    sig.identifiers = idents
+
+    msgs = [m.group(1) for m in ERROR_LINE_RE.finditer(text)]
+    msgs += [m.group(1) for m in PYTEST_E_RE.finditer(text)]
+    msgs += [a or b for a, b in QUOTED_RE.findall(no_urls) if " " in (a or b)]
+    sig.messages = _unique(m.strip() for m in msgs)[:30]
+
+    literals = [f for f in FLAG_RE.findall(no_urls) if f.startswith("--") and len(f) > 3]
+    literals += HYPHEN_OPT_RE.findall(sig.code)
+    sig.literals = _unique(lit.split("=")[0] for lit in literals)[:20]
+    return sig
+
+
+def message_ngrams(message: str, n: int = 4) -> list[str]:
+    """Word n-grams of a message, the parts that survive string formatting in the source."""
+    words = [w.lower() for w in WORD_RE.findall(message)]
+    if len(words) < n:
+        return [" ".join(words)] if len(words) >= 2 and len(" ".join(words)) >= 10 else []
+    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def _unique(items: object) -> list[str]:
+    seen: dict[str, None] = {}
+    for item in items:  # type: ignore[attr-defined]
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)

@@ -1,0 +1,202 @@
+"""What people see: the issue's status comment and the PR body. Pure functions of plain data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.core.commands import render_retry_checkbox
+
+STATUS_MARKER = "<!-- issuewright:status -->"
+PR_MARKER_PREFIX = "<!-- issuewright:pr "
+
+STATE_LABELS = {
+    "planned": "📝 planned",
+    "queued": "⏳ queued",
+    "blocked": "⛓️ waiting for a dependency",
+    "generating": "⚙️ generating",
+    "pr_open": "🔀 PR open",
+    "checks_running": "🔄 checks running",
+    "checks_passed": "✅ checks passed",
+    "checks_failed": "❌ checks failed",
+    "fixing": "🛠️ fixing",
+    "merged": "🎉 merged",
+    "cancelled": "🚫 cancelled",
+    "failed": "💥 failed",
+    "closed": "📕 closed",
+    "budget_exceeded": "💸 budget exceeded",
+}
+RETRYABLE = {"failed", "cancelled", "closed", "budget_exceeded"}
+
+
+@dataclass(frozen=True)
+class TaskView:
+    ordinal: int
+    title: str
+    task_type: str
+    state: str
+    depends_on: Sequence[int] = ()
+    pr_url: str | None = None
+    pr_number: int | None = None
+    checks: str | None = None
+    attempts: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    last_error: str | None = None
+    files: Sequence[str] = ()
+    template: str | None = None
+    estimate_tokens: tuple[int, int] | None = None
+    estimate_cost: float | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
+class StatusView:
+    tasks: Sequence[TaskView]
+    plan_only: bool = False
+    plan_reason: str | None = None  # why nothing is generated (plan label, no LLM configured)
+    notes: Sequence[str] = field(default_factory=tuple)  # config problems, throttles, …
+    model: str | None = None
+    message: str | None = None  # a headline such as "Split this issue: 14 tasks > 10"
+
+
+def _cell(text: str | None, limit: int = 120) -> str:
+    if not text:
+        return ""
+    text = " ".join(text.split())
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return text.replace("|", "\\|")
+
+
+def money(value: float) -> str:
+    return f"${value:.4f}" if 0 < value < 0.01 else f"${value:.2f}"
+
+
+def render_status(view: StatusView) -> str:
+    lines = [STATUS_MARKER, "### 🤖 Issuewright"]
+    if view.message:
+        lines += ["", view.message]
+    if view.plan_only:
+        lines += ["", f"**Plan only** — nothing is generated. {view.plan_reason or ''}".rstrip()]
+    if view.tasks:
+        lines += ["", _plan_table(view) if view.plan_only else _progress_table(view)]
+    retry_lines = [
+        render_retry_checkbox(t.ordinal)
+        for t in view.tasks
+        if not view.plan_only and t.state in RETRYABLE
+    ]
+    if retry_lines:
+        lines += [
+            "",
+            "Tick a box to retry that task (same as `/issuewright retry task N`):",
+            *retry_lines,
+        ]
+    if view.notes:
+        lines += ["", "**Notes**", *[f"- {_cell(n, 300)}" for n in view.notes]]
+    total_cost = sum(t.cost_usd for t in view.tasks)
+    total_tokens = sum(t.input_tokens + t.output_tokens for t in view.tasks)
+    if total_tokens and not view.plan_only:
+        lines += ["", f"Spent so far: {total_tokens:,} tokens, {money(total_cost)}."]
+    lines += [
+        "",
+        "<sub>Commands: `/issuewright status` · `retry [task N]` · `cancel [task N]` · "
+        "`plan` · `fix-ci` · `rollback` · `help`</sub>",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _deps(task: TaskView) -> str:
+    return ", ".join(f"#{d}" for d in task.depends_on) or "—"
+
+
+def _plan_table(view: StatusView) -> str:
+    rows = [
+        "| # | Task | Type | Depends on | Files | Template | Est. tokens (in/out) | Est. cost |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for t in view.tasks:
+        files = "<br>".join(f"`{_cell(f, 80)}`" for f in t.files[:5]) or "—"
+        if len(t.files) > 5:
+            files += f"<br>… {len(t.files) - 5} more"
+        est = f"{t.estimate_tokens[0]:,} / {t.estimate_tokens[1]:,}" if t.estimate_tokens else "—"
+        cost = money(t.estimate_cost) if t.estimate_cost is not None else "—"
+        rows.append(
+            f"| {t.ordinal} | {_cell(t.title)} | {t.task_type} | {_deps(t)} | {files} | "
+            f"{_cell(t.template) or '—'} | {est} | {cost} |"
+        )
+    return "\n".join(rows)
+
+
+def _progress_table(view: StatusView) -> str:
+    rows = [
+        "| # | Task | State | PR | Checks | Attempts | Tokens | Cost | Last error |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for t in view.tasks:
+        pr = f"[#{t.pr_number}]({t.pr_url})" if t.pr_number and t.pr_url else "—"
+        state = STATE_LABELS.get(t.state, t.state)
+        if t.note:
+            state += f" — {_cell(t.note, 80)}"
+        tokens = (
+            f"{t.input_tokens + t.output_tokens:,}" if t.input_tokens or t.output_tokens else "—"
+        )
+        cost = money(t.cost_usd) if t.cost_usd else "—"
+        error = (
+            _cell(t.last_error)
+            if t.state in RETRYABLE | {"checks_failed", "fixing", "pr_open", "queued"}
+            else ""
+        )
+        checks = t.checks or "—"
+        rows.append(
+            f"| {t.ordinal} | {_cell(t.title)} | {state} | {pr} | {checks} | {t.attempts} | "
+            f"{tokens} | {cost} | {error or '—'} |"
+        )
+    return "\n".join(rows)
+
+
+@dataclass(frozen=True)
+class PullRequestView:
+    task_title: str
+    task_body: str
+    issue_number: int
+    summary: str
+    files: Sequence[tuple[str, int, int]]  # path, lines added, lines removed (from the diff)
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+    model: str
+    template_id: str
+    template_version: int
+    task_key: str
+    closes_issue: bool
+
+
+def render_pr_body(view: PullRequestView) -> str:
+    lines = [
+        f"Task from #{view.issue_number}: **{_cell(view.task_title, 200)}**",
+        "",
+    ]
+    if view.task_body.strip() and view.task_body.strip() != view.task_title.strip():
+        lines += [
+            "<details><summary>Task</summary>",
+            "",
+            view.task_body.strip()[:4000],
+            "",
+            "</details>",
+            "",
+        ]
+    if view.summary.strip():
+        lines += ["### Summary (from the model)", "", view.summary.strip()[:4000], ""]
+    lines += ["### Files changed", "", "| File | + | − |", "|---|---|---|"]
+    lines += [f"| `{path}` | {added} | {removed} |" for path, added, removed in view.files]
+    lines += [
+        "",
+        f"Model `{view.model}` · {view.input_tokens:,} in / {view.output_tokens:,} out tokens · "
+        f"{money(view.cost_usd)} · template `{view.template_id}` v{view.template_version}",
+    ]
+    if view.closes_issue:
+        lines += ["", f"Closes #{view.issue_number}"]
+    lines += ["", f"{PR_MARKER_PREFIX}task={view.task_key} -->"]
+    return "\n".join(lines) + "\n"

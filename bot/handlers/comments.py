@@ -1,0 +1,128 @@
+"""`issue_comment`: `/issuewright …` commands (once per comment id, only from people with
+write permission) and retry checkboxes ticked in the status comment."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from bot.command_actions import ACTIONS, CommandFailed, Target, find_target
+from bot.core.commands import help_text, parse_command, ticked_retries
+from bot.core.render import STATUS_MARKER
+from bot.dispatch import DeliveryEvent, Router
+from bot.repo_access import RepoAccess
+from bot.runs import may_command, reply_denied
+from bot.runtime import HandlerContext
+from bot.store.models import CommandRun
+
+log = logging.getLogger(__name__)
+router = Router()
+
+
+async def _claim(
+    ctx: HandlerContext, comment: dict[str, Any], repo: str, number: int, user: str, name: str
+) -> bool:
+    """Record the command; False when this comment id already ran (redelivery, replay)."""
+    try:
+        async with ctx.sessions() as session, session.begin():
+            existing = await session.get(CommandRun, comment["id"])
+            if existing is not None:
+                # "running": the job that claimed it died before finishing; run it again
+                # (every action is idempotent through the lifecycle table).
+                return existing.outcome == "running"
+            session.add(
+                CommandRun(
+                    comment_id=comment["id"],
+                    repository=repo,
+                    issue_number=number,
+                    user=user,
+                    command=name,
+                )
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _finish(ctx: HandlerContext, comment_id: int, outcome: str, message: str | None) -> None:
+    async with ctx.sessions() as session, session.begin():
+        row = await session.get(CommandRun, comment_id)
+        if row is not None:
+            row.outcome, row.message = outcome, message
+
+
+@router.on("issue_comment", "created")
+async def on_comment(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
+    comment = delivery.payload.get("comment") or {}
+    issue = delivery.payload.get("issue") or {}
+    if (
+        delivery.sender_is_bot
+        or (comment.get("user") or {}).get("type") == "Bot"
+        or not delivery.repository
+    ):
+        return  # bots (this app included) never command
+    command = parse_command(comment.get("body"), ctx.settings.app_slug)
+    if command is None:
+        return
+    user = (comment.get("user") or {}).get("login", "")
+    if not await _claim(ctx, comment, delivery.repository, issue["number"], user, command.name):
+        log.info("comment %s already ran its command", comment.get("id"))
+        return
+    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    if not await may_command(repo, user):
+        await reply_denied(repo, issue["number"], user, comment_id=comment["id"])
+        await _finish(ctx, comment["id"], "denied", "no write permission")
+        return
+    await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "eyes")
+    try:
+        if command.error:
+            raise CommandFailed(command.error)
+        if command.name == "help":
+            prefix = f"Unknown command `{command.unknown}`.\n\n" if command.unknown else ""
+            await repo.api.create_comment(
+                repo.owner, repo.name, issue["number"], prefix + help_text(ctx.settings.app_slug)
+            )
+            message = "help"
+        else:
+            target: Target = await find_target(ctx, repo, issue, command.task)
+            message = await ACTIONS[command.name](
+                ctx, repo, target, command, f"comment:{comment['id']}", user
+            )
+    except CommandFailed as exc:
+        await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "confused")
+        await repo.api.create_comment(repo.owner, repo.name, issue["number"], f"@{user} {exc}")
+        await _finish(ctx, comment["id"], "refused", str(exc))
+        return
+    await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "rocket")
+    await _finish(ctx, comment["id"], "done", message)
+
+
+@router.on("issue_comment", "edited")
+async def on_comment_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
+    """A person ticked `- [ ] retry task N` in the status comment: same as the command."""
+    comment = delivery.payload.get("comment") or {}
+    issue = delivery.payload.get("issue") or {}
+    body = comment.get("body") or ""
+    if delivery.sender_is_bot or STATUS_MARKER not in body or not delivery.repository:
+        return
+    if (comment.get("user") or {}).get("login") != ctx.github.bot_login:
+        return  # someone quoting the marker in their own comment
+    old = ((delivery.payload.get("changes") or {}).get("body") or {}).get("from")
+    ticked = ticked_retries(old, body)
+    if not ticked:
+        return
+    user = delivery.sender.get("login", "")
+    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    if not await may_command(repo, user):
+        await reply_denied(repo, issue["number"], user)
+        return
+    target = await find_target(ctx, repo, issue, None)
+    for ordinal in ticked:
+        try:
+            await ACTIONS["retry"](
+                ctx, repo, target.for_task(ordinal), None, f"delivery:{delivery.delivery_id}", user
+            )
+        except CommandFailed as exc:
+            await repo.api.create_comment(repo.owner, repo.name, issue["number"], f"@{user} {exc}")

@@ -1,0 +1,208 @@
+"""Prometheus metrics: `GET /metrics`.
+
+Counters and histograms are updated where things happen (webhook receiver, worker, LLM
+calls, GitHub client). Queue depth, queue age and tasks by state are read from the database
+at scrape time instead: the database is the source of truth shared by every process (a
+separate `issuewright worker` never touches this process's counters), so a gauge kept in
+memory would be wrong as soon as a second process runs.
+
+Each `Metrics` owns its own `CollectorRegistry`, never the global one, so several apps in
+one process (tests) do not collide on metric names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from litestar import Request, Response, get
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+from sqlalchemy import func, select
+
+from bot.core.lifecycle import TaskState
+from bot.store.db import SessionFactory
+from bot.store.models import Job, Task, aware, utcnow
+
+log = logging.getLogger(__name__)
+
+# Jobs range from milliseconds (routing a delivery) to many minutes (an LLM attempt with a
+# push), so the buckets span both ends.
+JOB_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
+# Always exported, even at zero, so alerts on them never see a missing series.
+QUEUE_STATUSES = ("queued", "running", "dead")
+
+
+@dataclass(frozen=True)
+class DatabaseSnapshot:
+    jobs_by_status: dict[str, int] = field(default_factory=dict)
+    oldest_runnable_age_seconds: float = 0.0
+    tasks_by_state: dict[str, int] = field(default_factory=dict)
+
+
+async def read_snapshot(sessions: SessionFactory, now: datetime | None = None) -> DatabaseSnapshot:
+    """The database-backed gauges, in one short read-only session."""
+    now = now or utcnow()
+    async with sessions() as session:
+        job_rows = (
+            await session.execute(select(Job.status, func.count()).group_by(Job.status))
+        ).all()
+        # Runnable jobs only: a job waiting out its retry backoff is not "stuck". The age is
+        # counted from when it became runnable, so it measures how far workers lag behind.
+        oldest = (
+            await session.execute(
+                select(func.min(Job.run_after)).where(Job.status == "queued", Job.run_after <= now)
+            )
+        ).scalar()
+        task_rows = (
+            await session.execute(select(Task.state, func.count()).group_by(Task.state))
+        ).all()
+    jobs = dict.fromkeys(QUEUE_STATUSES, 0) | {status: int(n) for status, n in job_rows}
+    tasks = dict.fromkeys((s.value for s in TaskState), 0) | {s: int(n) for s, n in task_rows}
+    oldest_at = aware(oldest)
+    age = max(0.0, (now - oldest_at).total_seconds()) if oldest_at else 0.0
+    return DatabaseSnapshot(jobs, age, tasks)
+
+
+class _DatabaseCollector(Collector):
+    """Yields the last snapshot at collect time. Collectors are synchronous, so the route
+    refreshes the snapshot (async) just before it renders the registry."""
+
+    def __init__(self) -> None:
+        self.snapshot: DatabaseSnapshot | None = None
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily(
+            "issuewright_database_up", "1 if the last scrape could read the database, else 0"
+        )
+        up.add_metric([], 1.0 if self.snapshot else 0.0)
+        yield up
+        if self.snapshot is None:
+            return  # better no series than stale ones that look current
+        depth = GaugeMetricFamily(
+            "issuewright_queue_depth", "Jobs in the durable queue by status", labels=["status"]
+        )
+        for status, count in sorted(self.snapshot.jobs_by_status.items()):
+            depth.add_metric([status], count)
+        yield depth
+        age = GaugeMetricFamily(
+            "issuewright_queue_oldest_age_seconds",
+            "Seconds the longest-waiting runnable queued job has waited (0 when none)",
+        )
+        age.add_metric([], self.snapshot.oldest_runnable_age_seconds)
+        yield age
+        tasks = GaugeMetricFamily("issuewright_tasks", "Tasks by lifecycle state", labels=["state"])
+        for state, count in sorted(self.snapshot.tasks_by_state.items()):
+            tasks.add_metric([state], count)
+        yield tasks
+
+
+class Metrics:
+    """Everything `/metrics` exports. One per app (or per worker process)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self._deliveries = Counter(
+            "issuewright_deliveries_total",
+            "Webhook deliveries received, by event and outcome",
+            ["event", "outcome"],
+            registry=r,
+        )
+        self._job_seconds = Histogram(
+            "issuewright_job_seconds",
+            "Wall time of one job run, by kind",
+            ["kind"],
+            buckets=JOB_SECONDS_BUCKETS,
+            registry=r,
+        )
+        self._jobs = Counter(
+            "issuewright_jobs_total",
+            "Job runs, by kind and outcome",
+            ["kind", "outcome"],
+            registry=r,
+        )
+        self._tokens = Counter(
+            "issuewright_llm_tokens_total",
+            "LLM tokens, by model and direction (input/output)",
+            ["model", "direction"],
+            registry=r,
+        )
+        self._cost = Counter(
+            "issuewright_llm_cost_usd_total",
+            "LLM spend in US dollars, by model",
+            ["model"],
+            registry=r,
+        )
+        self._rate_limit = Gauge(
+            "issuewright_github_rate_limit_remaining",
+            "GitHub API requests remaining in the current window (last response seen)",
+            registry=r,
+        )
+        self._database = _DatabaseCollector()
+        r.register(self._database)
+        # Two concurrent scrapes must not render one's snapshot half-replaced by the other's.
+        self._lock = asyncio.Lock()
+
+    # ---------------------------------------------------------------- call sites
+
+    def delivery(self, event: str, outcome: str) -> None:
+        self._deliveries.labels(event=event, outcome=outcome).inc()
+
+    def job_finished(self, kind: str, seconds: float, outcome: str) -> None:
+        self._job_seconds.labels(kind=kind).observe(max(0.0, seconds))
+        self._jobs.labels(kind=kind, outcome=outcome).inc()
+
+    def llm_call(
+        self, model: str | None, input_tokens: int, output_tokens: int, cost: float
+    ) -> None:
+        name = model or "unknown"
+        # Counters only go up; a provider reporting nothing (or garbage) must not raise here.
+        self._tokens.labels(model=name, direction="input").inc(max(0, input_tokens or 0))
+        self._tokens.labels(model=name, direction="output").inc(max(0, output_tokens or 0))
+        self._cost.labels(model=name).inc(max(0.0, cost or 0.0))
+
+    def rate_limit(self, remaining: int | float) -> None:
+        self._rate_limit.set(remaining)
+
+    # ---------------------------------------------------------------- exposition
+
+    async def render(self, sessions: SessionFactory | None) -> bytes:
+        """Refresh the database gauges, then the text exposition format."""
+        async with self._lock:
+            snapshot = None
+            if sessions is not None:
+                try:
+                    snapshot = await read_snapshot(sessions)
+                except Exception as exc:
+                    # A scrape must still answer (with database_up 0) so the outage is visible.
+                    log.warning("metrics: cannot read the database: %s", exc)
+            self._database.snapshot = snapshot
+            return generate_latest(self.registry)
+
+
+@get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
+    state = request.app.state
+    metrics: Metrics | None = getattr(state, "metrics", None)
+    if metrics is None:
+        return Response(b"metrics are not enabled\n", status_code=404, media_type="text/plain")
+    body = await metrics.render(getattr(state, "sessions", None))
+    return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def metrics_routes() -> list[Any]:
+    """Route handlers to pass to `create_app(extra_routes=...)`."""
+    return [metrics_route]

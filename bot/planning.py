@@ -1,0 +1,193 @@
+"""A plan for an issue: its tasks, the files chosen for each, the prompt it would get, and
+what that would cost. Shared by the app's plan preview, the codegen pipeline and
+`issuewright plan`. CPU only: no GitHub or LLM call happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.context import RepoMap, pack_context, rank_files
+from bot.core.budget import estimate_tokens
+from bot.core.decompose import Decomposition, PlannedTask, decompose
+from bot.llm.pricing import PricingTable
+from bot.prompts import PromptLibrary, RenderedPrompt
+from bot.settings import RepoConfig
+
+# A typical SEARCH/REPLACE answer for one task; real counts come from `usage`.
+ESTIMATED_OUTPUT_TOKENS = 1500
+
+
+@dataclass(frozen=True)
+class IssueText:
+    repo: str
+    number: int
+    title: str
+    body: str
+    labels: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    task: PlannedTask
+    files: list[str]
+    slices: list[tuple[str, int, int]]
+    context: str
+    template_id: str
+    template_version: int
+    system: RenderedPrompt
+    prompt: RenderedPrompt
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None: the model's price is unknown (local models)
+
+
+@dataclass(frozen=True)
+class Plan:
+    issue: IssueText
+    decomposition: Decomposition
+    tasks: list[TaskPlan]
+    model: str | None
+    problems: list[str]  # prompt overrides that were not used, …
+
+    @property
+    def estimate(self) -> dict[str, Any]:
+        costs = [t.cost_usd for t in self.tasks]
+        return {
+            "model": self.model,
+            "input_tokens": sum(t.input_tokens for t in self.tasks),
+            "output_tokens": sum(t.output_tokens for t in self.tasks),
+            "cost_usd": None if any(c is None for c in costs) else round(sum(costs), 6),  # type: ignore[arg-type]
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tasks": [
+                {
+                    "key": t.task.key,
+                    "ordinal": t.task.ordinal,
+                    "title": t.task.title,
+                    "type": t.task.type,
+                    "depends_on": list(t.task.depends_on),
+                    "files": t.files,
+                    "template": {"id": t.template_id, "version": t.template_version},
+                    "estimate": {
+                        "input_tokens": t.input_tokens,
+                        "output_tokens": t.output_tokens,
+                        "cost_usd": t.cost_usd,
+                    },
+                }
+                for t in self.tasks
+            ],
+            "done": self.decomposition.done,
+            "message": self.decomposition.message,
+            "estimate": self.estimate,
+            "problems": self.problems,
+        }
+
+
+def task_query(issue: IssueText, task: PlannedTask) -> tuple[str, str]:
+    """What the selector reads for one task: its own words first, then the issue's."""
+    if task.body.strip() and task.body.strip() != issue.body.strip():
+        return f"{task.title}\n{task.body}\n\n{issue.title}\n{issue.body}", task.title
+    return f"{issue.title}\n{issue.body}", issue.title
+
+
+def prompt_params(
+    issue: IssueText,
+    task: PlannedTask,
+    all_tasks: Sequence[PlannedTask],
+    context: str,
+    config: RepoConfig,
+) -> dict[str, Any]:
+    return {
+        "repo": issue.repo,
+        "issue_number": issue.number,
+        "issue_title": issue.title,
+        "issue_body": issue.body,
+        "task_title": task.title,
+        "task_body": task.body,
+        "task_ordinal": task.ordinal,
+        "task_count": len(all_tasks),
+        "other_tasks": [t.title for t in all_tasks if t.ordinal != task.ordinal],
+        "context": context,
+        "repo_instructions": config.instructions or None,
+    }
+
+
+def plan_task(
+    issue: IssueText,
+    task: PlannedTask,
+    all_tasks: Sequence[PlannedTask],
+    repo_map: RepoMap | None,
+    library: PromptLibrary,
+    config: RepoConfig,
+    *,
+    model: str | None,
+    pricing: PricingTable | None = None,
+    readme: str = "",
+) -> TaskPlan:
+    files: list[str] = []
+    slices: list[tuple[str, int, int]] = []
+    context = ""
+    if repo_map is not None:
+        query, title = task_query(issue, task)
+        ranked = rank_files(repo_map, query, title=title)
+        packed = pack_context(
+            repo_map,
+            ranked,
+            query,
+            budget_tokens=config.context_budget_tokens,
+            instructions=config.instructions,
+        )
+        files, slices, context = list(packed.files), list(packed.slices), packed.text
+    system = library.render(
+        "system", {"repo": issue.repo, "denied_paths": list(config.denied_paths)}
+    )
+    prompt = library.render(task.type, prompt_params(issue, task, all_tasks, context, config))
+    input_tokens = estimate_tokens(system.text) + estimate_tokens(prompt.text)
+    cost = None
+    if model:
+        table = pricing or PricingTable()
+        if table.is_known(model):
+            cost = table.cost_usd(model, input_tokens, ESTIMATED_OUTPUT_TOKENS)
+    return TaskPlan(
+        task=task,
+        files=files,
+        slices=slices,
+        context=context,
+        template_id=prompt.template_id,
+        template_version=prompt.version,
+        system=system,
+        prompt=prompt,
+        input_tokens=input_tokens,
+        output_tokens=ESTIMATED_OUTPUT_TOKENS,
+        cost_usd=cost,
+    )
+
+
+def make_plan(
+    issue: IssueText,
+    repo_map: RepoMap | None,
+    config: RepoConfig,
+    *,
+    model: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    pricing: PricingTable | None = None,
+) -> Plan:
+    decomposition = decompose(
+        issue.title,
+        issue.body,
+        list(issue.labels),
+        issue.repo,
+        issue.number,
+        max_tasks=config.max_tasks_per_issue,
+    )
+    library = PromptLibrary(overrides)
+    tasks = [] if decomposition.too_many else decomposition.tasks
+    plans = [
+        plan_task(issue, t, tasks, repo_map, library, config, model=model, pricing=pricing)
+        for t in tasks
+    ]
+    return Plan(issue, decomposition, plans, model, library.problems)

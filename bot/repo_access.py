@@ -1,0 +1,125 @@
+"""One repository as a job sees it: its installation API, config, mirror and code map."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot import workspace
+from bot.context import RepoMap
+from bot.github import GitHubAPI, Repository
+from bot.runtime import HandlerContext
+from bot.settings import CONFIG_PATH, RepoConfig, parse_repo_config
+
+OVERRIDES_DIR = ".github/issuewright/prompts/"
+
+
+class NotConfigured(RuntimeError):
+    """The app has no GitHub credentials; nothing can be done on GitHub."""
+
+    retryable = False
+
+
+@dataclass
+class RepoAccess:
+    ctx: HandlerContext
+    installation_id: int
+    full_name: str
+    api: GitHubAPI
+    _meta: Repository | None = None
+    _config: tuple[RepoConfig, list[str]] | None = None
+    _base_sha: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, ctx: HandlerContext, installation_id: int | None, full_name: str) -> RepoAccess:
+        if ctx.github is None:
+            raise NotConfigured("the GitHub App is not configured (APP_ID / PRIVATE_KEY missing)")
+        if installation_id is None:
+            raise NotConfigured(f"no installation for {full_name}")
+        return cls(ctx, installation_id, full_name, ctx.github.api(installation_id))
+
+    @property
+    def owner(self) -> str:
+        return self.full_name.split("/", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.full_name.split("/", 1)[1]
+
+    async def meta(self) -> Repository:
+        if self._meta is None:
+            self._meta = await self.api.repository(self.owner, self.name)
+        return self._meta
+
+    async def config(self) -> tuple[RepoConfig, list[str]]:
+        """`.github/issuewright.yml` at the default branch, with the problems found in it."""
+        if self._config is None:
+            meta = await self.meta()
+            text = await self.api.file_contents(
+                self.owner, self.name, CONFIG_PATH, meta.default_branch
+            )
+            self._config = parse_repo_config(text)
+        return self._config
+
+    async def base_branch(self) -> str:
+        config, _ = await self.config()
+        return config.base_branch or (await self.meta()).default_branch
+
+    def repo_ref(self) -> workspace.RepoRef:
+        settings = self.ctx.settings
+        template = settings.git_url_template or f"{settings.github_web_url}/{{owner}}/{{repo}}.git"
+        return workspace.RepoRef(self.owner, self.name, template, Path(settings.data_dir))
+
+    async def git_token(self) -> str | None:
+        if self.ctx.settings.git_url_template and self.ctx.settings.git_url_template.startswith(
+            "file:"
+        ):
+            return None  # local remotes (tests, air-gapped mirrors) need no token
+        return await self.ctx.github.git_token(self.installation_id)
+
+    async def sync_mirror(self) -> Path:
+        token = await self.git_token()
+        return await asyncio.to_thread(workspace.ensure_mirror, self.repo_ref(), token=token)
+
+    async def base_sha(self, branch: str | None = None) -> str:
+        branch = branch or await self.base_branch()
+        if branch not in self._base_sha:
+            mirror = await self.sync_mirror()
+            out = await asyncio.to_thread(
+                workspace.git,
+                "rev-parse",
+                "--verify",
+                f"{workspace.REMOTE_REFS}/{branch}^{{commit}}",
+                cwd=mirror,
+            )
+            self._base_sha[branch] = out.stdout.strip()
+        return self._base_sha[branch]
+
+    async def repo_map(self) -> RepoMap:
+        sha = await self.base_sha()
+        cache = Path(self.ctx.settings.data_dir) / "repomaps"
+        return await asyncio.to_thread(RepoMap.from_git, self.repo_ref().mirror, sha, cache)
+
+    async def prompt_overrides(self) -> dict[str, str]:
+        """Templates the repository overrides, read from the mirror at the base commit."""
+        sha = await self.base_sha()
+        mirror = self.repo_ref().mirror
+
+        def read() -> dict[str, str]:
+            listing = workspace.git(
+                "ls-tree", "--name-only", sha, OVERRIDES_DIR, cwd=mirror, check=False
+            )
+            found: dict[str, str] = {}
+            for path in listing.stdout.splitlines():
+                if path.endswith(".md.j2"):
+                    blob = workspace.git("show", f"{sha}:{path}", cwd=mirror, check=False)
+                    if blob.returncode == 0:
+                        found[path] = blob.stdout
+            return found
+
+        return await asyncio.to_thread(read)
+
+    def web_url(self, *parts: Any) -> str:
+        return "/".join([self.ctx.settings.github_web_url, self.full_name, *map(str, parts)])

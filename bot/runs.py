@@ -1,0 +1,250 @@
+"""Starting work on an issue: plan it, store its tasks, and queue what can start.
+
+Used by the label trigger and by the `plan` / `retry` commands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.core.lifecycle import TaskEvent, TaskState
+from bot.planning import IssueText, Plan, make_plan
+from bot.repo_access import RepoAccess
+from bot.runtime import HandlerContext
+from bot.settings import RepoConfig, Settings
+from bot.status import refresh_status
+from bot.store import queue
+from bot.store.models import IssueRun, Job, Task, utcnow
+from bot.taskstore import apply_event, get_run, record_stage, tasks_of
+
+log = logging.getLogger(__name__)
+
+WRITE_ROLES = {"admin", "maintain", "write"}
+GENERATION_KINDS = ("generate", "ci_fix", "review")
+
+
+@dataclass(frozen=True)
+class LLMChoice:
+    provider: str
+    model: str
+    base_url: str | None
+
+
+def llm_choice(config: RepoConfig, settings: Settings) -> LLMChoice | None:
+    """The LLM a repository uses, or None (plan-only mode) when none is configured."""
+    provider = config.llm_provider or settings.llm_provider
+    model = config.llm_model or settings.llm_model
+    if not provider or not model:
+        return None
+    return LLMChoice(provider, model, config.llm_base_url or settings.llm_base_url)
+
+
+async def may_command(repo: RepoAccess, login: str) -> bool:
+    return await repo.api.permission(repo.owner, repo.name, login) in WRITE_ROLES
+
+
+def denied_message(login: str) -> str:
+    return (
+        f"@{login} only people with write, maintain or admin permission on this repository can "
+        f"start or steer Issuewright. <!-- issuewright:denied:{login} -->"
+    )
+
+
+async def reply_denied(
+    repo: RepoAccess, number: int, login: str, comment_id: int | None = None
+) -> None:
+    """😕 and one short reply (never repeated for the same person on the same issue)."""
+    if comment_id is not None:
+        await repo.api.react_to_comment(repo.owner, repo.name, comment_id, "confused")
+    else:
+        await repo.api.react_to_issue(repo.owner, repo.name, number, "confused")
+    marker = f"<!-- issuewright:denied:{login} -->"
+    bot = repo.ctx.github.bot_login
+    if await repo.api.find_comment(repo.owner, repo.name, number, marker, author=bot) is None:
+        await repo.api.create_comment(repo.owner, repo.name, number, denied_message(login))
+
+
+async def ensure_run(
+    repo: RepoAccess,
+    issue: dict[str, Any],
+    triggered_by: str,
+    notes: Sequence[str],
+    plan_only: bool,
+) -> int:
+    ctx = repo.ctx
+    async with ctx.sessions() as session, session.begin():
+        run = await get_run(session, repo.full_name, issue["number"])
+        if run is None:
+            run = IssueRun(repository=repo.full_name, issue_number=issue["number"])
+            session.add(run)
+        run.installation_id = repo.installation_id
+        run.title = issue.get("title") or ""
+        run.author = (issue.get("user") or {}).get("login")
+        run.triggered_by = triggered_by
+        run.notes = list(notes)
+        run.plan_only = plan_only
+        run.updated_at = utcnow()
+        await session.flush()
+        return run.id
+
+
+async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan) -> None:
+    """Insert new tasks; update the text of tasks that have not started. Keys are stable, so
+    a re-label or an edited issue never duplicates a task."""
+    async with ctx.sessions() as session, session.begin():
+        existing = {t.key: t for t in await tasks_of(session, run_id)}
+        for tp in plan.tasks:
+            t = tp.task
+            row = existing.get(t.key)
+            if row is None:
+                row = Task(
+                    key=t.key,
+                    run_id=run_id,
+                    repository=repo,
+                    issue_number=plan.issue.number,
+                    ordinal=t.ordinal,
+                    title=t.title,
+                    state=str(TaskState.PLANNED),
+                )
+                session.add(row)
+            if row.state in {
+                TaskState.PLANNED,
+                TaskState.QUEUED,
+                TaskState.BLOCKED,
+                TaskState.CANCELLED,
+            }:
+                row.title, row.body, row.task_type = t.title, t.body, t.type
+                row.depends_on = list(t.depends_on)
+                row.files = tp.files
+                row.updated_at = utcnow()
+
+
+async def enqueue_task_job(
+    session: Any, task: Task, kind: str = "generate", **payload: Any
+) -> bool:
+    """Queue a generation job for the task unless one is already waiting."""
+    pending = (
+        await session.execute(
+            select(Job.id).where(
+                Job.task_id == task.id, Job.status == "queued", Job.kind.in_(GENERATION_KINDS)
+            )
+        )
+    ).first()
+    if pending is not None:
+        return False
+    await queue.enqueue(session, kind, {"task_id": task.id, **payload}, task_id=task.id)
+    return True
+
+
+async def schedule_ready_tasks(ctx: HandlerContext, run_id: int, cause: str) -> int:
+    """planned (or cancelled, on a re-label) tasks → queued, or blocked while a dependency
+    is not merged; queued tasks get a generation job."""
+    queued = 0
+    async with ctx.sessions() as session, session.begin():
+        tasks = await tasks_of(session, run_id)
+        by_ordinal = {t.ordinal: t for t in tasks}
+        for task in tasks:
+            waiting = [
+                d
+                for d in task.depends_on or []
+                if d in by_ordinal and by_ordinal[d].state != TaskState.MERGED
+            ]
+            if task.state == TaskState.CANCELLED:
+                await apply_event(session, task, TaskEvent.RETRY, cause)
+            if task.state == TaskState.BLOCKED and not waiting:
+                await apply_event(session, task, TaskEvent.UNBLOCK, cause)
+            elif task.state in {TaskState.PLANNED, TaskState.QUEUED} and waiting:
+                await apply_event(
+                    session, task, TaskEvent.BLOCK, cause, reason=f"waits for task {waiting}"
+                )
+            elif task.state == TaskState.PLANNED:
+                await apply_event(session, task, TaskEvent.ENQUEUE, cause)
+            if task.state == TaskState.QUEUED and await enqueue_task_job(session, task):
+                queued += 1
+    if queued:
+        ctx.wake.set()
+    return queued
+
+
+async def start_run(
+    repo: RepoAccess, issue: dict[str, Any], triggered_by: str, *, plan_only: bool, cause: str
+) -> None:
+    """Plan the issue, update its tasks and status comment; unless planning only, queue work."""
+    ctx = repo.ctx
+    config, problems = await repo.config()
+    choice = llm_choice(config, ctx.settings)
+    plan_reason = None
+    if choice is None:
+        plan_only = True
+        plan_reason = (
+            "No LLM is configured for this repository (set `llm_provider` and `llm_model` "
+            "in `.github/issuewright.yml`, or LLM_PROVIDER / LLM_MODEL on the server)."
+        )
+    elif plan_only:
+        plan_reason = "Asked for a plan; remove the plan label and add the trigger label to start."
+    text = IssueText(
+        repo.full_name,
+        issue["number"],
+        issue.get("title") or "",
+        issue.get("body") or "",
+        [label["name"] for label in issue.get("labels") or [] if isinstance(label, dict)],
+    )
+    repo_map = await repo.repo_map()
+    overrides = await repo.prompt_overrides()
+    plan = make_plan(
+        text, repo_map, config, model=choice.model if choice else None, overrides=overrides
+    )
+    run_id = await ensure_run(repo, issue, triggered_by, [*problems, *plan.problems], plan_only)
+    async with ctx.sessions() as session, session.begin():
+        await record_stage(
+            session,
+            "planned",
+            f"{len(plan.tasks)} task(s) for {repo.full_name}#{text.number}",
+            data={"cause": cause, "plan_only": plan_only},
+        )
+    message = plan.decomposition.message
+    if not plan.decomposition.too_many:
+        await store_tasks(ctx, run_id, repo.full_name, plan)
+    details = {
+        tp.task.ordinal: {
+            "files": tuple(tp.files),
+            "template": f"{tp.template_id} v{tp.template_version}",
+            "estimate_tokens": (tp.input_tokens, tp.output_tokens),
+            "estimate_cost": tp.cost_usd,
+        }
+        for tp in plan.tasks
+    }
+    if not plan_only and not plan.decomposition.too_many:
+        await schedule_ready_tasks(ctx, run_id, cause)
+    await refresh_status(
+        ctx.sessions,
+        repo.api,
+        run_id,
+        web_url=ctx.settings.github_web_url,
+        bot_login=ctx.github.bot_login,
+        plan=details if plan_only else None,
+        message=message,
+        plan_reason=plan_reason,
+        model=choice.model if choice else None,
+    )
+
+
+async def cancel_not_started(
+    ctx: HandlerContext, run_id: int, cause: str, event: TaskEvent
+) -> list[int]:
+    """Cancel the run's tasks that have not started generating; drop their queued jobs."""
+    cancelled = []
+    async with ctx.sessions() as session, session.begin():
+        for task in await tasks_of(session, run_id):
+            if await apply_event(session, task, event, cause):
+                cancelled.append(task.ordinal)
+                await session.execute(
+                    update(Job)
+                    .where(Job.task_id == task.id, Job.status == "queued")
+                    .values(status="cancelled", finished_at=utcnow())
+                )
+    return cancelled

@@ -1,0 +1,128 @@
+"""Money: estimate before an LLM call, refuse what would exceed a budget, record what was
+spent. Every call's tokens and cost land on its attempt and its task."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from bot.core.budget import BudgetDecision, check_budget, estimate_call_cost, estimate_tokens
+from bot.llm.base import ChatMessage, LLMClient, LLMRequest, LLMResponse
+from bot.llm.pricing import PricingTable
+from bot.runs import LLMChoice
+from bot.runtime import HandlerContext
+from bot.settings import RepoConfig
+from bot.store.models import Attempt, Task, utcnow
+
+MAX_OUTPUT_TOKENS = 8192
+
+
+class BudgetExceeded(Exception):
+    def __init__(self, decision: BudgetDecision) -> None:
+        super().__init__(decision.message)
+        self.decision = decision
+
+
+@dataclass
+class Spend:
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    warning: str | None = None
+
+
+def pricing(ctx: HandlerContext) -> PricingTable:
+    return PricingTable(ctx.settings.llm_pricing_overrides)
+
+
+def month_start(now: datetime) -> datetime:
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+async def spent_this_month(ctx: HandlerContext, installation_id: int | None) -> float:
+    async with ctx.sessions() as session:
+        total = (
+            await session.execute(
+                select(func.coalesce(func.sum(Attempt.cost_usd), 0.0)).where(
+                    Attempt.installation_id == installation_id,
+                    Attempt.started_at >= month_start(utcnow()),
+                )
+            )
+        ).scalar_one()
+    return float(total or 0.0)
+
+
+async def budget_check(
+    ctx: HandlerContext,
+    task: Task,
+    installation_id: int | None,
+    config: RepoConfig,
+    choice: LLMChoice,
+    messages: Sequence[ChatMessage],
+) -> BudgetDecision:
+    price = pricing(ctx).price(choice.model)
+    prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
+    estimate = estimate_call_cost(
+        prompt_tokens, MAX_OUTPUT_TOKENS, price.input_per_mtok, price.output_per_mtok
+    )
+    month_cap = config.monthly_budget_usd
+    if month_cap is None:
+        month_cap = ctx.settings.installation_monthly_budget_usd
+    return check_budget(
+        estimate,
+        task.cost_usd,
+        config.task_budget_usd,
+        await spent_this_month(ctx, installation_id),
+        month_cap,
+        config.budget_warn_ratio,
+    )
+
+
+async def call_llm(
+    ctx: HandlerContext,
+    client: LLMClient,
+    task_id: int,
+    attempt_id: int,
+    installation_id: int | None,
+    config: RepoConfig,
+    choice: LLMChoice,
+    messages: Sequence[ChatMessage],
+    spend: Spend,
+) -> LLMResponse:
+    """One budgeted call: refused before it would exceed a cap; its usage stored after."""
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        assert task is not None
+        decision = await budget_check(ctx, task, installation_id, config, choice, messages)
+    if not decision.allowed:
+        raise BudgetExceeded(decision)
+    if decision.message:
+        spend.warning = decision.message
+    response = await client.complete(
+        LLMRequest(messages=list(messages), max_tokens=MAX_OUTPUT_TOKENS)
+    )
+    cost = pricing(ctx).cost_usd(
+        response.model or choice.model, response.input_tokens, response.output_tokens
+    )
+    spend.input_tokens += response.input_tokens
+    spend.output_tokens += response.output_tokens
+    spend.cost_usd += cost
+    async with ctx.sessions() as session, session.begin():
+        attempt = await session.get(Attempt, attempt_id)
+        task = await session.get(Task, task_id)
+        if attempt is not None:
+            attempt.input_tokens += response.input_tokens
+            attempt.output_tokens += response.output_tokens
+            attempt.cost_usd += cost
+        if task is not None:
+            task.input_tokens += response.input_tokens
+            task.output_tokens += response.output_tokens
+            task.cost_usd += cost
+    if ctx.metrics is not None:
+        ctx.metrics.llm_call(
+            response.model or choice.model, response.input_tokens, response.output_tokens, cost
+        )
+    return response
