@@ -15,7 +15,9 @@ from bot.llm.retry import RetryPolicy
 from bot.runs import LLMChoice
 
 
-def chat_completion(content: str, model: str, prompt_tokens: int, completion_tokens: int) -> dict[str, Any]:
+def chat_completion(
+    content: str, model: str, prompt_tokens: int, completion_tokens: int
+) -> dict[str, Any]:
     body = {
         "id": "chatcmpl-test",
         "object": "chat.completion",
@@ -54,13 +56,19 @@ class ScriptedLLM:
         if callable(answer):
             return answer(body)
         prompt_chars = sum(len(m["content"]) for m in body["messages"])
-        return httpx.Response(200, json=chat_completion(answer, body["model"], prompt_chars // 4, len(answer) // 4))
+        return httpx.Response(
+            200, json=chat_completion(answer, body["model"], prompt_chars // 4, len(answer) // 4)
+        )
 
     def factory(self, choice: LLMChoice) -> Any:
         client = httpx.AsyncClient(transport=httpx.MockTransport(self.handler))
         return make_client(
-            "openai", base_url="http://llm.test/v1", api_key="sk-test-not-real", model=choice.model,
-            http_client=client, retry=RetryPolicy(max_attempts=2, sleep=_no_sleep),
+            "openai",
+            base_url="http://llm.test/v1",
+            api_key="sk-test-not-real",
+            model=choice.model,
+            http_client=client,
+            retry=RetryPolicy(max_attempts=2, sleep=_no_sleep),
         )
 
     def prompt_text(self, index: int = 0) -> str:

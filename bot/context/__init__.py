@@ -1,9 +1,9 @@
 """Context selection: which code of a repository an issue's prompt shows.
 
-    repo_map = RepoMap.from_git(git_dir, commit, cache_dir)   # or build_repo_map / from_dir
-    ranked = rank_files(repo_map, issue_body, title=issue_title)
-    packed = pack_context(repo_map, ranked, issue_body, budget_tokens=16000)
-    packed.text, packed.slices, packed.files, packed.tokens
+repo_map = RepoMap.from_git(git_dir, commit, cache_dir)   # or build_repo_map / from_dir
+ranked = rank_files(repo_map, issue_body, title=issue_title)
+packed = pack_context(repo_map, ranked, issue_body, budget_tokens=16000)
+packed.text, packed.slices, packed.files, packed.tokens
 """
 
 from .cli import cli_context_rank

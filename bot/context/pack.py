@@ -27,7 +27,7 @@ WHOLE_FILE_SHARE = 0.12  # … or this share of the budget, whichever is larger
 WHOLE_FILE_RANKS = 5
 PREAMBLE_SHARE = 0.06  # at most this share of the budget for README/CONTRIBUTING excerpts
 INSTRUCTIONS_SHARE = 0.15
-DENSITY_EXP = 0.5
+DENSITY_EXP = 0.35  # 0: pure priority order, 1: priority per token
 BASE = 0.15  # relevance every unit of a top file has, so the best files fill gaps
 
 
@@ -195,6 +195,7 @@ def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[in
     for c in cands:
         if c.file not in lines_of:
             lines_of[c.file] = repo_map.entries[c.file].text.splitlines()
+
     def density(c: _Cand) -> float:  # value per token, softened: long units still compete
         if not c.name:  # a whole small file: one read, worth its size
             return c.priority

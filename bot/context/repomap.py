@@ -20,8 +20,8 @@ import bm25s
 import numpy as np
 
 from .parse import Outline, module_name, outline_python, outline_tree_sitter
-from .units import Unit, file_units
 from .textutil import code_tokens, file_ext, file_kind, path_tokens
+from .units import Unit, file_units
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,12 @@ class RepoMap:
 
 
 def _common_prefix(a: str, b: str) -> int:
-    return len(os.path.commonprefix([a.split("/"), b.split("/")]))
+    n = 0
+    for x, y in zip(a.split("/"), b.split("/"), strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _meta_tokens(e: FileEntry) -> list[str]:
@@ -244,16 +249,17 @@ def read_git_tree(git_dir: Path, commit: str) -> dict[str, str]:
         capture_output=True,
         check=True,
     )
-    out, pos, files = batch.stdout, 0, {}
+    out, pos = batch.stdout, 0
+    files: dict[str, str] = {}
     for _, path in wanted:
         nl = out.index(b"\n", pos)
         header = out[pos:nl].split()
         if len(header) < 3:  # "<sha> missing"
             pos = nl + 1
             continue
-        size = int(header[2])
-        text = _decode(out[nl + 1 : nl + 1 + size])
-        pos = nl + 1 + size + 1
+        length = int(header[2])
+        text = _decode(out[nl + 1 : nl + 1 + length])
+        pos = nl + 1 + length + 1
         if text is not None:
             files[path] = text
     return files

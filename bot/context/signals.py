@@ -98,7 +98,7 @@ def extract_signals(text: str) -> IssueSignals:
         name = m.group(1)
         if name not in path_set and not any(p.endswith(name) for p in sig.paths):
             dotted.append(name)
-    sig.dotted = _unique(d for d in dotted if not d.split(".")[-1].lower() in _EXTS.split("|"))
+    sig.dotted = _unique(d for d in dotted if d.split(".")[-1].lower() not in _EXTS.split("|"))
 
     idents: dict[str, float] = {}
     frame_text = " ".join(f.func for f in sig.frames)

@@ -126,5 +126,7 @@ async def installation_gate(ctx: HandlerContext, delivery: DeliveryEvent) -> str
             if removed:
                 return f"repository {delivery.repository} was removed from the installation"
     if ctx.github is None:
-        return "the GitHub App has no credentials yet (APP_ID / PRIVATE_KEY); see GET / on the server"
+        return (
+            "the GitHub App has no credentials yet (APP_ID / PRIVATE_KEY); see GET / on the server"
+        )
     return None

@@ -23,7 +23,9 @@ MAINTAINER = "octocat"
 
 CALC_FILES = {
     "README.md": "# calc\n\nTiny arithmetic helpers.\n",
-    "calc/__init__.py": '"""Tiny arithmetic helpers."""\n\nfrom calc.ops import add, sub\n\n__all__ = ["add", "sub"]\n',
+    "calc/__init__.py": (
+        '"""Tiny arithmetic helpers."""\n\nfrom calc.ops import add, sub\n\n__all__ = ["add", "sub"]\n'
+    ),
     "calc/ops.py": (
         '"""Arithmetic operations."""\n\n\n'
         "def add(a: int, b: int) -> int:\n"
@@ -33,7 +35,9 @@ CALC_FILES = {
         '    """Return a minus b."""\n'
         "    return a - b\n"
     ),
-    "tests/test_ops.py": "from calc import add, sub\n\n\ndef test_sub():\n    assert sub(3, 1) == 2\n",
+    "tests/test_ops.py": (
+        "from calc import add, sub\n\n\ndef test_sub():\n    assert sub(3, 1) == 2\n"
+    ),
     ".github/issuewright.yml": "llm_provider: openai\nllm_model: gpt-4o-mini\n",
 }
 

@@ -13,7 +13,9 @@ from tests.e2e.conftest import MAINTAINER, REPO, Scenario
 
 async def test_label_bug_report_opens_one_pr_with_the_fix(scenario: Scenario) -> None:
     sim = scenario.sim
-    issue = await sim.open_issue(REPO, "add() subtracts", BUG_REPORT_TEXT, user="reporter", labels=[])
+    issue = await sim.open_issue(
+        REPO, "add() subtracts", BUG_REPORT_TEXT, user="reporter", labels=[]
+    )
     await sim.label_issue(REPO, issue.number, "issuewright", user=MAINTAINER)
     await scenario.settle()
 
@@ -24,7 +26,9 @@ async def test_label_bug_report_opens_one_pr_with_the_fix(scenario: Scenario) ->
     fixed = sim.read_file(REPO, branch, "calc/ops.py")
     original = sim.read_file(REPO, "main", "calc/ops.py")
     assert fixed == original.replace("return a - b\n\n\ndef sub", "return a + b\n\n\ndef sub")
-    assert sim.read_file(REPO, branch, "tests/test_ops.py") == sim.read_file(REPO, "main", "tests/test_ops.py")
+    assert sim.read_file(REPO, branch, "tests/test_ops.py") == sim.read_file(
+        REPO, "main", "tests/test_ops.py"
+    )
     assert f"Closes #{issue.number}" in pr.body and "calc/ops.py" in pr.body
     assert "eyes" in sim.reactions(REPO, issue.number)
     [status] = scenario.status_comments(issue.number)
