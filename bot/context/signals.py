@@ -78,14 +78,14 @@ def extract_signals(text: str) -> IssueSignals:
     sig.code = "\n".join([*fences, *inline])
 
     for m in FRAME_RE.finditer(text):
-        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3) or ""))
+        sig.frames.append(Frame(_slashes(m.group(1)), int(m.group(2)), m.group(3) or ""))
     for m in PYTEST_FRAME_RE.finditer(text):
-        sig.frames.append(Frame(m.group(1).replace("\\", "/"), int(m.group(2)), m.group(3) or ""))
+        sig.frames.append(Frame(_slashes(m.group(1)), int(m.group(2)), m.group(3) or ""))
 
     paths = [m.group(1) for m in GITHUB_BLOB_RE.finditer(text)]
     no_urls = URL_RE.sub(" ", text)
     paths += [m.group(1) for m in PATH_RE.finditer(no_urls)]
-    sig.paths = _unique(p.replace("\\", "/").lstrip("./") for p in paths)
+    sig.paths = _unique(re.sub(r"^(?:\.\.?/)+", "", _slashes(p)) for p in paths)
 
     dotted: list[str] = []
     for m in FROM_IMPORT_RE.finditer(sig.code or no_urls):
@@ -127,6 +127,11 @@ def message_ngrams(message: str, n: int = 4) -> list[str]:
     if len(words) < n:
         return [" ".join(words)] if len(words) >= 2 and len(" ".join(words)) >= 10 else []
     return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+
+
+def _slashes(path: str) -> str:
+    """Windows and escaped paths (``C:\\src\\x.py``) to ``C:/src/x.py``."""
+    return re.sub(r"[\\/]+", "/", path)
 
 
 def _unique(items: object) -> list[str]:

@@ -1,0 +1,75 @@
+"""Packing: slices carry their true line ranges, the budget holds, big files are cut."""
+
+from __future__ import annotations
+
+import re
+
+from bot.context import build_repo_map, pack_context, rank_files
+
+METHODS = "\n".join(
+    f"    def method_{i}(self, value):\n"
+    f'        """Step {i} of the pipeline."""\n'
+    + "".join(f"        value = value * {i} + {j}\n" for j in range(12))
+    + "        return value\n"
+    for i in range(60)
+)
+BIG = (
+    "import os\n\n\n"
+    "class Pipeline:\n"
+    '    """Runs every step."""\n\n' + METHODS + "\n    def flush_buffers(self, sink):\n"
+    "        sink.write(self.buffer)\n"
+    "        sink.close()\n"
+)
+REPO = {
+    "README.md": "# Demo\n\nA demo project.\n",
+    "app/pipeline.py": BIG,
+    "app/small.py": "def tiny():\n    return 'flush'\n",
+    "app/other.py": "\n".join(f"def unrelated_{i}():\n    return {i}\n" for i in range(50)),
+}
+HEADER = re.compile(r"^### (\S+) lines (\d+)-(\d+)$", re.M)
+
+
+def packed(query: str, budget: int = 16000):
+    repo_map = build_repo_map(REPO)
+    return pack_context(repo_map, rank_files(repo_map, query), query, budget_tokens=budget)
+
+
+def test_each_slice_header_matches_the_lines_under_it() -> None:
+    result = packed("Pipeline.flush_buffers does not close the sink")
+    assert result.slices
+    for m in HEADER.finditer(result.text):
+        path, start, end = m.group(1), int(m.group(2)), int(m.group(3))
+        assert (path, start, end) in result.slices
+        body = result.text[m.end() :].split("\n", 2)[2]  # skip the ``` fence line
+        expected = "\n".join(REPO[path].splitlines()[start - 1 : end])
+        assert body.startswith(expected + "\n```")
+
+
+def test_big_file_is_cut_to_the_relevant_method_with_its_class_signature() -> None:
+    result = packed("Pipeline.flush_buffers does not close the sink", budget=2000)
+    lines = BIG.splitlines()
+    flush = next(i for i, ln in enumerate(lines, 1) if "def flush_buffers" in ln)
+    klass = next(i for i, ln in enumerate(lines, 1) if ln.startswith("class Pipeline"))
+    spans = [(s, e) for p, s, e in result.slices if p == "app/pipeline.py"]
+    assert any(s <= flush and flush + 2 <= e for s, e in spans)
+    assert any(s <= klass <= e for s, e in spans)
+    assert sum(e - s + 1 for s, e in spans) < len(lines) // 2
+
+
+def test_budget_is_respected_and_files_are_listed() -> None:
+    for budget in (500, 2000, 8000):
+        result = packed("flush_buffers method_3 tiny", budget=budget)
+        assert result.tokens <= budget
+        assert result.files == list(dict.fromkeys(p for p, _, _ in result.slices))
+
+
+def test_small_top_file_goes_in_whole_and_readme_excerpt_leads() -> None:
+    result = packed("tiny returns the wrong word")
+    assert ("app/small.py", 1, 2) in result.slices
+    assert result.slices[0][0] == "README.md"
+
+
+def test_instructions_come_first() -> None:
+    repo_map = build_repo_map(REPO)
+    result = pack_context(repo_map, rank_files(repo_map, "tiny"), "tiny", 4000, "Use tabs.")
+    assert result.text.startswith("### Instructions\nUse tabs.")
