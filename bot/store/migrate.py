@@ -9,6 +9,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import normalize_url
@@ -36,6 +37,9 @@ async def upgrade(engine: AsyncEngine) -> None:
         command.upgrade(config, "head")
 
     async with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Several `serve` processes may start at once: one migrates, the others wait.
+            await connection.execute(text("SELECT pg_advisory_xact_lock(74657571)"))
         await connection.run_sync(_upgrade)
 
 
