@@ -94,4 +94,5 @@ def create_app(
         state=State({"settings": settings, "router": router, "metrics": metrics}),
         openapi_config=OpenAPIConfig(title="Issuewright", version="0.1.0"),
         debug=False,
+        logging_config=None,  # bot.logs configures logging (format, secret scrubbing)
     )
