@@ -79,6 +79,8 @@ def create_app(
             if worker is not None:
                 await worker.stop()
             await writer.stop()
+            if access is not None and github is None:  # ours to close, not the caller's
+                await access.aclose()
             await engine.dispose()
 
     return Litestar(

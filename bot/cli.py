@@ -26,12 +26,16 @@ def _settings() -> Settings:
 
 
 def _database_error(exc: BaseException, settings: Settings) -> CliError:
+    from bot.logs import scrub
     from bot.store.db import redact_url
 
+    # Drivers may quote the URL they were given (SQLAlchemy does for one it cannot parse):
+    # the detail is scrubbed of the password like every log line.
+    lines = str(exc).strip().splitlines()
+    detail = scrub(lines[0][:200], settings.secrets()) if lines else "no detail"
     return CliError(
         f"cannot use the database at {redact_url(settings.database_url)} "
-        f"({type(exc).__name__}: {str(exc).splitlines()[0][:200] if str(exc) else 'no detail'}); "
-        "check DATABASE_URL and that the server is running"
+        f"({type(exc).__name__}: {detail}); check DATABASE_URL and that the server is running"
     )
 
 
@@ -84,12 +88,10 @@ async def _run_worker(settings: Settings, concurrency: int, once: bool) -> int:
     engine = make_engine(settings.database_url)
     github = None
     if settings.has_app_credentials:
-        from bot.github import default_github_for
+        from bot.gh_access import GitHubAccess
 
-        github = default_github_for(settings)
-    ctx = HandlerContext(
-        settings=settings, sessions=make_session_factory(engine), github_for=github
-    )
+        github = GitHubAccess.from_settings(settings)
+    ctx = HandlerContext(settings=settings, sessions=make_session_factory(engine), github=github)
     worker = Worker(ctx, build_router(), concurrency=concurrency)
     try:
         if once:
@@ -108,6 +110,8 @@ async def _run_worker(settings: Settings, concurrency: int, once: bool) -> int:
         await worker.stop()
         return 0
     finally:
+        if github is not None:
+            await github.aclose()
         await engine.dispose()
 
 

@@ -10,7 +10,13 @@ from typing import Any
 
 import httpx
 
-from bot.github import GitHubAPI, create_installation_token, installation_client, make_app_github
+from bot.github import (
+    GitHubAPI,
+    close_app_github,
+    create_installation_token,
+    installation_client,
+    make_app_github,
+)
 from bot.settings import Settings
 
 
@@ -43,6 +49,11 @@ class GitHubAccess:
                 expires = datetime.now(UTC) + timedelta(minutes=30)
             self._tokens[installation_id] = (token.token, expires)
             return token.token
+
+    async def aclose(self) -> None:
+        """Close the process's shared connection pool (a no-op for injected transports)."""
+        self._tokens.clear()
+        await close_app_github(self.app_github)
 
     @property
     def bot_login(self) -> str:

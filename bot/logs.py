@@ -4,25 +4,28 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterable
 
-_TOKEN_PATTERNS = re.compile(
-    r"(gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|x-access-token:[^@\s]+|"
-    r"sk-[A-Za-z0-9_-]{16,}|"
-    r"-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----)"
-)
+from bot.core.sanitize import REDACTED, redact_secrets
+
 _CONTEXT_FIELDS = ("delivery_id", "job_id", "task_id", "installation_id", "repository")
+# Shorter values would also match ordinary words; such secrets are too weak to matter anyway.
+_MIN_SECRET_LENGTH = 6
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        if secret and len(secret) >= 6:
-            text = text.replace(secret, "[redacted]")
-    return _TOKEN_PATTERNS.sub("[redacted]", text)
+    """Remove the configured secret values, then every token, key and credential pattern
+    `redact_secrets` knows (one list for logs and prompts, so they never drift apart)."""
+    # Longest first: a secret containing another must not be left half replaced.
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= _MIN_SECRET_LENGTH:
+            text = text.replace(secret, REDACTED)
+    return redact_secrets(text)
 
 
 class ScrubFilter(logging.Filter):
+    """Scrubs message, arguments and exception text of every record a handler emits."""
+
     def __init__(self, secrets: Iterable[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
@@ -33,16 +36,23 @@ class ScrubFilter(logging.Filter):
         if cleaned != message or record.args:
             record.msg, record.args = cleaned, None
         if record.exc_info and record.exc_info[1] is not None:
-            record.exc_text = scrub(
-                logging.Formatter().formatException(record.exc_info), self.secrets
-            )
+            # Formatted here, scrubbed, and exc_info dropped: formatters then print exc_text
+            # as is and can never render the raw exception (whose text may hold a token).
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            record.exc_text = scrub(record.exc_text, self.secrets)
+        if record.stack_info:
+            record.stack_info = scrub(record.stack_info, self.secrets)
         return True
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line; the job's context (delivery, job, task, installation,
+    repository) given as `extra=` becomes top-level keys so log stores can filter on them."""
+
     def format(self, record: logging.LogRecord) -> str:
-        data = {
+        data: dict[str, object] = {
             "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S"),
             "level": record.levelname,
             "logger": record.name,
@@ -52,8 +62,12 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None)
             if value is not None:
                 data[name] = value
+        if record.exc_info and not record.exc_text:  # a handler without ScrubFilter
+            record.exc_text = self.formatException(record.exc_info)
         if record.exc_text:
             data["exception"] = record.exc_text
+        if record.stack_info:
+            data["stack"] = record.stack_info
         return json.dumps(data, default=str)
 
 

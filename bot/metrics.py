@@ -33,6 +33,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from bot.core.lifecycle import TaskState
+from bot.github import rate_limit_monitor
 from bot.store.db import SessionFactory
 from bot.store.models import Job, Task, aware, utcnow
 
@@ -199,8 +200,23 @@ async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     metrics: Metrics | None = getattr(state, "metrics", None)
     if metrics is None:
         return Response(b"metrics are not enabled\n", status_code=404, media_type="text/plain")
+    remaining = github_rate_limit_remaining(getattr(state, "ctx", None))
+    if remaining is not None:
+        metrics.rate_limit(remaining)
     body = await metrics.render(getattr(state, "sessions", None))
     return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+
+def github_rate_limit_remaining(ctx: Any) -> int | None:
+    """The last `x-ratelimit-remaining` GitHub sent this process, read at scrape time from
+    the App client's monitor (shared by its installation clients). None before any GitHub
+    response or without credentials: the gauge then keeps its last value instead of a
+    made-up one."""
+    access = getattr(ctx, "github", None)
+    if access is None:
+        return None
+    monitor = rate_limit_monitor(access.app_github)
+    return monitor.remaining if monitor is not None else None
 
 
 def metrics_routes() -> list[Any]:

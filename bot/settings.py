@@ -1,64 +1,117 @@
-"""Process settings (read once at start) and the per-repository config schema.
+"""Process settings, read once at start by `Settings.from_env()`.
 
-`Settings.from_env()` is the only place the environment is read. Nothing here reads the
-environment at import time, so tests build `Settings(...)` directly.
+`from_env` is the only place the environment is read; nothing here reads it at import time,
+so tests build `Settings(...)` directly. The per-repository `.github/issuewright.yml` schema
+lives in `bot.repo_config` and is re-exported here.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from dotenv import dotenv_values
 
+from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
+
+__all__ = [
+    "CONFIG_PATH",
+    "DEFAULT_DATABASE_URL",
+    "RepoConfig",
+    "Settings",
+    "SettingsError",
+    "parse_repo_config",
+]
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./issuewright.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 class SettingsError(ValueError):
-    """A setting has a value the app cannot use; the message says which and what to do."""
+    """A setting has a value the app cannot use; the message says which and what to do.
+    Always one line, and never holds a secret (the CLI prints it as is)."""
 
 
-def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+def _shown(raw: str) -> str:
+    """A rejected value as it may appear in an error: repr keeps it on one line, and the cut
+    keeps a pasted key or token (a value put in the wrong variable) out of logs."""
+    return repr(raw) if len(raw) <= 24 else f"{raw[:8]!r}… ({len(raw)} characters)"
+
+
+def _int(
+    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
+) -> int:
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
         value = int(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+        raise SettingsError(f"{name} must be a whole number, got {_shown(raw)}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    if maximum is not None and value > maximum:
+        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
     return value
 
 
 def _float(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+        raise SettingsError(f"{name} must be a number, got {_shown(raw)}") from None
+    # nan and inf parse as floats but break every timeout and budget computed from them.
+    if not math.isfinite(value) or value < 0:
+        raise SettingsError(f"{name} must be a number of at least 0, got {_shown(raw)}")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
-    if raw.lower() in {"1", "true", "yes", "on"}:
+    if raw.strip().lower() in {"1", "true", "yes", "on"}:
         return True
-    if raw.lower() in {"0", "false", "no", "off"}:
+    if raw.strip().lower() in {"0", "false", "no", "off"}:
         return False
-    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+    raise SettingsError(f"{name} must be true or false, got {_shown(raw)}")
+
+
+def _private_key(env: Mapping[str, str]) -> str | None:
+    """PRIVATE_KEY (PEM, or PEM with `\\n` escapes as one-line env files need), else the
+    file named by PRIVATE_KEY_PATH."""
+    private_key = env.get("PRIVATE_KEY") or None
+    key_path = env.get("PRIVATE_KEY_PATH")
+    if not private_key and key_path:
+        if "PRIVATE KEY" in key_path:  # the key itself, pasted into the path variable
+            raise SettingsError(
+                "PRIVATE_KEY_PATH holds a key, not a path: put the key in PRIVATE_KEY "
+                "or the path of the .pem file in PRIVATE_KEY_PATH"
+            )
+        try:
+            private_key = Path(key_path).expanduser().read_text()
+        except (OSError, UnicodeDecodeError) as exc:
+            why = getattr(exc, "strerror", None) or type(exc).__name__
+            raise SettingsError(
+                f"PRIVATE_KEY_PATH {_shown(key_path)} cannot be read ({why}); "
+                "point it at the .pem file GitHub gave you"
+            ) from None
+    if private_key and "\\n" in private_key and "\n" not in private_key:
+        private_key = private_key.replace("\\n", "\n")
+    return private_key
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything the process needs, frozen after start. Secrets are excluded from repr."""
+    """Everything the process needs, frozen after start. Secrets are excluded from repr
+    (fields with `repr=False`, the DATABASE_URL password, extra header values)."""
 
     app_id: str | None = None
     private_key: str | None = field(default=None, repr=False)
@@ -88,9 +141,10 @@ class Settings:
     llm_base_url: str | None = None
     llm_api_key: str | None = field(default=None, repr=False)
     llm_model: str | None = None
-    llm_extra_headers: tuple[tuple[str, str], ...] = ()
+    # Header values often carry credentials (gateway keys): kept out of repr like the keys.
+    llm_extra_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     llm_timeout_seconds: float = 120.0
-    # JSON object {"model": [input_per_mtok, output_per_mtok]} overriding the built-in table.
+    # LLM_PRICING "model:input_usd_per_mtok:output_usd_per_mtok,…" over the built-in table.
     llm_pricing_overrides: tuple[tuple[str, float, float], ...] = ()
     installation_monthly_budget_usd: float = 50.0
 
@@ -117,6 +171,23 @@ class Settings:
     def with_(self, **changes: Any) -> Settings:
         return replace(self, **changes)
 
+    def __repr__(self) -> str:
+        # Defined here, so @dataclass keeps it instead of generating one that would print
+        # DATABASE_URL with its password.
+        from bot.store.db import redact_url
+
+        shown = []
+        for f in fields(self):
+            if not f.repr:
+                continue
+            value = getattr(self, f.name)
+            if f.name == "database_url":
+                value = redact_url(value)
+            shown.append(f"{f.name}={value!r}")
+        if self.llm_extra_headers:
+            shown.append(f"llm_extra_headers={[name for name, _ in self.llm_extra_headers]!r}")
+        return f"Settings({', '.join(shown)})"
+
     @classmethod
     def from_env(
         cls, environ: Mapping[str, str] | None = None, env_file: Path | None = None
@@ -127,26 +198,14 @@ class Settings:
         file_env = {k: v for k, v in dotenv_values(path).items() if v is not None}
         env = {**file_env, **process_env}
 
-        private_key = env.get("PRIVATE_KEY") or None
-        key_path = env.get("PRIVATE_KEY_PATH")
-        if not private_key and key_path:
-            try:
-                private_key = Path(key_path).expanduser().read_text()
-            except OSError as exc:
-                raise SettingsError(
-                    f"PRIVATE_KEY_PATH {key_path!r} cannot be read ({exc.strerror}); "
-                    "point it at the .pem file GitHub gave you"
-                ) from None
-        if private_key and "\\n" in private_key and "\n" not in private_key:
-            private_key = private_key.replace("\\n", "\n")
-
-        log_format = env.get("LOG_FORMAT", "text").lower()
+        private_key = _private_key(env)
+        log_format = (env.get("LOG_FORMAT") or "text").strip().lower()
         if log_format not in {"text", "json"}:
-            raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
-        log_level = env.get("LOG_LEVEL", "INFO").upper()
-        if log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise SettingsError(f"LOG_FORMAT must be text or json, got {_shown(log_format)}")
+        log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
+        if log_level not in LOG_LEVELS:
             raise SettingsError(
-                f"LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR, got {log_level!r}"
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {_shown(log_level)}"
             )
 
         headers: list[tuple[str, str]] = []
@@ -175,12 +234,12 @@ class Settings:
             app_slug=env.get("APP_SLUG") or "issuewright",
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("HOST") or "127.0.0.1",
-            port=_int(env, "PORT", 3000, minimum=1),
+            port=_int(env, "PORT", 3000, minimum=1, maximum=65535),
             public_url=env.get("PUBLIC_URL") or None,
             worker_concurrency=_int(env, "WORKER_CONCURRENCY", 4, minimum=0),
             run_worker=_bool(env, "RUN_WORKER", True),
             log_level=log_level,
-            log_format=log_format,  # type: ignore[arg-type]
+            log_format="json" if log_format == "json" else "text",
             github_api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
             github_web_url=(env.get("GITHUB_WEB_URL") or "https://github.com").rstrip("/"),
             git_url_template=env.get("GIT_URL_TEMPLATE") or None,
@@ -201,133 +260,13 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Secret values, so log and error scrubbing can remove them."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         values = [self.private_key, self.webhook_secret, self.client_secret, self.llm_api_key]
+        values += [value for _, value in self.llm_extra_headers]
+        try:
+            values.append(make_url(self.database_url).password)
+        except (ArgumentError, ValueError):  # an unparseable URL fails later with its own message
+            values.append(None)
         return [v for v in values if v]
-
-
-# ---------------------------------------------------------------- repository config
-
-
-@dataclass(frozen=True)
-class RepoConfig:
-    """`.github/issuewright.yml`: every key optional, every default sensible."""
-
-    trigger_label: str = "issuewright"
-    plan_label: str = "issuewright:plan"
-    llm_provider: str | None = None  # "openai" (any OpenAI-compatible endpoint) or "anthropic"
-    llm_model: str | None = None
-    llm_base_url: str | None = None
-    task_budget_usd: float = 2.0
-    monthly_budget_usd: float | None = None
-    budget_warn_ratio: float = 0.8
-    draft_prs: bool = True
-    base_branch: str | None = None
-    denied_paths: tuple[str, ...] = (".github/workflows/",)
-    max_tasks_per_issue: int = 10
-    max_files_per_task: int = 10
-    ci_fix_attempts: int = 2
-    max_open_prs: int = 5
-    max_new_prs_per_hour: int = 10
-    context_budget_tokens: int = 16000
-    llm_localize: bool = False
-    formatter: str | None = None
-    max_file_bytes: int = 1_000_000
-    instructions: str = ""
-
-
-CONFIG_PATH = ".github/issuewright.yml"
-
-_FIELD_TYPES: dict[str, tuple[type, ...]] = {
-    "trigger_label": (str,),
-    "plan_label": (str,),
-    "llm_provider": (str, type(None)),
-    "llm_model": (str, type(None)),
-    "llm_base_url": (str, type(None)),
-    "task_budget_usd": (int, float),
-    "monthly_budget_usd": (int, float, type(None)),
-    "budget_warn_ratio": (int, float),
-    "draft_prs": (bool,),
-    "base_branch": (str, type(None)),
-    "denied_paths": (list,),
-    "max_tasks_per_issue": (int,),
-    "max_files_per_task": (int,),
-    "ci_fix_attempts": (int,),
-    "max_open_prs": (int,),
-    "max_new_prs_per_hour": (int,),
-    "context_budget_tokens": (int,),
-    "llm_localize": (bool,),
-    "formatter": (str, type(None)),
-    "max_file_bytes": (int,),
-    "instructions": (str,),
-}
-
-_TYPE_NAMES = {
-    str: "text",
-    int: "a whole number",
-    float: "a number",
-    bool: "true or false",
-    list: "a list",
-    type(None): "empty",
-}
-
-
-def _check_value(key: str, value: Any) -> str | None:
-    allowed = _FIELD_TYPES[key]
-    if isinstance(value, bool) and bool not in allowed:
-        ok = False
-    else:
-        ok = isinstance(value, allowed)
-    if not ok:
-        want = " or ".join(_TYPE_NAMES[t] for t in allowed if t is not type(None))
-        return f"`{key}` must be {want}, got {value!r}"
-    if key == "llm_provider" and value not in (None, "openai", "anthropic"):
-        return f"`llm_provider` must be openai or anthropic, got {value!r}"
-    if key == "denied_paths" and not all(isinstance(p, str) and p for p in value):
-        return "`denied_paths` must be a list of paths"
-    if key in {"max_tasks_per_issue", "max_files_per_task", "context_budget_tokens"} and value < 1:
-        return f"`{key}` must be at least 1, got {value}"
-    if key in {"ci_fix_attempts", "max_open_prs", "max_new_prs_per_hour", "max_file_bytes"} and (
-        value < 0
-    ):
-        return f"`{key}` must not be negative, got {value}"
-    if key in {"task_budget_usd", "monthly_budget_usd"} and value is not None and value < 0:
-        return f"`{key}` must not be negative, got {value}"
-    if key == "budget_warn_ratio" and not 0 < value <= 1:
-        return f"`budget_warn_ratio` must be between 0 and 1, got {value}"
-    return None
-
-
-def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
-    """Parse `.github/issuewright.yml`. Returns the config (defaults where a key is missing or
-    invalid) and the problems found, worded for the people who wrote the file."""
-    if text is None or not text.strip():
-        return RepoConfig(), []
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        return RepoConfig(), [f"{CONFIG_PATH} is not valid YAML{where}: {problem}; using defaults"]
-    if raw is None:
-        return RepoConfig(), []
-    if not isinstance(raw, dict):
-        return RepoConfig(), [f"{CONFIG_PATH} must be a mapping of keys to values; using defaults"]
-    known = {f.name for f in fields(RepoConfig)}
-    values: dict[str, Any] = {}
-    problems: list[str] = []
-    for key, value in raw.items():
-        name = str(key).replace("-", "_")
-        if name not in known:
-            problems.append(f"unknown key `{key}` ignored")
-            continue
-        error = _check_value(name, value)
-        if error:
-            problems.append(f"{error}; using the default")
-            continue
-        if name == "denied_paths":
-            value = tuple(value)
-        elif isinstance(value, int) and float in _FIELD_TYPES[name]:
-            value = float(value)
-        values[name] = value
-    return RepoConfig(**values), problems

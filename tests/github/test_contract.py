@@ -1,4 +1,4 @@
-"""Contract tests: `bot/github.py` against cassettes whose bodies are GitHub's own OpenAPI
+"""Contract tests: `bot/github/` against cassettes whose bodies are GitHub's own OpenAPI
 examples (written by `make_cassettes.py`), replayed by vcrpy with record_mode "none".
 
 vcrpy patches httpx's transports, so no transport is injected here. Each cassette also pins

@@ -1,0 +1,171 @@
+"""The `issuewright` server commands as a user runs them: a real process, a temporary
+working directory (so no `.env` of the developer's is read), settings from the environment.
+
+Failures must be one line on stderr with exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.store.db import make_engine, make_session_factory
+from bot.store.models import Delivery, utcnow
+from bot.store.queue import new_job
+
+BIN = Path(sys.executable).parent
+# Settings the developer's shell may carry; none must leak into these runs.
+SETTING_NAMES = {
+    "APP_ID",
+    "PRIVATE_KEY",
+    "PRIVATE_KEY_PATH",
+    "WEBHOOK_SECRET",
+    "DATABASE_URL",
+    "ENV_FILE",
+    "PORT",
+    "HOST",
+    "LOG_LEVEL",
+    "LOG_FORMAT",
+}
+
+
+def run(
+    args: list[str], cwd: Path, *, module: bool = False, **settings: str
+) -> subprocess.CompletedProcess[str]:
+    """`issuewright ARGS` (the installed entry point) or `python -m bot ARGS`."""
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update(settings)
+    command = [sys.executable, "-m", "bot"] if module else [str(BIN / "issuewright")]
+    return subprocess.run(
+        [*command, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def assert_one_line_error(done: subprocess.CompletedProcess[str]) -> str:
+    assert done.returncode == 2, (done.stdout, done.stderr)
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert lines[0].startswith("issuewright: ")
+    return lines[0]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    return cwd
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'iw.db'}"
+
+
+async def store_dead_delivery(url: str, delivery_id: str) -> None:
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as session, session.begin():
+            session.add(
+                Delivery(
+                    delivery_id=delivery_id,
+                    event="issues",
+                    action="labeled",
+                    repository="octo-org/hello",
+                    payload="{}",
+                    received_at=utcnow(),
+                    status="dead",
+                    reason="handler failed",
+                )
+            )
+            job = new_job("delivery", delivery_id=delivery_id)
+            job.status, job.attempts = "dead", 5
+            job.last_error = "RuntimeError: boom\nsecond line not shown"
+            session.add(job)
+    finally:
+        await engine.dispose()
+
+
+def test_help_through_python_m_bot(workdir: Path) -> None:
+    done = run(["--help"], workdir, module=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: issuewright")
+    for command in ("serve", "worker", "db", "deliveries", "replay", "jobs"):
+        assert command in done.stdout
+
+
+def test_unknown_subcommand_prints_usage(workdir: Path) -> None:
+    done = run(["frobnicate"], workdir)
+    assert done.returncode == 2
+    assert done.stderr.startswith("usage: issuewright")
+    assert "invalid choice: 'frobnicate'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+async def test_upgrade_then_inspect_and_replay(workdir: Path, db_url: str, tmp_path: Path) -> None:
+    done = run(["db", "upgrade"], workdir, DATABASE_URL=db_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("database is at revision ")
+    assert (tmp_path / "iw.db").is_file()
+    assert not (workdir / "issuewright.db").exists()  # DATABASE_URL, not the default, is used
+    # Running it again is harmless.
+    assert run(["db", "upgrade"], workdir, DATABASE_URL=db_url).returncode == 0
+
+    assert run(["deliveries"], workdir, DATABASE_URL=db_url).stdout == "no deliveries stored\n"
+    assert run(["jobs"], workdir, DATABASE_URL=db_url).stdout == "no queued/running/dead jobs\n"
+
+    await store_dead_delivery(db_url, "d-4711")
+    listed = run(["deliveries"], workdir, DATABASE_URL=db_url)
+    assert listed.returncode == 0, listed.stderr
+    assert "d-4711" in listed.stdout and "issues.labeled" in listed.stdout
+    assert "dead  (handler failed)" in listed.stdout
+    jobs = run(["jobs", "--json"], workdir, DATABASE_URL=db_url)
+    [dead] = json.loads(jobs.stdout)
+    assert (dead["status"], dead["delivery_id"], dead["attempts"]) == ("dead", "d-4711", 5)
+    text = run(["jobs"], workdir, DATABASE_URL=db_url).stdout
+    assert "last error: RuntimeError: boom" in text and "second line" not in text
+
+    replayed = run(["replay", "d-4711"], workdir, DATABASE_URL=db_url)
+    assert replayed.returncode == 0, replayed.stderr
+    assert replayed.stdout.startswith("delivery d-4711 queued again as job ")
+    queued = json.loads(
+        run(["jobs", "--json", "--status", "queued"], workdir, DATABASE_URL=db_url).stdout
+    )
+    assert [j["delivery_id"] for j in queued] == ["d-4711"]
+    again = json.loads(run(["deliveries", "--json"], workdir, DATABASE_URL=db_url).stdout)
+    assert again[0]["status"] == "queued" and again[0]["reason"] is None
+
+
+def test_replay_of_a_missing_delivery(workdir: Path, db_url: str) -> None:
+    assert run(["db", "upgrade"], workdir, DATABASE_URL=db_url).returncode == 0
+    done = run(["replay", "no-such-delivery"], workdir, DATABASE_URL=db_url)
+    line = assert_one_line_error(done)
+    assert "no delivery 'no-such-delivery' is stored" in line
+    assert done.stdout == ""
+
+
+@pytest.mark.parametrize("command", [["db", "upgrade"], ["deliveries"], ["jobs"]])
+def test_unreachable_postgresql(workdir: Path, command: list[str]) -> None:
+    # Port 1 on loopback: refused at once, no network involved.
+    url = "postgresql+asyncpg://issuewright:pg-Secret-8812@127.0.0.1:1/issuewright"
+    done = run(command, workdir, DATABASE_URL=url)
+    line = assert_one_line_error(done)
+    assert "pg-Secret-8812" not in done.stderr + done.stdout
+    assert "127.0.0.1:1" in line and "DATABASE_URL" in line
+
+
+def test_bad_setting_is_one_line(workdir: Path, db_url: str) -> None:
+    done = run(["deliveries"], workdir, DATABASE_URL=db_url, LOG_LEVEL="LOUD")
+    assert "LOG_LEVEL" in assert_one_line_error(done)
+
+
+def test_settings_come_from_dotenv_in_the_working_directory(workdir: Path, db_url: str) -> None:
+    (workdir / ".env").write_text(f"DATABASE_URL={db_url}\n")
+    done = run(["db", "upgrade"], workdir)
+    assert done.returncode == 0, done.stderr
+    assert not (workdir / "issuewright.db").exists()
