@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot import workspace
 from bot.codegen import (
+    AttemptResult,
     StopAttempt,
     bot_identity,
     end_task,
@@ -27,7 +29,7 @@ from bot.repo_access import RepoAccess
 from bot.runs import LLMChoice
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
-from bot.spend import BudgetExceeded
+from bot.spend import BudgetExceeded, Spend
 from bot.status import refresh_status
 from bot.store.models import IssueRun, Task, utcnow
 from bot.taskstore import apply_event, record_stage
@@ -54,6 +56,20 @@ async def note(ctx: HandlerContext, run_id: int, text: str) -> None:
             run.notes = [*(run.notes or []), text]
 
 
+async def task_note(ctx: HandlerContext, run_id: int, ordinal: int, text: str | None) -> None:
+    """The run's one note about a task ("Task N: …"), replacing the previous one; None
+    removes it. The status table shows only the start of an error, the notes up to 300
+    characters: the whole reason and what to do. A stale "waiting" or "failed" note would
+    contradict the table, so each new state of the task replaces it."""
+    prefix = f"Task {ordinal}: "
+    async with ctx.sessions() as session, session.begin():
+        run = await session.get(IssueRun, run_id)
+        if run is None:
+            return
+        kept = [n for n in run.notes or [] if not n.startswith(prefix)]
+        run.notes = [*kept, prefix + text] if text else kept
+
+
 async def show_status(
     ctx: HandlerContext, repo: RepoAccess, run_id: int, force: bool = True
 ) -> None:
@@ -75,14 +91,15 @@ async def run_attempt(
     choice: LLMChoice,
     job_id: int,
     spec: AttemptSpec,
+    *,
+    checkout: asyncio.Task[Path] | None = None,
 ) -> None:
+    """`checkout`: the worktree, already being made by the caller (from `spec.start_ref`)."""
     cause = f"job:{job_id}"
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         run = await session.get(IssueRun, task.run_id) if task else None
     assert task is not None and run is not None and task.branch
-    base = await repo.base_branch()
-    base_sha = await repo.base_sha(base)
     user_prompt = spec.prompt.text
     if spec.extra_instructions:
         user_prompt += (
@@ -98,37 +115,29 @@ async def run_attempt(
         ctx, task_id, spec.kind, job_id, spec.prompt, choice, repo.installation_id
     )
     ref = repo.repo_ref()
-    worktree = await asyncio.to_thread(
-        workspace.add_worktree, ref, branch=task.branch, base=spec.start_ref
-    )
+    spend = Spend()
+    worktree = None
     pushed = False
+    failure: StopAttempt | None = None
+    outcome = "failed"
     try:
+        base = await repo.base_branch()
+        base_sha = await repo.base_sha(base)
+        if checkout is None:
+            checkout = asyncio.create_task(
+                asyncio.to_thread(
+                    workspace.add_worktree, ref, branch=task.branch, base=spec.start_ref
+                )
+            )
+        worktree = await checkout
         result = await generate_edits(
-            ctx, repo, task, run, attempt_id, worktree, config, choice, messages
+            ctx, repo, task, run, attempt_id, worktree, config, choice, messages, spend
         )
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             assert row is not None
             row.head_sha = result.commit  # before the push, so its webhooks match this task
-        try:
-            await asyncio.to_thread(
-                workspace.push_branch,
-                ref,
-                task.branch,
-                token=await repo.git_token(),
-                bot_email=bot_identity(ctx).email,
-            )
-        except workspace.ForeignCommitsError as exc:
-            async with ctx.sessions() as session, session.begin():
-                row = await session.get(Task, task_id)
-                assert row is not None
-                await apply_event(session, row, TaskEvent.FOREIGN_COMMIT, cause, reason=str(exc))
-            raise StopAttempt(
-                spec.failure,
-                f"someone else pushed to `{task.branch}`; the app no longer "
-                "pushes to it. Comment `/issuewright retry` to start again on a fresh branch.",
-                keep_branch=True,
-            ) from None
+        await push(ctx, repo, task, spec, cause)
         pushed = True
         async with ctx.sessions() as session, session.begin():
             await record_stage(
@@ -136,36 +145,9 @@ async def run_attempt(
             )
         pr_number = task.pr_number
         if spec.success == TaskEvent.PR_OPENED:
-            issue = await repo.api.get_issue(repo.owner, repo.name, task.issue_number)
-            if issue.state != "open":
-                raise StopAttempt(
-                    TaskEvent.CANCEL, "the issue was closed while generating", keep_branch=True
-                )
-            try:
-                pr = await open_pull(
-                    ctx,
-                    repo,
-                    task,
-                    run,
-                    config,
-                    branch=task.branch,
-                    base=base,
-                    worktree=worktree,
-                    base_sha=base_sha,
-                    summary=result.summary,
-                    model=choice.model,
-                    template=(spec.prompt.template_id, spec.prompt.version),
-                    tokens=(result.spend.input_tokens, result.spend.output_tokens),
-                    cost=result.spend.cost_usd,
-                )
-            except GitHubError as exc:
-                raise StopAttempt(
-                    spec.failure,
-                    f"the branch `{task.branch}` was pushed but the pull request "
-                    f"could not be opened ({exc}). Comment `/issuewright retry` to try again.",
-                    keep_branch=True,
-                ) from None
-            pr_number = pr.number
+            pr_number = await open_task_pull(
+                ctx, repo, task, run, config, spec, choice, worktree, base, base_sha, result
+            )
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             assert row is not None
@@ -180,36 +162,122 @@ async def run_attempt(
                 f"#{pr_number}",
                 task_id=task_id,
             )
-        if result.spend.warning:
-            await note(ctx, run.id, result.spend.warning)
-        await finish_attempt(ctx, attempt_id, "success")
+        outcome = "success"
+        await finish_attempt(ctx, attempt_id, outcome)
+        await task_note(ctx, run.id, task.ordinal, None)
     except StopAttempt as stop:
-        await finish_attempt(
-            ctx,
-            attempt_id,
-            "cancelled" if stop.event == TaskEvent.CANCEL else "failed",
-            stop.message,
-        )
-        await end_task(ctx, task_id, stop.event, cause, stop.message)
-        if pushed and not stop.keep_branch and spec.kind == "generate":
-            await asyncio.to_thread(
-                workspace.delete_remote_branch, ref, task.branch, token=await repo.git_token()
-            )
+        failure = stop
     except BudgetExceeded as exc:
-        await finish_attempt(ctx, attempt_id, "budget_exceeded", exc.decision.message)
-        await end_task(ctx, task_id, TaskEvent.BUDGET_EXCEEDED, cause, exc.decision.message)
+        outcome = "budget_exceeded"
+        failure = StopAttempt(TaskEvent.BUDGET_EXCEEDED, exc.decision.message)
     except LLMError as exc:
-        stop = llm_failure(exc)
-        await finish_attempt(ctx, attempt_id, "failed", stop.message)
-        await end_task(ctx, task_id, spec.failure, cause, stop.message)
+        failure = StopAttempt(spec.failure, llm_failure(exc).message)
     except Exception as exc:
         # GitHub down after githubkit's own retries, git failing…: a terminal state with the
         # reason, not a job silently retried (a retry would spend money again).
         log.exception("task %s attempt failed", task_id)
-        message = f"unexpected error: {type(exc).__name__}: {exc}"[:500]
-        message += ". Comment `/issuewright retry` to try again."
-        await finish_attempt(ctx, attempt_id, "failed", message)
-        await end_task(ctx, task_id, spec.failure, cause, message)
+        message = f"unexpected error: {type(exc).__name__}: {exc}"[:400]
+        if pushed:
+            message += f". The pushed branch `{task.branch}` is kept"
+        failure = StopAttempt(
+            spec.failure, message + ". Comment `/issuewright retry` to try again.", keep_branch=True
+        )
     finally:
-        await asyncio.to_thread(workspace.remove_worktree, ref, worktree)
+        if worktree is not None:
+            await asyncio.to_thread(workspace.remove_worktree, ref, worktree)
+        elif checkout is not None:
+            await discard_checkout(repo, checkout)
+        for text in spend.notes:
+            await note(ctx, run.id, text)
+    if failure is not None:
+        if failure.event == TaskEvent.CANCEL:
+            outcome = "cancelled"
+        await finish_attempt(ctx, attempt_id, outcome, failure.message)
+        await end_task(ctx, task_id, failure.event, cause, failure.message)
+        await task_note(ctx, run.id, task.ordinal, failure.message)
+        if pushed and not failure.keep_branch and spec.kind == "generate":
+            await asyncio.to_thread(
+                workspace.delete_remote_branch, ref, task.branch, token=await repo.git_token()
+            )
     await show_status(ctx, repo, run.id)
+
+
+async def discard_checkout(repo: RepoAccess, checkout: asyncio.Task[Path]) -> None:
+    """Wait for a worktree being made and remove it (the attempt ended before using it)."""
+    try:
+        worktree = await checkout
+    except Exception:
+        return  # it was never made
+    await asyncio.to_thread(workspace.remove_worktree, repo.repo_ref(), worktree)
+
+
+async def push(
+    ctx: HandlerContext, repo: RepoAccess, task: Task, spec: AttemptSpec, cause: str
+) -> None:
+    assert task.branch
+    try:
+        await asyncio.to_thread(
+            workspace.push_branch,
+            repo.repo_ref(),
+            task.branch,
+            token=await repo.git_token(),
+            bot_email=bot_identity(ctx).email,
+        )
+    except workspace.ForeignCommitsError as exc:
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task.id)
+            assert row is not None
+            await apply_event(session, row, TaskEvent.FOREIGN_COMMIT, cause, reason=str(exc))
+        raise StopAttempt(
+            spec.failure,
+            f"someone else pushed to `{task.branch}`; the app no longer "
+            "pushes to it. Comment `/issuewright retry` to start again on a fresh branch.",
+            keep_branch=True,
+        ) from None
+
+
+async def open_task_pull(
+    ctx: HandlerContext,
+    repo: RepoAccess,
+    task: Task,
+    run: IssueRun,
+    config: RepoConfig,
+    spec: AttemptSpec,
+    choice: LLMChoice,
+    worktree: Path,
+    base: str,
+    base_sha: str,
+    result: AttemptResult,
+) -> int:
+    """The task's PR (found or made) once its branch is pushed; the branch stays if not."""
+    assert task.branch
+    issue = await repo.api.get_issue(repo.owner, repo.name, task.issue_number)
+    if issue.state != "open":
+        raise StopAttempt(
+            TaskEvent.CANCEL, "the issue was closed while generating", keep_branch=True
+        )
+    try:
+        pr = await open_pull(
+            ctx,
+            repo,
+            task,
+            run,
+            config,
+            branch=task.branch,
+            base=base,
+            worktree=worktree,
+            base_sha=base_sha,
+            summary=result.summary,
+            model=choice.model,
+            template=(spec.prompt.template_id, spec.prompt.version),
+            tokens=(result.spend.input_tokens, result.spend.output_tokens),
+            cost=result.spend.cost_usd,
+        )
+    except GitHubError as exc:
+        raise StopAttempt(
+            spec.failure,
+            f"the pull request could not be opened ({exc}); the pushed branch "
+            f"`{task.branch}` is kept. Comment `/issuewright retry` to try again.",
+            keep_branch=True,
+        ) from None
+    return pr.number

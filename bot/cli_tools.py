@@ -28,6 +28,7 @@ def _read_text(name: str, what: str) -> str:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     from bot.context import RepoMap
+    from bot.llm.pricing import PricingTable
     from bot.planning import IssueText, make_plan
     from bot.settings import CONFIG_PATH, Settings, parse_repo_config
 
@@ -48,19 +49,32 @@ def cmd_plan(args: argparse.Namespace) -> int:
     model = config.llm_model or settings.llm_model
     title = args.title or (body.strip().splitlines() or ["Untitled issue"])[0].lstrip("# ")[:120]
     plan = make_plan(
-        IssueText(name, args.number, title, body, args.label or []), repo_map, config, model=model
+        IssueText(name, args.number, title, body, args.label or []),
+        repo_map,
+        config,
+        model=model,
+        pricing=PricingTable(settings.llm_pricing_overrides),  # LLM_PRICING wins, as in the app
     )
     result = plan.as_json()
-    result["problems"] = [*problems, *result["problems"]]
+    config_problems = [p if CONFIG_PATH in p else f"{CONFIG_PATH}: {p}" for p in problems]
+    result["problems"] = [*config_problems, *result["problems"]]
     if args.json:
         print(json.dumps(result, indent=2))
         return 0
     if plan.decomposition.message:
         print(plan.decomposition.message)
+    total = result["estimate"]
+    priced = "" if total["cost_usd"] is None else f" · ~${total['cost_usd']:.4f}"
+    print(
+        f"{len(result['tasks'])} task(s) · model {model or 'none configured'} · "
+        f"~{total['input_tokens']:,} in / {total['output_tokens']:,} out tokens{priced}"
+    )
     for t in result["tasks"]:
         deps = ", ".join(map(str, t["depends_on"])) or "-"
         est = t["estimate"]
-        cost = "unknown price" if est["cost_usd"] is None else f"${est['cost_usd']:.4f}"
+        cost = "no model" if not model else "unknown price"
+        if est["cost_usd"] is not None:
+            cost = f"${est['cost_usd']:.4f}"
         print(f"{t['ordinal']}. [{t['type']}] {t['title']}  (depends on: {deps})")
         print(
             f"   template {t['template']['id']} v{t['template']['version']} · "

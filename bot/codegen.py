@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot import workspace
-from bot.core.edits import render_repair_message
+from bot import safety, workspace
+from bot.core.edits import EditProblem, render_repair_message
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.llm.base import ChatMessage, LLMClient, LLMError
 from bot.llm.factory import make_client
@@ -28,6 +29,8 @@ from bot.store.models import Attempt, IssueRun, Task, utcnow
 from bot.taskstore import apply_event, record_stage
 
 log = logging.getLogger(__name__)
+# A repair round resends the refused answer; beyond this it is cut (see `echoed_answer`).
+MAX_ECHOED_ANSWER_CHARS = 60_000
 
 
 class StopAttempt(Exception):
@@ -87,10 +90,11 @@ async def generate_edits(
     config: RepoConfig,
     choice: LLMChoice,
     messages: list[ChatMessage],
+    spend: Spend,
 ) -> AttemptResult:
-    """Ask, apply all-or-nothing, and give parse/apply problems back for one repair round."""
+    """Ask, apply all-or-nothing, and give parse/apply problems back for one repair round.
+    `spend` is the caller's, so what was spent is known even when this raises."""
     client = make_llm(ctx, choice)
-    spend = Spend()
     formatter = config.formatter.split() if config.formatter else None
     try:
         for round_ in (1, 2):
@@ -121,14 +125,21 @@ async def generate_edits(
                     task_id=task.id,
                     data={"finish_reason": str(response.finish_reason)},
                 )
-            plan = await asyncio.to_thread(
-                workspace.apply_answer,
-                worktree,
-                response.text,
-                denied_paths=config.denied_paths,
-                max_file_bytes=config.max_file_bytes,
-                formatter=formatter,
-            )
+            try:
+                plan = await asyncio.to_thread(
+                    workspace.apply_answer,
+                    worktree,
+                    response.text,
+                    denied_paths=config.denied_paths,
+                    max_file_bytes=config.max_file_bytes,
+                    formatter=formatter,
+                )
+            except safety.WriteError as exc:  # rolled back; a disk problem, not the model's
+                raise StopAttempt(
+                    TaskEvent.GENERATION_FAILED,
+                    f"the edits could not be written ({exc}); nothing was pushed. "
+                    "Comment `/issuewright retry` to try again.",
+                ) from None
             if plan.ok and len(plan.changes) > config.max_files_per_task:
                 raise StopAttempt(
                     TaskEvent.GENERATION_FAILED,
@@ -167,14 +178,10 @@ async def generate_edits(
             else:
                 feedback = render_repair_message(problems)
             if round_ == 2:
-                detail = "; ".join(f"{p.path}: {p.reason}" for p in problems[:5]) or "no edits"
-                raise StopAttempt(
-                    TaskEvent.GENERATION_FAILED,
-                    f"the model's edits could not be applied after a repair round ({detail})",
-                )
+                raise StopAttempt(TaskEvent.GENERATION_FAILED, refusal_message(problems))
             messages = [
                 *messages,
-                ChatMessage("assistant", response.text),
+                ChatMessage("assistant", echoed_answer(response.text)),
                 ChatMessage("user", feedback),
             ]
     finally:
@@ -243,6 +250,28 @@ async def end_task(
             message or "",
             task_id=task_id,
         )
+
+
+def refusal_message(problems: Sequence[EditProblem]) -> str:
+    """The reason first: the status table shows only the start of a task's last error."""
+    detail = "; ".join(f"{p.path}: {p.reason}" for p in problems[:3]) or "the answer had no edits"
+    if len(problems) > 3:
+        detail += f"; {len(problems) - 3} more"
+    return (
+        f"{detail} — the model's answer was refused, also after a repair round, so nothing "
+        "was pushed. Comment `/issuewright retry` to try again."
+    )
+
+
+def echoed_answer(text: str) -> str:
+    """The model's refused answer as sent back for repair. A huge one (a generated blob) is
+    not worth paying for again as input: the problems list says what to change."""
+    if len(text) <= MAX_ECHOED_ANSWER_CHARS:
+        return text
+    return (
+        text[: MAX_ECHOED_ANSWER_CHARS // 2]
+        + f"\n\n[… {len(text) - MAX_ECHOED_ANSWER_CHARS // 2:,} more characters left out …]\n"
+    )
 
 
 def llm_failure(exc: LLMError) -> StopAttempt:

@@ -19,6 +19,7 @@ from bot.runtime import HandlerContext
 from bot.status import refresh_status
 from bot.store.models import IssueRun, Job, Task, utcnow
 from bot.taskstore import apply_event, get_run, task_by_pr, tasks_of
+from bot.tracker import drop_task_notes
 
 
 class CommandFailed(Exception):
@@ -44,10 +45,12 @@ async def find_target(
     """A comment on a task's PR targets that task; on the issue, task N or every task."""
     async with ctx.sessions() as session:
         on_pr = None
-        if issue.get("pull_request"):
-            task = await task_by_pr(session, repo.full_name, issue["number"])
-            if task is None:
-                raise CommandFailed(f"PR #{issue['number']} was not opened by Issuewright.")
+        # Issues and PRs share numbers, so a task's PR number alone says the comment is on
+        # that PR, also when a payload lacks `issue.pull_request`.
+        task = await task_by_pr(session, repo.full_name, issue["number"])
+        if task is None and issue.get("pull_request"):
+            raise CommandFailed(f"PR #{issue['number']} was not opened by Issuewright.")
+        if task is not None:
             on_pr = issue["number"]
             run = await session.get(IssueRun, task.run_id)
             tasks: Sequence[Task] = [task]
@@ -147,6 +150,7 @@ async def do_retry(
             fresh = task.push_blocked
             if await apply_event(session, task, TaskEvent.RETRY, cause):
                 task.last_error = None
+                await drop_task_notes(session, task)  # a fresh start: old trouble is history
                 await enqueue_task_job(
                     session,
                     task,

@@ -53,12 +53,13 @@ class Plan:
 
     @property
     def estimate(self) -> dict[str, Any]:
-        costs = [t.cost_usd for t in self.tasks]
+        known = [t.cost_usd for t in self.tasks if t.cost_usd is not None]
         return {
             "model": self.model,
             "input_tokens": sum(t.input_tokens for t in self.tasks),
             "output_tokens": sum(t.output_tokens for t in self.tasks),
-            "cost_usd": None if any(c is None for c in costs) else round(sum(costs), 6),  # type: ignore[arg-type]
+            # One task at an unknown price makes the total unknown, not smaller.
+            "cost_usd": round(sum(known), 6) if len(known) == len(self.tasks) else None,
         }
 
     def as_json(self) -> dict[str, Any]:
@@ -101,6 +102,10 @@ def prompt_params(
     context: str,
     config: RepoConfig,
 ) -> dict[str, Any]:
+    # Ordinals count checked (done) items too, so keys stay stable; the prompt's "task N of M"
+    # must count only the tasks to do, or the model reads "task 3 of 2".
+    ordinals = [t.ordinal for t in all_tasks]
+    position = ordinals.index(task.ordinal) + 1 if task.ordinal in ordinals else 1
     return {
         "repo": issue.repo,
         "issue_number": issue.number,
@@ -108,8 +113,8 @@ def prompt_params(
         "issue_body": issue.body,
         "task_title": task.title,
         "task_body": task.body,
-        "task_ordinal": task.ordinal,
-        "task_count": len(all_tasks),
+        "task_ordinal": position,
+        "task_count": max(len(all_tasks), position),
         "other_tasks": [t.title for t in all_tasks if t.ordinal != task.ordinal],
         "context": context,
         "repo_instructions": config.instructions or None,
@@ -190,4 +195,11 @@ def make_plan(
         plan_task(issue, t, tasks, repo_map, library, config, model=model, pricing=pricing)
         for t in tasks
     ]
-    return Plan(issue, decomposition, plans, model, library.problems)
+    # An override can pass validation with sample data and still fail on this issue's data;
+    # it falls back per render, and people should hear about that too.
+    problems = list(library.problems)
+    for tp in plans:
+        for rendered in (tp.system, tp.prompt):
+            if rendered.problem and rendered.problem not in problems:
+                problems.append(rendered.problem)
+    return Plan(issue, decomposition, plans, model, problems)

@@ -37,10 +37,13 @@ def diff_numstat(worktree: Path, base_sha: str) -> list[tuple[str, int, int]]:
 async def throttle_reason(ctx: HandlerContext, repository: str, config: RepoConfig) -> str | None:
     """Why a new PR must wait (too many open, or too many this hour), or None."""
     async with ctx.sessions() as session:
+        # A task generating now will open a PR too: with several workers, counting only open
+        # PRs would let each of them pass the limit at the same moment.
         open_prs = (
             await session.execute(
                 select(func.count(Task.id)).where(
-                    Task.repository == repository, Task.state.in_(OPEN_PR_STATES)
+                    Task.repository == repository,
+                    Task.state.in_((*OPEN_PR_STATES, "generating")),
                 )
             )
         ).scalar_one()
@@ -54,7 +57,10 @@ async def throttle_reason(ctx: HandlerContext, repository: str, config: RepoConf
         ).scalar_one()
     if open_prs >= config.max_open_prs:
         limit = config.max_open_prs
-        return f"waiting: {open_prs} PRs by the app are open (limit `max_open_prs` = {limit})"
+        return (
+            f"waiting: {open_prs} PR(s) by the app are open or being made "
+            f"(limit `max_open_prs` = {limit})"
+        )
     if recent >= config.max_new_prs_per_hour:
         return (
             f"waiting: {recent} PRs opened in the last hour "
@@ -111,15 +117,24 @@ async def open_pull(
     if existing is not None:
         await repo.api.update_pull(repo.owner, repo.name, existing.number, body=body)
         return existing
-    pr = await repo.api.create_pull(
-        repo.owner,
-        repo.name,
-        title=title,
-        head=branch,
-        base=base,
-        body=body,
-        draft=config.draft_prs,
-    )
+    try:
+        pr = await repo.api.create_pull(
+            repo.owner,
+            repo.name,
+            title=title,
+            head=branch,
+            base=base,
+            body=body,
+            draft=config.draft_prs,
+        )
+    except GitHubError:
+        # A 5xx may come after GitHub made the PR (githubkit's retry then gets "already
+        # exists"): look again before calling it a failure, so there is never a second PR.
+        made = await repo.api.find_open_pull(repo.owner, repo.name, branch)
+        if made is None:
+            raise
+        log.warning("PR #%s for %s was made although creating it failed", made.number, branch)
+        pr = made
     await repo.api.ensure_label(
         repo.owner, repo.name, PR_LABEL, description="Opened by Issuewright"
     )

@@ -22,6 +22,20 @@ class NotConfigured(RuntimeError):
     retryable = False
 
 
+class BaseBranchMissing(workspace.GitError):
+    """The branch work starts from is not in the repository (a typo in `base_branch`?).
+    Retrying cannot help: the people who wrote the config must fix it."""
+
+    retryable = False
+
+    def __init__(self, branch: str) -> None:
+        self.branch = branch
+        super().__init__(
+            f"the base branch `{branch}` does not exist in the repository; fix `base_branch` "
+            f"in `{CONFIG_PATH}` (or remove it to use the default branch)"
+        )
+
+
 @dataclass
 class RepoAccess:
     ctx: HandlerContext
@@ -91,9 +105,13 @@ class RepoAccess:
                 workspace.git,
                 "rev-parse",
                 "--verify",
+                "--quiet",
                 f"{workspace.REMOTE_REFS}/{branch}^{{commit}}",
                 cwd=mirror,
+                check=False,
             )
+            if out.returncode != 0 or not out.stdout.strip():
+                raise BaseBranchMissing(branch)
             self._base_sha[branch] = out.stdout.strip()
         return self._base_sha[branch]
 

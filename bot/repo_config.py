@@ -7,6 +7,7 @@ Re-exported by `bot.settings`, where it lived before process and repository sett
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -85,6 +86,10 @@ def _check_value(key: str, value: Any) -> str | None:
     if not ok:
         want = " or ".join(_TYPE_NAMES[t] for t in allowed if t is not type(None))
         return f"`{key}` must be {want}, got {value!r}"
+    if isinstance(value, float) and not math.isfinite(value):
+        return f"`{key}` must be a finite number, got {value!r}"
+    if key in {"trigger_label", "plan_label"} and not value.strip():
+        return f"`{key}` must not be empty"
     if key == "llm_provider" and value not in (None, "openai", "anthropic"):
         return f"`llm_provider` must be openai or anthropic, got {value!r}"
     if key == "denied_paths" and not all(isinstance(p, str) and p for p in value):
@@ -135,4 +140,15 @@ def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
         elif isinstance(value, int) and float in _FIELD_TYPES[name]:
             value = float(value)
         values[name] = value
-    return RepoConfig(**values), problems
+    config = RepoConfig(**values)
+    if config.plan_label == config.trigger_label:
+        # One label cannot both start work and only preview it.
+        problems.append(
+            f"`plan_label` and `trigger_label` must differ (both are {config.trigger_label!r}); "
+            "using the default for the clashing one"
+        )
+        values.pop("plan_label", None)
+        config = RepoConfig(**values)
+        if config.plan_label == config.trigger_label:
+            config = RepoConfig(**{**values, "trigger_label": RepoConfig.trigger_label})
+    return config, problems

@@ -5,17 +5,19 @@ Used by the label trigger and by the `plan` / `retry` commands."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
-from bot.core.lifecycle import TaskEvent, TaskState
+from bot.core.decompose import PlannedTask
+from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
+from bot.llm.pricing import PricingTable
 from bot.planning import IssueText, Plan, make_plan
-from bot.repo_access import RepoAccess
+from bot.repo_access import BaseBranchMissing, RepoAccess
 from bot.runtime import HandlerContext
-from bot.settings import RepoConfig, Settings
+from bot.settings import CONFIG_PATH, RepoConfig, Settings
 from bot.status import refresh_status
 from bot.store import queue
 from bot.store.models import IssueRun, Job, Task, utcnow
@@ -92,11 +94,20 @@ async def ensure_run(
         return run.id
 
 
-async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan) -> None:
+async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan, cause: str) -> None:
     """Insert new tasks; update the text of tasks that have not started. Keys are stable, so
     a re-label or an edited issue never duplicates a task."""
     async with ctx.sessions() as session, session.begin():
         existing = {t.key: t for t in await tasks_of(session, run_id)}
+        planned_keys = {tp.task.key for tp in plan.tasks}
+        for row in existing.values():
+            # Taken out of the issue (or ticked as done) before work began: do not build it.
+            if row.key not in planned_keys and row.state in NOT_STARTED:
+                if await apply_event(
+                    session, row, TaskEvent.CANCEL, cause, reason="no longer in the issue"
+                ):
+                    row.last_error = "taken out of the issue"  # shown in the status table
+                    await _drop_queued_jobs(session, row)
         for tp in plan.tasks:
             t = tp.task
             row = existing.get(t.key)
@@ -111,16 +122,29 @@ async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan) -
                     state=str(TaskState.PLANNED),
                 )
                 session.add(row)
-            if row.state in {
-                TaskState.PLANNED,
-                TaskState.QUEUED,
-                TaskState.BLOCKED,
-                TaskState.CANCELLED,
-            }:
+            if row.state in NOT_STARTED or row.state == TaskState.CANCELLED:
                 row.title, row.body, row.task_type = t.title, t.body, t.type
                 row.depends_on = list(t.depends_on)
                 row.files = tp.files
                 row.updated_at = utcnow()
+
+
+async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTask]:
+    """All of a run's tasks as the planner made them. A task's prompt is rendered with these
+    so it says "task N of M" and names the other tasks, which get their own PRs."""
+    async with ctx.sessions() as session:
+        rows = await tasks_of(session, run_id)
+    return [
+        PlannedTask(
+            t.key,
+            t.ordinal,
+            t.title,
+            t.body or "",
+            t.task_type,  # type: ignore[arg-type]
+            list(t.depends_on or []),
+        )
+        for t in rows
+    ]
 
 
 async def enqueue_task_job(
@@ -140,9 +164,12 @@ async def enqueue_task_job(
     return True
 
 
-async def schedule_ready_tasks(ctx: HandlerContext, run_id: int, cause: str) -> int:
-    """planned (or cancelled, on a re-label) tasks → queued, or blocked while a dependency
-    is not merged; queued tasks get a generation job."""
+async def schedule_ready_tasks(
+    ctx: HandlerContext, run_id: int, cause: str, *, revive: Collection[str] = ()
+) -> int:
+    """planned tasks → queued, or blocked while a dependency is not merged; queued tasks get
+    a generation job. Cancelled tasks come back only when their key is in `revive` (a
+    re-label names the issue's current tasks): a merge elsewhere must not undo a cancel."""
     queued = 0
     async with ctx.sessions() as session, session.begin():
         tasks = await tasks_of(session, run_id)
@@ -153,7 +180,7 @@ async def schedule_ready_tasks(ctx: HandlerContext, run_id: int, cause: str) -> 
                 for d in task.depends_on or []
                 if d in by_ordinal and by_ordinal[d].state != TaskState.MERGED
             ]
-            if task.state == TaskState.CANCELLED:
+            if task.state == TaskState.CANCELLED and task.key in revive:
                 await apply_event(session, task, TaskEvent.RETRY, cause)
             if task.state == TaskState.BLOCKED and not waiting:
                 await apply_event(session, task, TaskEvent.UNBLOCK, cause)
@@ -176,14 +203,18 @@ async def start_run(
     """Plan the issue, update its tasks and status comment; unless planning only, queue work."""
     ctx = repo.ctx
     config, problems = await repo.config()
+    # Name the file: "unknown key `x` ignored" alone does not say where to fix it.
+    problems = [p if CONFIG_PATH in p else f"`{CONFIG_PATH}`: {p}" for p in problems]
     choice = llm_choice(config, ctx.settings)
     plan_reason = None
     if choice is None:
         plan_only = True
         plan_reason = (
-            "No LLM is configured for this repository (set `llm_provider` and `llm_model` "
-            "in `.github/issuewright.yml`, or LLM_PROVIDER / LLM_MODEL on the server)."
+            f"No LLM is configured for this repository (set `llm_provider` and `llm_model` "
+            f"in `{CONFIG_PATH}`, or LLM_PROVIDER / LLM_MODEL on the server)."
         )
+        if problems:  # the LLM may be set in a file that could not be used as written
+            plan_reason += f" `{CONFIG_PATH}` has problems (see Notes), so defaults apply."
     elif plan_only:
         plan_reason = "Asked for a plan; remove the plan label and add the trigger label to start."
     text = IssueText(
@@ -193,10 +224,19 @@ async def start_run(
         issue.get("body") or "",
         [label["name"] for label in issue.get("labels") or [] if isinstance(label, dict)],
     )
-    repo_map = await repo.repo_map()
-    overrides = await repo.prompt_overrides()
+    try:
+        repo_map, overrides = await repo.repo_map(), await repo.prompt_overrides()
+    except BaseBranchMissing as exc:  # say so on the issue instead of failing in silence
+        repo_map, overrides = None, {}
+        problems.append(str(exc))
+        plan_only, plan_reason = True, "Nothing can be generated until the base branch exists."
     plan = make_plan(
-        text, repo_map, config, model=choice.model if choice else None, overrides=overrides
+        text,
+        repo_map,
+        config,
+        model=choice.model if choice else None,
+        overrides=overrides,
+        pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
     )
     run_id = await ensure_run(repo, issue, triggered_by, [*problems, *plan.problems], plan_only)
     async with ctx.sessions() as session, session.begin():
@@ -208,7 +248,7 @@ async def start_run(
         )
     message = plan.decomposition.message
     if not plan.decomposition.too_many:
-        await store_tasks(ctx, run_id, repo.full_name, plan)
+        await store_tasks(ctx, run_id, repo.full_name, plan, cause)
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),
@@ -219,7 +259,8 @@ async def start_run(
         for tp in plan.tasks
     }
     if not plan_only and not plan.decomposition.too_many:
-        await schedule_ready_tasks(ctx, run_id, cause)
+        keys = [tp.task.key for tp in plan.tasks]
+        await schedule_ready_tasks(ctx, run_id, cause, revive=keys)
     await refresh_status(
         ctx.sessions,
         repo.api,
@@ -242,9 +283,13 @@ async def cancel_not_started(
         for task in await tasks_of(session, run_id):
             if await apply_event(session, task, event, cause):
                 cancelled.append(task.ordinal)
-                await session.execute(
-                    update(Job)
-                    .where(Job.task_id == task.id, Job.status == "queued")
-                    .values(status="cancelled", finished_at=utcnow())
-                )
+                await _drop_queued_jobs(session, task)
     return cancelled
+
+
+async def _drop_queued_jobs(session: Any, task: Task) -> None:
+    await session.execute(
+        update(Job)
+        .where(Job.task_id == task.id, Job.status == "queued")
+        .values(status="cancelled", finished_at=utcnow())
+    )

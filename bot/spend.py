@@ -4,7 +4,7 @@ spent. Every call's tokens and cost land on its attempt and its task."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -18,6 +18,7 @@ from bot.settings import RepoConfig
 from bot.store.models import Attempt, Task, utcnow
 
 MAX_OUTPUT_TOKENS = 8192
+LLM_PRICING_HELP = "LLM_PRICING=model:usd_per_mtok_in:usd_per_mtok_out on the server"
 
 
 class BudgetExceeded(Exception):
@@ -32,10 +33,27 @@ class Spend:
     output_tokens: int = 0
     cost_usd: float = 0.0
     warning: str | None = None
+    # For the status comment (published by the attempt even when it fails).
+    notes: list[str] = field(default_factory=list)
+
+    def add_note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
 
 
 def pricing(ctx: HandlerContext) -> PricingTable:
     return PricingTable(ctx.settings.llm_pricing_overrides)
+
+
+def unknown_price_note(ctx: HandlerContext, model: str) -> str | None:
+    """A model the pricing table does not know costs $0 here, so budgets cannot stop it:
+    people must be told, or "$0.00" reads as "free"."""
+    if pricing(ctx).price(model).known:
+        return None
+    return (
+        f"Model `{model}` has no known price: its spend is counted as $0 and budgets do not "
+        f"limit it. Add its price with {LLM_PRICING_HELP}."
+    )
 
 
 def month_start(now: datetime) -> datetime:
@@ -97,10 +115,13 @@ async def call_llm(
         task = await session.get(Task, task_id)
         assert task is not None
         decision = await budget_check(ctx, task, installation_id, config, choice, messages)
+    if note := unknown_price_note(ctx, choice.model):
+        spend.add_note(note)
     if not decision.allowed:
         raise BudgetExceeded(decision)
     if decision.message:
         spend.warning = decision.message
+        spend.add_note(decision.message)
     response = await client.complete(
         LLMRequest(messages=list(messages), max_tokens=MAX_OUTPUT_TOKENS)
     )

@@ -90,7 +90,12 @@ async def refresh_status(
         if not force and last is not None and utcnow() - last < MIN_EDIT_INTERVAL:
             return run.status_comment_id
         tasks: Sequence[Task] = await tasks_of(session, run.id)
-        views = [task_view(t, web_url, (plan or {}).get(t.ordinal)) for t in tasks]
+        # A plan preview shows the issue as it is now: tasks taken out of it are not listed.
+        views = [
+            task_view(t, web_url, (plan or {}).get(t.ordinal))
+            for t in tasks
+            if plan is None or t.ordinal in plan
+        ]
         view = StatusView(
             tasks=views,
             plan_only=plan is not None,

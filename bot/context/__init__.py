@@ -4,6 +4,9 @@ repo_map = RepoMap.from_git(git_dir, commit, cache_dir)   # or build_repo_map / 
 ranked = rank_files(repo_map, issue_body, title=issue_title)
 packed = pack_context(repo_map, ranked, issue_body, budget_tokens=16000)
 packed.text, packed.slices, packed.files, packed.tokens
+
+Optional, when the repository enables ``llm_localize``: ``bot.context.llm_pick.llm_pick_files``
+reorders ``ranked`` by an LLM's picks before packing (never drops a candidate).
 """
 
 from .cli import cli_context_rank

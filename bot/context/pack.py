@@ -3,10 +3,11 @@
 Small top files go in whole; from larger ones the most relevant units (functions, methods,
 classes, module-level blocks; see :mod:`units`) go in, each method with the signature of its
 class. Units are chosen greedily by ``file weight × (base + relevance)``: the file weight falls
-with the file's rank and score, relevance is BM25 of the unit against the issue plus hits of
-the identifiers and traceback frames the issue names, plus a smaller bonus for neighbours
-(units whose names the chosen units call, or which call them). Every slice is printed as
-``### path lines a-b`` and the unchanged lines, so a model can quote them in SEARCH blocks.
+with the file's rank and score; relevance is the function-level ranking of :mod:`focus` (BM25
+of the unit, identifiers it defines, traceback frames and messages inside it). Neighbours of
+the best units follow when room remains: callees and callers in the same files, and functions
+they call that are defined elsewhere. Every slice is printed as ``### path lines a-b`` and
+the unchanged lines, so a model can quote them in SEARCH blocks.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from .focus import called_names, callee_units, unit_relevance
 from .rank import first_line
 from .repomap import RepoMap
 from .signals import extract_signals, strip_noise
-from .textutil import IDENT_RE, code_tokens, estimate_tokens, file_ext
+from .textutil import estimate_tokens, file_ext
 
 TOP_FILES = 15  # files whose units compete for the budget
 WHOLE_FILE_TOKENS = 1500  # a top file this small goes in whole …
@@ -29,6 +29,7 @@ PREAMBLE_SHARE = 0.06  # at most this share of the budget for README/CONTRIBUTIN
 INSTRUCTIONS_SHARE = 0.15
 DENSITY_EXP = 0.35  # 0: pure priority order, 1: priority per token
 BASE = 0.15  # relevance every unit of a top file has, so the best files fill gaps
+CALLEE_SHARE = 0.0  # functions the best units call in other files; 0.6 cost 1 at 32k, 0 at 16k
 
 
 @dataclass(slots=True)
@@ -104,53 +105,26 @@ def _choose(
     title = title or first_line(query)
     text = strip_noise(f"{title}\n{title}\n{query}" if title else query)
     sig = extract_signals(text)
-    idents: dict[str, float] = {}
-    for word, weight in sig.identifiers.items():  # prose says "blueprint" for `Blueprint`
-        for key in (word, word.lower()):
-            idents[key] = max(idents.get(key, 0.0), weight if key == word else weight * 0.7)
-    frame_funcs = {f.func for f in sig.frames if f.func}
-    tokens = [t for t in code_tokens(text) if t in repo_map.unit_index.vocab_dict]
-    files = {f for f, _ in top}
-    unit_ids = np.flatnonzero(np.isin(repo_map.unit_file, list(files)))
-    scores = np.zeros(len(repo_map.unit_file))
-    if tokens and unit_ids.size:
-        scores = np.asarray(repo_map.unit_index.get_scores(tokens), dtype=float)
-    top_unit = float(scores[unit_ids].max()) if unit_ids.size else 0.0
-    title_tokens = [t for t in code_tokens(title) if t in repo_map.unit_index.vocab_dict]
-    tscores = np.zeros(len(repo_map.unit_file))
-    if title_tokens and unit_ids.size:
-        tscores = np.asarray(repo_map.unit_index.get_scores(title_tokens), dtype=float)
-    top_t = float(tscores[unit_ids].max()) if unit_ids.size else 0.0
-    offsets = np.searchsorted(repo_map.unit_file, [*range(len(repo_map.paths)), 1 << 30])
-
+    focus = unit_relevance(
+        repo_map,
+        [f for f, _ in top],
+        sig,
+        repo_map.tokens(text),
+        repo_map.tokens(title),
+        module_head={f for f, _ in top[:3]},
+    )
     cands: list[_Cand] = []
     for rank, (f, score) in enumerate(top):
         weight = max(score, 0.0) / best / (1 + 0.35 * rank)
         entry = repo_map.entries[f]
-        units = repo_map.units[f]
-        rels: list[float] = []
-        for k, u in enumerate(units):
-            uid = int(offsets[f]) + k
-            rel = scores[uid] / top_unit if top_unit > 0 else 0.0
-            rel += 0.5 * tscores[uid] / top_t if top_t > 0 else 0.0
-            owner, _, leaf = u.name.rpartition(".")
-            rel += idents.get(leaf, idents.get(leaf.lower(), 0.0))
-            rel += 1.5 if leaf in frame_funcs else 0.0
-            # Methods of a class the issue names (its constructor most), and where imports
-            # live (new code usually needs one), matter even when their words do not match.
-            cls = owner.rpartition(".")[2]
-            named = idents.get(cls, idents.get(cls.lower(), 0.0)) if cls else 0.0
-            rel += named * (0.8 if leaf == "__init__" else 0.3)
-            if k == 0 and u.name == "<module>" and rank < 3:
-                rel += 0.5
-            rels.append(rel)
+        rels = focus.rel[f]
         total = estimate_tokens(entry.text)
         top_rel = max(rels, default=0.0) or 1.0
         if rank < WHOLE_FILE_RANKS and total <= max(WHOLE_FILE_TOKENS, budget * WHOLE_FILE_SHARE):
             n = max(1, len(entry.text.splitlines()))
             cands.append(_Cand(f, 1, n, weight * (BASE + 0.5 * top_rel + 1.0), None, ""))
             continue
-        for u, rel in zip(units, rels, strict=True):
+        for u, rel in zip(repo_map.units[f], rels, strict=True):
             # Half global relevance, half relative to the file's best unit: every top file
             # gets its best units in, the best file gets more of them.
             mixed = 0.5 * rel + 0.5 * rel / top_rel
@@ -160,17 +134,18 @@ def _choose(
 
 
 def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
-    """Lift callees and callers of the best few units so they follow them in."""
-    best = sorted(cands, key=lambda c: -c.priority)[:5]
+    """Lift callees and callers of the best few units so they follow them in; functions they
+    call that live in other files join as candidates of their own."""
+    best = sorted((c for c in cands if c.name), key=lambda c: -c.priority)[:5]
     if not best:
         return
     called: set[str] = set()
-    names = {c.name.rsplit(".", 1)[-1] for c in best if c.name and c.name != "<module>"}
+    names = {c.name.rsplit(".", 1)[-1] for c in best if c.name != "<module>"}
     for c in best:
-        lines = repo_map.entries[c.file].text.splitlines()[c.start - 1 : c.end]
-        called.update(IDENT_RE.findall("\n".join(lines)))
+        called |= called_names(repo_map, c.file, c.start, c.end)
     floor = best[-1].priority * 0.4
     near = {c.file for c in best}
+    have = {(c.file, c.start) for c in cands}
     for c in cands:
         leaf = c.name.rsplit(".", 1)[-1]
         if c.file not in near or c in best or not leaf or leaf == "<module>":
@@ -179,6 +154,13 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
             c.priority = max(c.priority, floor)
         elif names and _mentions(repo_map, c, names):
             c.priority = max(c.priority, floor * 0.8)
+    if CALLEE_SHARE <= 0:
+        return
+    spans = [(c.file, c.start, c.end) for c in best]
+    for g, k in callee_units(repo_map, spans, skip=names | {"__init__", "super"}):
+        u = repo_map.units[g][k]
+        if (g, u.start) not in have:
+            cands.append(_Cand(g, u.start, u.end, floor * CALLEE_SHARE, u.header, u.name))
 
 
 def _mentions(repo_map: RepoMap, c: _Cand, names: set[str]) -> bool:

@@ -20,12 +20,12 @@ import bm25s
 import numpy as np
 
 from .parse import Outline, module_name, outline_python, outline_tree_sitter
-from .textutil import code_tokens, file_ext, file_kind, path_tokens
+from .textutil import CompoundSplitter, code_tokens, file_ext, file_kind, path_tokens
 from .units import Unit, file_units
 
 log = logging.getLogger(__name__)
 
-MAP_VERSION = 5  # bump when FileEntry or the indices change shape
+MAP_VERSION = 7  # bump when FileEntry or the indices change shape
 MAX_FILE_BYTES = 400_000
 SKIP_EXTS = frozenset(
     """png jpg jpeg gif bmp ico icns webp svg pdf eps ps psd tif tiff mp3 mp4 wav ogg avi mov
@@ -96,8 +96,9 @@ class RepoMap:
         for i, targets in enumerate(self.imports):
             for t in targets:
                 self.importers[t].append(i)
-        self.content_index = _bm25([code_tokens(e.text) for e in self.entries])
-        self.meta_index = _bm25([_meta_tokens(e) for e in self.entries])
+        self.splitter = CompoundSplitter.from_texts([e.text for e in self.entries])
+        self.content_index = _bm25([self.tokens(e.text) for e in self.entries])
+        self.meta_index = _bm25([_meta_tokens(e, self.splitter) for e in self.entries])
         self.units: list[list[Unit]] = []
         unit_docs: list[list[str]] = []
         unit_file: list[int] = []
@@ -107,7 +108,7 @@ class RepoMap:
             self.units.append(units)
             for u in units:
                 unit_file.append(i)
-                unit_docs.append(code_tokens("\n".join(lines[u.start - 1 : u.end]) + " " + u.name))
+                unit_docs.append(self.tokens("\n".join(lines[u.start - 1 : u.end]) + " " + u.name))
         self.unit_file = np.asarray(unit_file, dtype=np.int32)
         self.unit_index = _bm25(unit_docs)
         self._blob: tuple[str, list[int]] | None = None
@@ -127,6 +128,10 @@ class RepoMap:
                 pos += len(t) + 1
             self._blob = ("\x00".join(texts), starts)
         return self._blob
+
+    def tokens(self, text: str) -> list[str]:
+        """BM25 tokens of *text* as this map's indices were built (compounds split)."""
+        return code_tokens(text, self.splitter)
 
     # -- construction -------------------------------------------------------------------
     @classmethod
@@ -192,12 +197,12 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def _meta_tokens(e: FileEntry) -> list[str]:
+def _meta_tokens(e: FileEntry, splitter: CompoundSplitter) -> list[str]:
     """Path, symbol names and docstring: what a file says it is about."""
-    toks = path_tokens(e.path) * 2
+    toks = path_tokens(e.path, splitter) * 2
     for sym in e.outline.symbols:
-        toks.extend(code_tokens(sym.name))
-    toks.extend(code_tokens(e.outline.docstring))
+        toks.extend(code_tokens(sym.name, splitter))
+    toks.extend(code_tokens(e.outline.docstring, splitter))
     return toks
 
 

@@ -298,10 +298,15 @@ def _words_type(text: str) -> TaskType | None:
 
 def _issue_words_type(title: str, body: str) -> TaskType | None:
     found = _words_type(title)
+    lowered = body.lower()
+    bug_report = bool(_BUG_SIGNALS.search(lowered)) and not _FEATURE_SIGNALS.search(lowered)
+    # A bug report's structure (steps to reproduce, expected/actual) outweighs a feature-ish
+    # word in its title, which is often a function name: "add() subtracts".
+    if found == "feature" and bug_report:
+        return "bug_fix"
     if found:
         return found
-    lowered = body.lower()
-    if _BUG_SIGNALS.search(lowered):
+    if bug_report:
         return "bug_fix"
     return "feature" if _FEATURE_SIGNALS.search(lowered) else None
 
@@ -380,7 +385,7 @@ def decompose(
             ordinal=1,
             title=_title(title),
             body=text.strip(),
-            type=_choose_type(label_types, issue_type, None),
+            type=_choose_type(label_types, issue_type, None),  # whole issue: its own words
         )
         return Decomposition(tasks=[task], source="whole_issue")
 

@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from bot.command_actions import ACTIONS, CommandFailed, Target, find_target
-from bot.core.commands import help_text, parse_command, ticked_retries
+from bot.core.commands import help_text, parse_command, retry_checkboxes, ticked_retries
+from bot.core.lifecycle import TaskState, is_stopped
 from bot.core.render import STATUS_MARKER
 from bot.dispatch import DeliveryEvent, Router
 from bot.repo_access import RepoAccess
@@ -118,7 +119,17 @@ async def on_comment_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> Non
     if not await may_command(repo, user):
         await reply_denied(repo, issue["number"], user)
         return
+    # A redelivered or replayed edit must not retry again: act only on boxes that are still
+    # ticked now (the app re-renders the comment, unticked, when the retry starts) and on
+    # tasks that are still stopped (the only ones offered a box).
+    current = await repo.api.get_comment(repo.owner, repo.name, comment["id"])
+    still = retry_checkboxes(current.body if current else body)
     target = await find_target(ctx, repo, issue, None)
+    stopped = {t.ordinal for t in target.tasks if is_stopped(TaskState(t.state))}
+    ticked = [n for n in ticked if still.get(n) and n in stopped]
+    if not ticked:
+        log.info("retry boxes %s: already handled or no longer offered", comment.get("id"))
+        return
     for ordinal in ticked:
         try:
             await ACTIONS["retry"](

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Any
 
 from bot import workspace
-from bot.attempts import AttemptSpec, note, run_attempt, show_status
-from bot.context import pack_context, rank_files
+from bot.attempts import AttemptSpec, note, run_attempt
+from bot.context import RepoMap, pack_context, rank_files
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
 from bot.dispatch import Router
@@ -19,7 +20,7 @@ from bot.runs import WRITE_ROLES, llm_choice
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Task
 from bot.taskstore import apply_event
-from bot.tracker import FAILED_CONCLUSIONS
+from bot.tracker import FAILED_CONCLUSIONS, after_attempt, latest_runs, refresh
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -45,8 +46,15 @@ async def _diff(repo: RepoAccess, base: str, branch: str) -> str:
     return trim_middle(out.stdout, 20000)
 
 
-async def _context(repo: RepoAccess, config: Any, query: str) -> tuple[str, list[str]]:
-    repo_map = await repo.repo_map()
+async def _context(repo: RepoAccess, config: Any, query: str, branch: str) -> tuple[str, list[str]]:
+    """Context from the task's branch, not the base: the model's SEARCH blocks must match
+    the files as the PR left them (the prompt says so)."""
+    mirror = await repo.sync_mirror()
+    out = await asyncio.to_thread(
+        workspace.git, "rev-parse", f"{workspace.REMOTE_REFS}/{branch}^{{commit}}", cwd=mirror
+    )
+    cache = Path(repo.ctx.settings.data_dir) / "repomaps"
+    repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, out.stdout.strip(), cache)
     ranked = rank_files(repo_map, query)
     packed = pack_context(repo_map, ranked, query, budget_tokens=config.context_budget_tokens)
     return packed.text, list(packed.files)
@@ -54,8 +62,9 @@ async def _context(repo: RepoAccess, config: Any, query: str) -> tuple[str, list
 
 async def _failing_checks(repo: RepoAccess, sha: str, own_slug: str) -> list[dict[str, Any]]:
     failing = []
-    for run in await repo.api.list_check_runs(repo.owner, repo.name, sha):
-        if run.app_slug == own_slug or (run.conclusion or "") not in FAILED_CONCLUSIONS:
+    runs = await repo.api.list_check_runs(repo.owner, repo.name, sha)
+    for run in latest_runs(runs, own_slug):
+        if (run.conclusion or "") not in FAILED_CONCLUSIONS:
             continue
         notes = await repo.api.check_run_annotations(repo.owner, repo.name, run.id)
         lines = [
@@ -98,7 +107,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
             f"Task {task.ordinal}: {', '.join(same)} also fail(s) on `{base}`, so no CI-fix "
             "attempt was made; fix the base branch, then comment `/issuewright fix-ci`.",
         )
-        await show_status(ctx, repo, run.id)
+        await refresh(ctx, repo, task.id)
         return
     cause = f"job:{job_id}"
     async with ctx.sessions() as session, session.begin():
@@ -110,7 +119,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
         attempt_no = row.ci_fix_attempts
     diff = await _diff(repo, base, task.branch)
     query = "\n".join([task.title, *(c["output"] for c in failing)])
-    context, files = await _context(repo, config, query)
+    context, files = await _context(repo, config, query, task.branch)
     library = PromptLibrary(await repo.prompt_overrides())
     prompt = library.render(
         "fix_ci",
@@ -142,6 +151,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
         TaskEvent.FIX_FAILED,
     )
     await run_attempt(ctx, repo, task.id, config, choice, job_id, spec)
+    await after_attempt(ctx, repo, task.id, "ci_fix", cause)
 
 
 @router.job("review")
@@ -153,7 +163,7 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
     repo = RepoAccess.open(ctx, run.installation_id, task.repository)
     config, _ = await repo.config()
     choice = llm_choice(config, ctx.settings)
-    if choice is None or not task.branch:
+    if choice is None or not task.branch or not task.pr_number:
         return
     permissions: dict[str, bool] = {}
 
@@ -182,7 +192,7 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
     base = await repo.base_branch()
     diff = await _diff(repo, base, task.branch)
     context, files = await _context(
-        repo, config, "\n".join([task.title, *(c["body"] for c in conversation)])
+        repo, config, "\n".join([task.title, *(c["body"] for c in conversation)]), task.branch
     )
     library = PromptLibrary(await repo.prompt_overrides())
     prompt = library.render(
@@ -213,3 +223,15 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
         TaskEvent.FIX_FAILED,
     )
     await run_attempt(ctx, repo, task.id, config, choice, job_id, spec)
+    async with ctx.sessions() as session:
+        after = await session.get(Task, task.id)
+    failed = (TaskState.CHECKS_FAILED, TaskState.FIXING)
+    if after is not None and after.state in failed and after.last_error:
+        # The lifecycle files a failed attempt under checks_failed; the tracker re-reads the
+        # real checks next, so say in a note what failed, or it would be lost.
+        await note(
+            ctx,
+            run.id,
+            f"Task {task.ordinal}: review feedback was not applied: {after.last_error}",
+        )
+    await after_attempt(ctx, repo, task.id, "review", f"job:{job_id}")

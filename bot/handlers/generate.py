@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot import workspace
-from bot.attempts import AttemptSpec, note, run_attempt, show_status
+from bot.attempts import AttemptSpec, discard_checkout, run_attempt, show_status, task_note
 from bot.codegen import end_task
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState
@@ -21,8 +21,8 @@ from bot.repo_access import RepoAccess
 from bot.runs import llm_choice
 from bot.runtime import HandlerContext
 from bot.store import queue
-from bot.store.models import IssueRun, Task, utcnow
-from bot.taskstore import apply_event
+from bot.store.models import IssueRun, Job, Task, utcnow
+from bot.taskstore import apply_event, record_stage
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -32,7 +32,6 @@ THROTTLE_RETRY = timedelta(minutes=10)
 @router.job("generate")
 async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> None:
     task_id = int(payload["task_id"])
-    cause = f"job:{job_id}"
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         run = await session.get(IssueRun, task.run_id) if task else None
@@ -41,33 +40,72 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
             "generate job %s: task %s is %s, nothing to do", job_id, task_id, task and task.state
         )
         return
-    # GENERATING: a worker that died had claimed this job; the queue runs one job per task at
-    # a time, so the task is ours to finish (its branch and PR are found again, not remade).
-    resuming = task.state == TaskState.GENERATING
     repo = RepoAccess.open(ctx, run.installation_id, task.repository)
     try:
-        config, _ = await repo.config()
-        issue = await repo.api.get_issue(repo.owner, repo.name, task.issue_number)
+        await _generate(ctx, repo, task, run, payload, job_id)
     except RateLimited as exc:
-        await note(ctx, run.id, f"Task {task.ordinal}: {exc}.")
+        # Nothing was spent yet: wait for GitHub, say so, and run again then.
+        await task_note(ctx, run.id, task.ordinal, f"{exc}.")
         async with ctx.sessions() as session, session.begin():
             await queue.enqueue(
                 session, "generate", payload, task_id=task_id, run_after=exc.reset_at
             )
-        return
+        await show_status(ctx, repo, run.id)
+    except Exception as exc:
+        # Before any LLM call (run_attempt handles its own failures). The queue retries with
+        # backoff; on the last try the task must not stay queued or generating forever.
+        if not await _last_try(ctx, job_id):
+            raise
+        log.exception("generate job %s: giving up on task %s", job_id, task_id)
+        message = (
+            f"could not start: {type(exc).__name__}: {exc}"[:300]
+            + ". Comment `/issuewright retry` to try again."
+        )
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task_id)
+            if row is not None and row.state == TaskState.QUEUED:
+                await apply_event(session, row, TaskEvent.START_GENERATION, f"job:{job_id}")
+        await end_task(ctx, task_id, TaskEvent.GENERATION_FAILED, f"job:{job_id}", message)
+        await task_note(ctx, run.id, task.ordinal, message)
+        await show_status(ctx, repo, run.id)
+
+
+async def _last_try(ctx: HandlerContext, job_id: int) -> bool:
+    async with ctx.sessions() as session:
+        job = await session.get(Job, job_id)
+    return job is None or job.attempts >= job.max_attempts
+
+
+async def _generate(
+    ctx: HandlerContext,
+    repo: RepoAccess,
+    task: Task,
+    run: IssueRun,
+    payload: dict[str, Any],
+    job_id: int,
+) -> None:
+    task_id, cause = task.id, f"job:{job_id}"
+    # GENERATING: a worker that died had claimed this job; the queue runs one job per task at
+    # a time, so the task is ours to finish (its branch and PR are found again, not remade).
+    resuming = task.state == TaskState.GENERATING
+    config, _ = await repo.config()
+    issue = await repo.api.get_issue(repo.owner, repo.name, task.issue_number)
     choice = llm_choice(config, ctx.settings)
     if choice is None or issue.state != "open" or getattr(issue, "locked", False):
         why = "no LLM is configured" if choice is None else "the issue is closed or locked"
         await end_task(ctx, task_id, TaskEvent.CANCEL, cause, f"not generated: {why}")
         await show_status(ctx, repo, run.id)
         return
+    if resuming and task.branch and await _adopt_open_pull(ctx, repo, task, cause):
+        await task_note(ctx, run.id, task.ordinal, None)
+        await show_status(ctx, repo, run.id)
+        return
     waiting = None if resuming else await throttle_reason(ctx, repo.full_name, config)
     if waiting:
-        await note(ctx, run.id, f"Task {task.ordinal} is {waiting}.")
+        again = utcnow() + THROTTLE_RETRY
+        await task_note(ctx, run.id, task.ordinal, f"{waiting}; checked again {again:%H:%M} UTC.")
         async with ctx.sessions() as session, session.begin():
-            await queue.enqueue(
-                session, "generate", payload, task_id=task_id, run_after=utcnow() + THROTTLE_RETRY
-            )
+            await queue.enqueue(session, "generate", payload, task_id=task_id, run_after=again)
         await show_status(ctx, repo, run.id)
         return
     async with ctx.sessions() as session, session.begin():
@@ -83,19 +121,36 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
             )
             row.branch = workspace.branch_name(row.issue_number, suffix)
         row.last_error = None
+        branch = row.branch
+    assert branch is not None
+    await task_note(ctx, run.id, task.ordinal, None)
     await show_status(ctx, repo, run.id)
 
     base = await repo.base_branch()
     await repo.base_sha(base)
-    library = PromptLibrary(await repo.prompt_overrides())
-    repo_map = await repo.repo_map()
-    text = IssueText(repo.full_name, task.issue_number, issue.title, issue.body, issue.labels)
-    planned = PlannedTask(
-        task.key, task.ordinal, task.title, task.body, task.task_type, list(task.depends_on)
-    )  # type: ignore[arg-type]
-    tp = await asyncio.to_thread(
-        plan_task, text, planned, [planned], repo_map, library, config, model=choice.model
+    # Checking out a big repository takes seconds (git, its own process): let it run while
+    # the repository map is loaded and the prompt planned.
+    checkout = asyncio.create_task(
+        asyncio.to_thread(workspace.add_worktree, repo.repo_ref(), branch=branch, base=base)
     )
+    try:
+        library = PromptLibrary(await repo.prompt_overrides())
+        repo_map = await repo.repo_map()
+        text = IssueText(repo.full_name, task.issue_number, issue.title, issue.body, issue.labels)
+        planned = PlannedTask(
+            task.key,
+            task.ordinal,
+            task.title,
+            task.body,
+            task.task_type,  # type: ignore[arg-type]  # stored from a valid PlannedTask
+            list(task.depends_on),
+        )
+        tp = await asyncio.to_thread(
+            plan_task, text, planned, [planned], repo_map, library, config, model=choice.model
+        )
+    except BaseException:
+        await discard_checkout(repo, checkout)
+        raise
     spec = AttemptSpec(
         kind="generate",
         system=tp.system,
@@ -106,4 +161,22 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
         failure=TaskEvent.GENERATION_FAILED,
         extra_instructions=payload.get("instructions"),
     )
-    await run_attempt(ctx, repo, task_id, config, choice, job_id, spec)
+    await run_attempt(ctx, repo, task_id, config, choice, job_id, spec, checkout=checkout)
+
+
+async def _adopt_open_pull(ctx: HandlerContext, repo: RepoAccess, task: Task, cause: str) -> bool:
+    """A worker died after opening the PR but before recording it: take that PR as this
+    task's instead of asking the LLM again (which would cost money and change the branch)."""
+    assert task.branch
+    pr = await repo.api.find_open_pull(repo.owner, repo.name, task.branch)
+    if pr is None:
+        return False
+    async with ctx.sessions() as session, session.begin():
+        row = await session.get(Task, task.id)
+        assert row is not None
+        row.pr_number = pr.number
+        row.pr_opened_at = row.pr_opened_at or utcnow()
+        row.last_error = None
+        await apply_event(session, row, TaskEvent.PR_OPENED, cause)
+        await record_stage(session, "pr_opened", f"#{pr.number} (found again)", task_id=task.id)
+    return True

@@ -35,8 +35,10 @@ async def on_labeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         names = {
             label.get("name") for label in issue.get("labels") or [] if isinstance(label, dict)
         }
-    plan_only = config.plan_label in names
-    if not plan_only and config.trigger_label not in names:
+    triggered = config.trigger_label in names
+    # When a config names one label for both, it must still be able to start work.
+    plan_only = config.plan_label in names and not triggered
+    if not plan_only and not triggered:
         return
     if issue.get("pull_request"):
         await _ignore(

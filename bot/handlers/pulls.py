@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from bot.checkrun import mirror_task
 from bot.core.lifecycle import TaskEvent
 from bot.dispatch import DeliveryEvent, Router
 from bot.repo_access import RepoAccess
 from bot.runs import enqueue_task_job, may_command
 from bot.runtime import HandlerContext
-from bot.taskstore import apply_event, task_by_pr
-from bot.tracker import ignore, on_closed, on_foreign_push, on_merged
+from bot.taskstore import apply_event, task_by_branch, task_by_pr
+from bot.tracker import ignore, on_closed, on_foreign_push, on_merged, refresh
 
 router = Router()
 
@@ -19,12 +20,17 @@ async def _task(ctx: HandlerContext, delivery: DeliveryEvent):  # type: ignore[n
         return None
     async with ctx.sessions() as session:
         task = await task_by_pr(session, delivery.repository, pr["number"])
+        head = pr.get("head") or {}
+        if task is None and delivery.action == "opened" and head.get("ref"):
+            # `opened` can arrive before the attempt stored the PR number; the branch is
+            # the app's own and names the task.
+            task = await task_by_branch(session, delivery.repository, head["ref"])
     if task is None:
         await ignore(ctx, delivery.delivery_id, f"PR #{pr['number']} is not one of the app's")
     return task
 
 
-@router.on("pull_request", "closed", "reopened", "synchronize")
+@router.on("pull_request", "opened", "closed", "reopened", "synchronize")
 async def on_pull_request(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     task = await _task(ctx, delivery)
     if task is None:
@@ -32,7 +38,10 @@ async def on_pull_request(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository or "")
     cause = f"delivery:{delivery.delivery_id}"
     pr = delivery.payload["pull_request"]
-    if delivery.action == "closed":
+    if delivery.action == "opened":
+        # The PR exists: its head gets the check run mirroring the task.
+        await mirror_task(repo, task)
+    elif delivery.action == "closed":
         if pr.get("merged"):
             await on_merged(ctx, repo, task.id, cause)
         else:
@@ -41,10 +50,14 @@ async def on_pull_request(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         await on_closed(ctx, repo, task.id, TaskEvent.REOPENED, cause)
     elif delivery.action == "synchronize":
         after = delivery.payload.get("after") or (pr.get("head") or {}).get("sha")
-        if after and after != task.head_sha and not delivery.sender_is_bot:
+        ours = delivery.sender.get("login") == ctx.github.bot_login
+        # Another bot's push (a formatter, dependabot) is as foreign as a person's.
+        if after and after != task.head_sha and not ours:
             await on_foreign_push(
                 ctx, repo, task.id, after, delivery.sender.get("login", "someone"), cause
             )
+        elif after and after == task.head_sha:
+            await refresh(ctx, repo, task.id)  # the app's own push: its new head's check run
 
 
 @router.on("pull_request_review", "submitted")

@@ -73,3 +73,27 @@ def test_instructions_come_first() -> None:
     repo_map = build_repo_map(REPO)
     result = pack_context(repo_map, rank_files(repo_map, "tiny"), "tiny", 4000, "Use tabs.")
     assert result.text.startswith("### Instructions\nUse tabs.")
+
+
+def test_frame_line_and_cross_file_callee_are_packed_from_large_files(monkeypatch) -> None:
+    from bot.context import pack
+
+    monkeypatch.setattr(pack, "CALLEE_SHARE", 0.6)
+    noise = "\n".join(
+        f"def noise_{i}(value):\n"
+        + "".join(f"    value += {j}\n" for j in range(30))
+        + "    return value\n"
+        for i in range(40)
+    )
+    entry = "def entry(job):\n    return normalize_payload(job)\n\n" + noise
+    helpers = noise + "\n\ndef normalize_payload(job):\n    return dict(job)\n"
+    repo = {"svc/entry.py": entry, "svc/helpers.py": helpers, "svc/unrelated.py": noise}
+    issue = (
+        "Crash in entry\n\nTraceback (most recent call last):\n"
+        '  File "/srv/svc/entry.py", line 2, in entry\nTypeError: bad job'
+    )
+    repo_map = build_repo_map(repo)
+    result = pack_context(repo_map, rank_files(repo_map, issue), issue, budget_tokens=1200)
+    assert any(p == "svc/entry.py" and s <= 2 <= e for p, s, e in result.slices)
+    line = helpers.splitlines().index("def normalize_payload(job):") + 1
+    assert any(p == "svc/helpers.py" and s <= line <= e for p, s, e in result.slices)

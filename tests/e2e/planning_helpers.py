@@ -1,0 +1,112 @@
+"""Shared pieces of the planning scenarios: issue texts shaped like real ones, a second
+repository, a label removal (the simulator has no action for it), a scenario with settings."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from githubkit.cache import MemCacheStrategy
+from sqlalchemy import select
+
+from bot.gh_access import GitHubAccess
+from bot.store.models import Task
+from tests.conftest import make_settings
+from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
+from tests.ghsim import events
+from tests.ghsim.simulator import GitHubSimulator
+from tests.harness import running_app
+from tests.llm_stub import ScriptedLLM
+
+OTHER = "octo-org/other"
+PLAN_LABEL = "issuewright:plan"
+
+# A bug report as people file them: prose, numbered steps, expected/actual, environment.
+BUG_REPORT = """`calc.add` returns the wrong result: it gives the difference instead of the sum.
+
+### Steps to reproduce
+1. `from calc import add`
+2. `add(2, 3)`
+
+### Expected behaviour
+`5`
+
+### Actual behaviour
+`-1`
+
+### Environment
+- calc 0.3.1
+- Python 3.11
+"""
+
+# A feature request with a task list: nested items belong to their parent, checked are done.
+TASK_LIST = """We want multiplication and division next to `add` and `sub`.
+
+## Tasks
+- [ ] Add `mul(a, b)` to `calc/ops.py`
+  - [ ] with a docstring like the others
+- [ ] Add `div(a, b)` to `calc/ops.py`
+- [x] Export `sub` from `calc/__init__.py`
+
+### Checklist
+- [x] I have searched the existing issues
+"""
+
+
+def bot_comments(sim: GitHubSimulator, repo: str, number: int) -> list[Any]:
+    return [c for c in sim.comments(repo, number) if c.user.login == sim.bot.login]
+
+
+def status_of(sim: GitHubSimulator, repo: str, number: int) -> Any:
+    [status] = [c for c in bot_comments(sim, repo, number) if "issuewright:status" in c.body]
+    return status
+
+
+async def unlabel(sim: GitHubSimulator, repo: str, number: int, name: str, user: str) -> None:
+    """A person removes a label (the simulator has no scenario action for it)."""
+    r = sim.repo(repo)
+    issue = r.issues[number]
+    label = next(lb for lb in issue.labels if lb.name == name)
+    issue.labels.remove(label)
+    sim._emit("issues", events.issues(sim, r, issue, "unlabeled", sim.user(user), label))
+    await sim.flush()
+
+
+def other_repo(sim: GitHubSimulator, files: dict[str, str]) -> str:
+    sim.create_repo("octo-org", "other", files)
+    sim.set_permission(OTHER, MAINTAINER, "admin")
+    return OTHER
+
+
+def without_config(extra: dict[str, str] | None = None) -> dict[str, str]:
+    files = {k: v for k, v in CALC_FILES.items() if k != ".github/issuewright.yml"}
+    return {**files, **(extra or {})}
+
+
+async def tasks_in_db(scenario: Scenario) -> list[Task]:
+    async with scenario.harness.sessions() as session:
+        return list((await session.execute(select(Task).order_by(Task.id))).scalars())
+
+
+@asynccontextmanager
+async def scenario_with(
+    tmp_path: Path, sqlite_url: str, sim: GitHubSimulator, llm: ScriptedLLM, **overrides: Any
+) -> AsyncIterator[Scenario]:
+    """The e2e scenario with extra server settings (the shared fixture takes none)."""
+    settings = make_settings(tmp_path, sqlite_url, **sim.settings_overrides(), **overrides)
+    access = GitHubAccess.from_settings(
+        settings, transport=sim.transport(), cache_strategy=MemCacheStrategy()
+    )
+    async with running_app(settings, github=access, llm_factory=llm.factory) as harness:
+
+        async def deliver(event: str, payload: dict[str, Any]) -> None:
+            response = await harness.post(event, payload, delivery=str(uuid.uuid4()))
+            assert response.status_code in (200, 202), response.text
+
+        sim.deliver = deliver
+        sim.create_repo("octo-org", "calc", CALC_FILES)
+        sim.set_permission(REPO, MAINTAINER, "admin")
+        yield Scenario(sim, harness, llm, settings)
