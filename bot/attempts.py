@@ -166,7 +166,10 @@ async def run_attempt(
         await finish_attempt(ctx, attempt_id, outcome)
         await task_note(ctx, run.id, task.ordinal, None)
     except StopAttempt as stop:
+        # Shared code raises GENERATION_FAILED; a fix or review attempt fails as its own kind.
         failure = stop
+        if stop.event == TaskEvent.GENERATION_FAILED:
+            failure = StopAttempt(spec.failure, stop.message, keep_branch=stop.keep_branch)
     except BudgetExceeded as exc:
         outcome = "budget_exceeded"
         failure = StopAttempt(TaskEvent.BUDGET_EXCEEDED, exc.decision.message)
@@ -199,7 +202,9 @@ async def run_attempt(
             await asyncio.to_thread(
                 workspace.delete_remote_branch, ref, task.branch, token=await repo.git_token()
             )
-    await show_status(ctx, repo, run.id)
+    from bot.tracker import refresh  # the tracker imports this module's callers
+
+    await refresh(ctx, repo, task_id)
 
 
 async def discard_checkout(repo: RepoAccess, checkout: asyncio.Task[Path]) -> None:
@@ -227,6 +232,7 @@ async def push(
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task.id)
             assert row is not None
+            row.head_sha = task.head_sha  # our commit never reached GitHub
             await apply_event(session, row, TaskEvent.FOREIGN_COMMIT, cause, reason=str(exc))
         raise StopAttempt(
             spec.failure,

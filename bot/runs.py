@@ -110,8 +110,10 @@ async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan, c
                     await _drop_queued_jobs(session, row)
         for tp in plan.tasks:
             t = tp.task
-            row = existing.get(t.key)
-            if row is None:
+            found = existing.get(t.key)
+            if found is not None:
+                row = found
+            else:
                 row = Task(
                     key=t.key,
                     run_id=run_id,

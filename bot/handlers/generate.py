@@ -18,7 +18,7 @@ from bot.planning import IssueText, plan_task
 from bot.prompts import PromptLibrary
 from bot.pulls import throttle_reason
 from bot.repo_access import RepoAccess
-from bot.runs import llm_choice
+from bot.runs import llm_choice, run_planned_tasks
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import IssueRun, Job, Task, utcnow
@@ -145,8 +145,10 @@ async def _generate(
             task.task_type,  # type: ignore[arg-type]  # stored from a valid PlannedTask
             list(task.depends_on),
         )
+        # All of the run's tasks, so the prompt says "task N of M" and names the others.
+        siblings = await run_planned_tasks(ctx, run.id) or [planned]
         tp = await asyncio.to_thread(
-            plan_task, text, planned, [planned], repo_map, library, config, model=choice.model
+            plan_task, text, planned, siblings, repo_map, library, config, model=choice.model
         )
     except BaseException:
         await discard_checkout(repo, checkout)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bot.llm.pricing import PricingTable
@@ -81,11 +80,6 @@ async def test_trigger_label_plans_then_generates_with_one_comment(scenario: Sce
     assert len(scenario.llm.requests) == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bot/handlers/generate.py renders with all_tasks=[planned]; it should pass "
-    "`await bot.runs.run_planned_tasks(ctx, run.id)`",
-)
 async def test_each_task_prompt_names_the_other_tasks(scenario: Scenario) -> None:
     """Each task's prompt says which task of how many it is and names the other one, so the
     model does not do the whole issue in every PR."""
