@@ -13,7 +13,7 @@ import contextlib
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -38,6 +38,7 @@ class IncomingDelivery:
     payload: str
     received_at: datetime
     handled: bool  # False → stored as "ignored", no job
+    concurrency_key: str | None = None  # "owner/repo#number" for issue and PR events
 
 
 class StoreUnavailable(RuntimeError):
@@ -126,10 +127,11 @@ class DeliveryWriter:
         async with self._engine.begin() as connection:
             result = await connection.execute(statement, rows)
             inserted = {row[0] for row in result.all()}
-            jobs = [
+            jobs: list[dict[str, Any]] = [
                 {
                     "kind": "delivery",
                     "delivery_id": d.delivery_id,
+                    "concurrency_key": d.concurrency_key,
                     "payload": {},
                     "status": "queued",
                     "attempts": 0,

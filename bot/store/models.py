@@ -69,6 +69,8 @@ class Job(Base):
     kind: Mapped[str] = mapped_column(String(40))  # "delivery", "generate", "ci_fix", …
     delivery_id: Mapped[str | None] = mapped_column(String(100))
     task_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Jobs sharing a key never run at once (deliveries for one issue or PR, in order).
+    concurrency_key: Mapped[str | None] = mapped_column(String(300))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # queued → running → done | dead | cancelled (back to queued on failure with backoff)
     status: Mapped[str] = mapped_column(String(20), default="queued")
@@ -85,6 +87,7 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_claim", "status", "run_after"),
         Index("ix_jobs_task", "task_id", "status"),
+        Index("ix_jobs_concurrency", "concurrency_key", "status"),
     )
 
 

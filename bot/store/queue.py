@@ -9,6 +9,7 @@ A worker that dies leaves a lease that expires; `recover_expired_leases` puts th
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -51,6 +52,7 @@ def new_job(
     task_id: int | None = None,
     max_attempts: int = 5,
     run_after: datetime | None = None,
+    concurrency_key: str | None = None,
 ) -> Job:
     now = utcnow()
     return Job(
@@ -58,6 +60,7 @@ def new_job(
         payload=payload or {},
         delivery_id=delivery_id,
         task_id=task_id,
+        concurrency_key=concurrency_key,
         status="queued",
         attempts=0,
         max_attempts=max_attempts,
@@ -80,7 +83,8 @@ async def claim_next_job(
     sessions: SessionFactory, worker_id: str, lease_seconds: float, now: datetime | None = None
 ) -> ClaimedJob | None:
     """Claim the oldest runnable job, or None. Jobs of a task that already has a running job
-    wait, so one task never has two jobs (and two pushes) at once."""
+    wait, so one task never has two jobs (and two pushes) at once; likewise deliveries that
+    share a concurrency key (one issue or PR) run one after the other, in order."""
     now = now or utcnow()
     busy = aliased(Job)
     candidate = (
@@ -90,6 +94,14 @@ async def claim_next_job(
             or_(
                 Job.task_id.is_(None),
                 ~exists().where(and_(busy.task_id == Job.task_id, busy.status == "running")),
+            )
+        )
+        .where(
+            or_(
+                Job.concurrency_key.is_(None),
+                ~exists().where(
+                    and_(busy.concurrency_key == Job.concurrency_key, busy.status == "running")
+                ),
             )
         )
         .order_by(Job.run_after, Job.id)
@@ -247,8 +259,27 @@ async def replay_delivery(sessions: SessionFactory, delivery_id: str, max_attemp
             raise LookupError(f"no delivery with id {delivery_id!r}")
         delivery.status = "queued"
         delivery.reason = None
-        job = await enqueue(session, "delivery", delivery_id=delivery_id, max_attempts=max_attempts)
+        job = await enqueue(
+            session,
+            "delivery",
+            delivery_id=delivery_id,
+            max_attempts=max_attempts,
+            concurrency_key=_concurrency_key(delivery),
+        )
         return job.id
+
+
+def _concurrency_key(delivery: Delivery) -> str | None:
+    """The same key the receiver gives a delivery: its repository and issue or PR number."""
+    try:
+        data = json.loads(delivery.payload)
+    except ValueError:
+        return None
+    for name in ("issue", "pull_request"):
+        item = data.get(name) if isinstance(data, dict) else None
+        if isinstance(item, dict) and isinstance(item.get("number"), int) and delivery.repository:
+            return f"{delivery.repository}#{item['number']}"
+    return None
 
 
 async def _set_delivery_status(

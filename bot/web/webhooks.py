@@ -34,12 +34,28 @@ class _Repository(msgspec.Struct):
     full_name: str | None = None
 
 
+class _Numbered(msgspec.Struct):
+    number: int | None = None
+
+
 class _Envelope(msgspec.Struct):
     """The few fields the receiver needs; everything else in the payload is left alone."""
 
     action: str | None = None
     installation: _Installation | None = None
     repository: _Repository | None = None
+    issue: _Numbered | None = None
+    pull_request: _Numbered | None = None
+
+    def concurrency_key(self) -> str | None:
+        """Deliveries about one issue or PR run one at a time (an issue opened with the
+        trigger label arrives as `opened` and `labeled` together)."""
+        number = (self.issue and self.issue.number) or (
+            self.pull_request and self.pull_request.number
+        )
+        if number and self.repository and self.repository.full_name:
+            return f"{self.repository.full_name}#{number}"
+        return None
 
 
 _decoder = msgspec.json.Decoder(_Envelope)
@@ -81,10 +97,16 @@ def _envelope(body: bytes) -> _Envelope | None:
     repository = data.get("repository")
     inst_id = installation.get("id") if isinstance(installation, dict) else None
     full_name = repository.get("full_name") if isinstance(repository, dict) else None
+    numbered = [data.get(k) for k in ("issue", "pull_request")]
+    number = next(
+        (n["number"] for n in numbered if isinstance(n, dict) and isinstance(n.get("number"), int)),
+        None,
+    )
     return _Envelope(
         action=action if isinstance(action, str) else None,
         installation=_Installation(inst_id if isinstance(inst_id, int) else None),
         repository=_Repository(full_name if isinstance(full_name, str) else None),
+        issue=_Numbered(number),
     )
 
 
@@ -127,6 +149,7 @@ async def receive_webhook(request: Request[Any, Any, State]) -> Response[bytes]:
         payload=text,
         received_at=utcnow(),
         handled=handled,
+        concurrency_key=envelope.concurrency_key(),
     )
     try:
         outcome = await app_state.writer.store(incoming)

@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select
 
 from bot.store import queue
-from bot.store.models import Delivery, Task
+from bot.store.models import Delivery, Job, Task
 from tests.e2e.conftest import MAINTAINER, REPO, Scenario
 
 
@@ -63,3 +63,26 @@ BUG_REPORT_TEXT = """`calc.add` returns the difference instead of the sum.
 ### Expected behaviour
 `5`
 """
+
+
+async def test_issue_opened_with_the_label_gets_one_status_comment_with_two_workers(
+    scenario: Scenario,
+) -> None:
+    """GitHub sends `opened` and `labeled` together; their jobs must not race."""
+    import asyncio
+
+    sim = scenario.sim
+    sim.deliver, deliver = None, sim.deliver  # hold the webhooks back, then post them all
+    issue = await sim.open_issue(
+        REPO, "add() subtracts", BUG_REPORT_TEXT, user=MAINTAINER, labels=["issuewright"]
+    )
+    for delivery in sim.webhooks("issues"):
+        await deliver(delivery.event, delivery.payload)
+    sim.deliver = deliver
+    await asyncio.gather(scenario.harness.drain(), scenario.harness.drain())
+    await scenario.settle()
+    assert len(scenario.status_comments(issue.number)) == 1
+    assert len(sim.pulls(REPO)) == 1
+    async with scenario.harness.sessions() as session:
+        jobs = (await session.execute(select(Job))).scalars().all()
+    assert [(j.status, j.last_error) for j in jobs if j.last_error or j.status != "done"] == []

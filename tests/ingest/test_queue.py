@@ -222,3 +222,17 @@ async def test_sigterm_releases_a_job_that_outlives_the_grace_period(
     proc.wait(timeout=60)
     row = (await job_rows(db))[job_id]
     assert row.status == "queued" and row.attempts == 0 and row.locked_by is None
+
+
+async def test_jobs_sharing_a_concurrency_key_run_one_after_the_other(
+    database_url: str, db: SessionFactory
+) -> None:
+    await add_jobs(db, "delivery", 2, concurrency_key="octo/repo#7")
+    (other,) = await add_jobs(db, "delivery", 1, concurrency_key="octo/repo#8")
+    first = await queue.claim_next_job(db, "w1", 30)
+    assert first is not None
+    second = await queue.claim_next_job(db, "w2", 30)
+    assert second is not None and second.id == other  # another issue: not held back
+    assert await queue.claim_next_job(db, "w3", 30) is None  # same issue: waits
+    await queue.complete(db, first, "w1")
+    assert await queue.claim_next_job(db, "w3", 30) is not None
