@@ -126,7 +126,11 @@ async def run_attempt(
         if checkout is None:
             checkout = asyncio.create_task(
                 asyncio.to_thread(
-                    workspace.add_worktree, ref, branch=task.branch, base=spec.start_ref
+                    workspace.add_worktree,
+                    ref,
+                    branch=task.branch,
+                    base=spec.start_ref,
+                    sparse=not config.formatter,  # a formatter may need the whole tree
                 )
             )
         worktree = await checkout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from bot.github import GitHubAPI, Repository
 from bot.runtime import HandlerContext
 from bot.settings import CONFIG_PATH, RepoConfig, parse_repo_config
 
+REPO_MAPS_IN_MEMORY = 4  # a few repositories' maps; each is tens of MB for a large repo
 OVERRIDES_DIR = ".github/issuewright/prompts/"
 
 
@@ -116,9 +118,23 @@ class RepoAccess:
         return self._base_sha[branch]
 
     async def repo_map(self) -> RepoMap:
+        """The code map at the base commit: from this process's memory, else the disk cache,
+        else built (seconds for a large repository, so it is kept at every level)."""
         sha = await self.base_sha()
+        mirror = self.repo_ref().mirror
+        maps: OrderedDict[tuple[str, str], RepoMap] = self.ctx.extras.setdefault(
+            "repo_maps", OrderedDict()
+        )
+        key = (str(mirror), sha)
+        if key in maps:
+            maps.move_to_end(key)
+            return maps[key]
         cache = Path(self.ctx.settings.data_dir) / "repomaps"
-        return await asyncio.to_thread(RepoMap.from_git, self.repo_ref().mirror, sha, cache)
+        repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, sha, cache)
+        maps[key] = repo_map
+        while len(maps) > REPO_MAPS_IN_MEMORY:
+            maps.popitem(last=False)
+        return repo_map
 
     async def prompt_overrides(self) -> dict[str, str]:
         """Templates the repository overrides, read from the mirror at the base commit."""

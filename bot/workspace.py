@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot import safety
+from bot import sparse as sparse_checkout
 
 log = logging.getLogger(__name__)
 
@@ -188,8 +189,9 @@ def _fetch(mirror: Path, repo: RepoRef, token: str | None) -> None:
     git("fetch", "--quiet", "--prune", "--no-tags", repo.url, spec, cwd=mirror, token=token)
 
 
-def add_worktree(repo: RepoRef, *, branch: str, base: str) -> Path:
-    """A fresh worktree on `branch`, reset to the fetched `base`, for one attempt."""
+def add_worktree(repo: RepoRef, *, branch: str, base: str, sparse: bool = False) -> Path:
+    """A fresh worktree on `branch`, reset to the fetched `base`, for one attempt. With
+    `sparse`, no file is checked out until `apply_answer` needs it (see bot/sparse.py)."""
     mirror = repo.mirror
     start = f"{REMOTE_REFS}/{base}"
     dest = repo.data_dir / "worktrees" / repo.owner / repo.name
@@ -203,7 +205,21 @@ def add_worktree(repo: RepoRef, *, branch: str, base: str) -> Path:
         for stale in _worktrees_on(mirror, branch):  # left by a crashed earlier attempt
             git("worktree", "remove", "--force", str(stale), cwd=mirror, check=False)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        git("worktree", "add", "--quiet", "--no-track", "-B", branch, str(dest), start, cwd=mirror)
+        lazy = ("--no-checkout",) if sparse else ()
+        git(
+            "worktree",
+            "add",
+            "--quiet",
+            *lazy,
+            "--no-track",
+            "-B",
+            branch,
+            str(dest),
+            start,
+            cwd=mirror,
+        )
+    if sparse:
+        sparse_checkout.start(dest)
     return dest
 
 
@@ -239,6 +255,8 @@ def apply_answer(
     Returns the plan: when it has problems nothing was written (see
     `bot.core.edits.render_repair_message` for the repair round).
     """
+    if sparse_checkout.is_sparse(worktree):
+        sparse_checkout.materialize(worktree, sparse_checkout.answer_paths(answer))
     plan = safety.plan_answer(
         worktree, answer, denied_paths=denied_paths, max_file_bytes=max_file_bytes
     )

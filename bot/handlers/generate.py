@@ -131,7 +131,13 @@ async def _generate(
     # Checking out a big repository takes seconds (git, its own process): let it run while
     # the repository map is loaded and the prompt planned.
     checkout = asyncio.create_task(
-        asyncio.to_thread(workspace.add_worktree, repo.repo_ref(), branch=branch, base=base)
+        asyncio.to_thread(
+            workspace.add_worktree,
+            repo.repo_ref(),
+            branch=branch,
+            base=base,
+            sparse=not config.formatter,  # a formatter may need the whole tree
+        )
     )
     try:
         library = PromptLibrary(await repo.prompt_overrides())
