@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.models import Delivery, Job
+from bot.store.sqlite_batch import SQLiteBatchWriter
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,10 @@ class DeliveryWriter:
         self.on_commit: list[asyncio.Event] = []  # set after each commit that queued jobs
         dialect = engine.dialect.name
         self._insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        self._sqlite: SQLiteBatchWriter | None = None
+        database = engine.url.database
+        if dialect == "sqlite" and database and database != ":memory:":
+            self._sqlite = SQLiteBatchWriter(database, max_attempts)
 
     def start(self) -> None:
         if self._task is None:
@@ -67,6 +72,9 @@ class DeliveryWriter:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._sqlite is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._sqlite.close)
+            self._sqlite = None
         while not self._pending.empty():
             _, future = self._pending.get_nowait()
             if not future.done():
@@ -105,6 +113,12 @@ class DeliveryWriter:
         unique: dict[str, IncomingDelivery] = {}
         for item in batch:
             unique.setdefault(item.delivery_id, item)
+        if self._sqlite is not None:
+            writer = self._sqlite
+            inserted = await asyncio.get_running_loop().run_in_executor(
+                writer.executor, writer.commit, list(unique.values())
+            )
+            return self._outcomes(batch, unique, inserted)
         rows = [
             {
                 "delivery_id": d.delivery_id,
@@ -144,6 +158,12 @@ class DeliveryWriter:
             ]
             if jobs:
                 await connection.execute(insert(Job), jobs)
+        return self._outcomes(batch, unique, inserted)
+
+    @staticmethod
+    def _outcomes(
+        batch: list[IncomingDelivery], unique: dict[str, IncomingDelivery], inserted: set[str]
+    ) -> list[Outcome]:
         outcomes: list[Outcome] = []
         for item in batch:
             if unique.get(item.delivery_id) is item and item.delivery_id in inserted:
