@@ -31,6 +31,7 @@ from bot.taskstore import apply_event, record_stage
 log = logging.getLogger(__name__)
 # A repair round resends the refused answer; beyond this it is cut (see `echoed_answer`).
 MAX_ECHOED_ANSWER_CHARS = 60_000
+MAX_TRUNCATED_ECHO_CHARS = 2_000
 
 
 class StopAttempt(Exception):
@@ -96,6 +97,7 @@ async def generate_edits(
     `spend` is the caller's, so what was spent is known even when this raises."""
     client = make_llm(ctx, choice)
     formatter = config.formatter.split() if config.formatter else None
+    first_problems: str | None = None
     try:
         for round_ in (1, 2):
             await safe_point(ctx, task.id)
@@ -106,17 +108,26 @@ async def generate_edits(
                     f"round {round_} with {choice.model}",
                     task_id=task.id,
                 )
-            response = await call_llm(
-                ctx,
-                client,
-                task.id,
-                attempt_id,
-                repo.installation_id,
-                config,
-                choice,
-                messages,
-                spend,
-            )
+            try:
+                response = await call_llm(
+                    ctx,
+                    client,
+                    task.id,
+                    attempt_id,
+                    repo.installation_id,
+                    config,
+                    choice,
+                    messages,
+                    spend,
+                )
+            except LLMError as exc:
+                if first_problems is None:
+                    raise
+                # Say what was wrong with the first answer, not only why its repair failed.
+                raise StopAttempt(
+                    TaskEvent.GENERATION_FAILED,
+                    f"{first_problems}; the repair round then failed: {exc.user_message}",
+                ) from None
             async with ctx.sessions() as session, session.begin():
                 await record_stage(
                     session,
@@ -177,11 +188,27 @@ async def generate_edits(
                 )
             else:
                 feedback = render_repair_message(problems)
+            cut_off = response.finish_reason == "length"
+            if cut_off:
+                feedback = (
+                    "Your answer was cut off at the output limit. Answer again with fewer, "
+                    "smaller SEARCH/REPLACE blocks: only the lines that change.\n\n" + feedback
+                )
             if round_ == 2:
                 raise StopAttempt(TaskEvent.GENERATION_FAILED, refusal_message(problems))
+            first_problems = refusal_message(problems) + (
+                " (the answer was cut off at `max_output_tokens`)" if cut_off else ""
+            )
+            # A cut-off answer is mostly repetition: echo only its start, or the repair round
+            # may not fit the model's context at all.
+            echo = (
+                response.text[:MAX_TRUNCATED_ECHO_CHARS]
+                if cut_off
+                else echoed_answer(response.text)
+            )
             messages = [
                 *messages,
-                ChatMessage("assistant", echoed_answer(response.text)),
+                ChatMessage("assistant", echo),
                 ChatMessage("user", feedback),
             ]
     finally:

@@ -132,13 +132,16 @@ def plan_task(
     model: str | None,
     pricing: PricingTable | None = None,
     readme: str = "",
+    ranked: list[tuple[str, float]] | None = None,
 ) -> TaskPlan:
+    """`ranked`: a ranking made beforehand (e.g. reordered by the optional LLM step)."""
     files: list[str] = []
     slices: list[tuple[str, int, int]] = []
     context = ""
     if repo_map is not None:
         query, title = task_query(issue, task)
-        ranked = rank_files(repo_map, query, title=title)
+        if ranked is None:
+            ranked = rank_files(repo_map, query, title=title)
         packed = pack_context(
             repo_map,
             ranked,

@@ -35,6 +35,7 @@ class RepoConfig:
     max_open_prs: int = 5
     max_new_prs_per_hour: int = 10
     context_budget_tokens: int = 16000
+    max_output_tokens: int = 4096  # per LLM call; also the worst case budgets are checked with
     llm_localize: bool = False
     formatter: str | None = None
     max_file_bytes: int = 1_000_000
@@ -61,6 +62,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "max_open_prs": (int,),
     "max_new_prs_per_hour": (int,),
     "context_budget_tokens": (int,),
+    "max_output_tokens": (int,),
     "llm_localize": (bool,),
     "formatter": (str, type(None)),
     "max_file_bytes": (int,),
@@ -94,7 +96,16 @@ def _check_value(key: str, value: Any) -> str | None:
         return f"`llm_provider` must be openai or anthropic, got {value!r}"
     if key == "denied_paths" and not all(isinstance(p, str) and p for p in value):
         return "`denied_paths` must be a list of paths"
-    if key in {"max_tasks_per_issue", "max_files_per_task", "context_budget_tokens"} and value < 1:
+    if (
+        key
+        in {
+            "max_tasks_per_issue",
+            "max_files_per_task",
+            "context_budget_tokens",
+            "max_output_tokens",
+        }
+        and value < 1
+    ):
         return f"`{key}` must be at least 1, got {value}"
     if key in {"ci_fix_attempts", "max_open_prs", "max_new_prs_per_hour", "max_file_bytes"} and (
         value < 0

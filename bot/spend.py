@@ -17,7 +17,6 @@ from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import Attempt, Task, utcnow
 
-MAX_OUTPUT_TOKENS = 8192
 LLM_PRICING_HELP = "LLM_PRICING=model:usd_per_mtok_in:usd_per_mtok_out on the server"
 
 
@@ -84,7 +83,7 @@ async def budget_check(
     price = pricing(ctx).price(choice.model)
     prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
     estimate = estimate_call_cost(
-        prompt_tokens, MAX_OUTPUT_TOKENS, price.input_per_mtok, price.output_per_mtok
+        prompt_tokens, config.max_output_tokens, price.input_per_mtok, price.output_per_mtok
     )
     month_cap = config.monthly_budget_usd
     if month_cap is None:
@@ -123,7 +122,7 @@ async def call_llm(
         spend.warning = decision.message
         spend.add_note(decision.message)
     response = await client.complete(
-        LLMRequest(messages=list(messages), max_tokens=MAX_OUTPUT_TOKENS)
+        LLMRequest(messages=list(messages), max_tokens=config.max_output_tokens)
     )
     cost = pricing(ctx).cost_usd(
         response.model or choice.model, response.input_tokens, response.output_tokens

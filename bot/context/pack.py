@@ -12,6 +12,7 @@ the unchanged lines, so a model can quote them in SEARCH blocks.
 
 from __future__ import annotations
 
+import heapq
 import re
 from dataclasses import dataclass, field
 
@@ -29,6 +30,8 @@ PREAMBLE_SHARE = 0.06  # at most this share of the budget for README/CONTRIBUTIN
 INSTRUCTIONS_SHARE = 0.15
 DENSITY_EXP = 0.35  # 0: pure priority order, 1: priority per token
 BASE = 0.15  # relevance every unit of a top file has, so the best files fill gaps
+FILE_SHARE = 0.25  # a file's units lose half their value once it holds this share
+CALLEE_LIFT = 0.6  # a same-file callee of a best unit is worth this share of it
 CALLEE_SHARE = 0.0  # functions the best units call in other files; 0.6 cost 1 at 32k, 0 at 16k
 
 
@@ -134,26 +137,35 @@ def _choose(
 
 
 def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
-    """Lift callees and callers of the best few units so they follow them in; functions they
-    call that live in other files join as candidates of their own."""
-    best = sorted((c for c in cands if c.name), key=lambda c: -c.priority)[:5]
+    """Lift callees and callers of the best units so they follow them in: the best few
+    overall and the best unit of each of the first files. A callee in the same file is worth
+    a share of its caller; functions they call in other files may join as candidates."""
+    named = [c for c in cands if c.name and c.name != "<module>"]
+    best = sorted(named, key=lambda c: -c.priority)[:5]
     if not best:
         return
-    called: set[str] = set()
-    names = {c.name.rsplit(".", 1)[-1] for c in best if c.name != "<module>"}
-    for c in best:
-        called |= called_names(repo_map, c.file, c.start, c.end)
+    per_file: dict[int, _Cand] = {}
+    for c in sorted(named, key=lambda c: -c.priority):
+        per_file.setdefault(c.file, c)
+    seeds = best + [c for c in list(per_file.values())[:WHOLE_FILE_RANKS] if c not in best]
+    calls = {id(c): called_names(repo_map, c.file, c.start, c.end) for c in seeds}
+    names = {c.name.rsplit(".", 1)[-1] for c in best}
     floor = best[-1].priority * 0.4
     near = {c.file for c in best}
     have = {(c.file, c.start) for c in cands}
     for c in cands:
         leaf = c.name.rsplit(".", 1)[-1]
-        if c.file not in near or c in best or not leaf or leaf == "<module>":
+        if c in seeds or not leaf or leaf == "<module>":
             continue
-        if leaf in called:
-            c.priority = max(c.priority, floor)
-        elif names and _mentions(repo_map, c, names):
-            c.priority = max(c.priority, floor * 0.8)
+        lift = max(
+            (s.priority * CALLEE_LIFT for s in seeds if s.file == c.file and leaf in calls[id(s)]),
+            default=0.0,
+        )
+        if c.file in near and names and _mentions(repo_map, c, names):
+            lift = max(lift, floor * 0.8)
+        if c.file in near and any(leaf in calls[id(s)] for s in best):
+            lift = max(lift, floor)
+        c.priority = max(c.priority, lift)
     if CALLEE_SHARE <= 0:
         return
     spans = [(c.file, c.start, c.end) for c in best]
@@ -184,27 +196,49 @@ def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[in
         size = sum(len(x) + 1 for x in lines_of[c.file][c.start - 1 : c.end])
         return c.priority / max(1.0, size / 800) ** DENSITY_EXP
 
-    # First the best piece of each of the first files, then everything by value per token.
+    # First the best piece of each of the first files, then everything by value per token,
+    # with diminishing returns per file: a unit's value falls as its file fills the budget,
+    # so one large top file cannot crowd out the right function of the next one.
     firsts: dict[int, _Cand] = {}
     for c in sorted(cands, key=lambda c: -c.priority):
         if len(firsts) < WHOLE_FILE_RANKS and c.file not in firsts:
             firsts[c.file] = c
-    rest = sorted((c for c in cands if c not in firsts.values()), key=density, reverse=True)
-    for c in [*firsts.values(), *rest]:
-        if c.priority <= 0:
-            break
+    spent: dict[int, int] = {}
+    soft = max(1.0, FILE_SHARE * budget)
+
+    def value(c: _Cand) -> float:
+        return density(c) / (1 + spent.get(c.file, 0) / soft)
+
+    def take(c: _Cand) -> None:
+        nonlocal used
         path, lines = repo_map.paths[c.file], lines_of[c.file]
         pieces = [(c.file, c.start, c.end)]
         if c.header and (c.file, *c.header) not in have:
             pieces.insert(0, (c.file, *c.header))
         cost = sum(estimate_tokens(_render(path, s, e, lines)) for _, s, e in pieces)
         if used + cost > budget:
-            continue
+            return
         used += cost
+        spent[c.file] = spent.get(c.file, 0) + cost
         for p in pieces:
             if p not in have:
                 have.add(p)
                 chosen.append(p)
+
+    for c in firsts.values():
+        if c.priority > 0:
+            take(c)
+    heap = [(-value(c), i, c) for i, c in enumerate(cands) if c not in firsts.values()]
+    heapq.heapify(heap)
+    while heap:
+        neg, i, c = heapq.heappop(heap)
+        if c.priority <= 0:
+            continue
+        now = value(c)
+        if now < -neg - 1e-12:  # stale: its file has grown since it was pushed
+            heapq.heappush(heap, (-now, i, c))
+            continue
+        take(c)
     return chosen
 
 

@@ -110,6 +110,6 @@ def _refusal(scope: Literal["task", "month"], spent: float, cap: float, estimate
 def _warning(scope: Literal["task", "month"], spent: float, cap: float, estimate: float) -> str:
     share = (spent + estimate) / cap
     return (
-        f"Budget warning: {_label(scope)} LLM spend will reach {_usd(spent + estimate)} "
+        f"Budget warning: {_label(scope)} LLM spend could reach {_usd(spent + estimate)} "
         f"of its {_usd(cap)} limit ({share:.0%}). To raise the limit, set {_setting(scope)}."
     )

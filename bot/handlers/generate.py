@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 from bot import workspace
@@ -14,6 +15,7 @@ from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.dispatch import Router
 from bot.github import RateLimited
+from bot.localize_llm import llm_ranking
 from bot.planning import IssueText, plan_task
 from bot.prompts import PromptLibrary
 from bot.pulls import throttle_reason
@@ -153,8 +155,18 @@ async def _generate(
         )
         # All of the run's tasks, so the prompt says "task N of M" and names the others.
         siblings = await run_planned_tasks(ctx, run.id) or [planned]
+        ranked = await llm_ranking(
+            ctx, task_id, repo.installation_id, config, choice, repo_map, text, planned
+        )
         tp = await asyncio.to_thread(
-            plan_task, text, planned, siblings, repo_map, library, config, model=choice.model
+            partial(plan_task, ranked=ranked),
+            text,
+            planned,
+            siblings,
+            repo_map,
+            library,
+            config,
+            model=choice.model,
         )
     except BaseException:
         await discard_checkout(repo, checkout)

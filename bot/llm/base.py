@@ -168,7 +168,7 @@ class RateLimitedError(LLMError):
     def guidance(self) -> str:
         when = f"in about {self.retry_after:.0f} s" if self.retry_after is not None else "later"
         return (
-            f"The bot tried {self.attempts} times; the provider allows more requests {when}. "
+            f"The bot tried {_times(self.attempts)}; the provider allows more requests {when}. "
             "Comment `/issuewright retry` then, or lower WORKER_CONCURRENCY."
         )
 
@@ -180,10 +180,22 @@ class ProviderUnavailableError(LLMError):
     summary = "The LLM provider is unavailable (server error, timeout or lost connection)"
 
     def guidance(self) -> str:
+        tried = f"The bot tried {_times(self.attempts)}."
+        if "timeout" in self.detail.lower() or "timed out" in self.detail.lower():
+            # A slow local model is the usual cause: the server is up, the answer is long.
+            return (
+                f"{tried} The model did not answer in time: raise LLM_TIMEOUT_SECONDS on the "
+                "server or lower `max_output_tokens` in `.github/issuewright.yml`, then comment "
+                "`/issuewright retry`."
+            )
         return (
-            f"The bot tried {self.attempts} times. Check the provider's status page, or that the "
-            "server at LLM_BASE_URL is running, then comment `/issuewright retry`."
+            f"{tried} Check the provider's status page, or that the configured LLM server is "
+            "running, then comment `/issuewright retry`."
         )
+
+
+def _times(n: int) -> str:
+    return "once" if n == 1 else f"{n} times"
 
 
 # ---------------------------------------------------------------- secrets

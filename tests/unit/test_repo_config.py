@@ -51,6 +51,7 @@ ci_fix_attempts: 0
 max_open_prs: 3
 max_new_prs_per_hour: 2
 context_budget_tokens: 8000
+max_output_tokens: 2048
 llm_localize: true
 formatter: ruff format
 max_file_bytes: 200000
@@ -81,6 +82,7 @@ def test_valid_file_sets_every_key_without_problems() -> None:
         max_open_prs=3,
         max_new_prs_per_hour=2,
         context_budget_tokens=8000,
+        max_output_tokens=2048,
         llm_localize=True,
         formatter="ruff format",
         max_file_bytes=200000,
