@@ -89,8 +89,20 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from bot.apply_cmd import cli_apply
+    from bot.settings import CONFIG_PATH, parse_repo_config
 
-    return cli_apply(Path(args.repo), args.answer, args.dry_run, args.json)
+    # The checkout's own .github/issuewright.yml, so `apply` refuses what the app would.
+    config_file = Path(args.repo) / CONFIG_PATH
+    text = config_file.read_text(errors="replace") if config_file.is_file() else None
+    config, _ = parse_repo_config(text)
+    return cli_apply(
+        Path(args.repo),
+        args.answer,
+        args.dry_run,
+        args.json,
+        denied_paths=config.denied_paths,
+        max_file_bytes=config.max_file_bytes,
+    )
 
 
 def cmd_context_rank(args: argparse.Namespace) -> int:
