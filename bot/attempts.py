@@ -30,7 +30,7 @@ from bot.runs import LLMChoice
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.spend import BudgetExceeded, Spend
-from bot.status import refresh_status
+from bot.status import show
 from bot.store.models import IssueRun, Task, utcnow
 from bot.taskstore import apply_event, record_stage
 
@@ -73,12 +73,10 @@ async def task_note(ctx: HandlerContext, run_id: int, ordinal: int, text: str | 
 async def show_status(
     ctx: HandlerContext, repo: RepoAccess, run_id: int, force: bool = True
 ) -> None:
-    await refresh_status(
-        ctx.sessions,
+    await show(
+        ctx,
         repo.api,
         run_id,
-        web_url=ctx.settings.github_web_url,
-        bot_login=ctx.github.bot_login,
         force=force,
     )
 

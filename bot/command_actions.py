@@ -16,7 +16,7 @@ from bot.core.lifecycle import TaskEvent, TaskState
 from bot.repo_access import RepoAccess
 from bot.runs import enqueue_task_job, start_run
 from bot.runtime import HandlerContext
-from bot.status import refresh_status
+from bot.status import show
 from bot.store.models import IssueRun, Job, Task, utcnow
 from bot.taskstore import apply_event, get_run, task_by_pr, tasks_of
 from bot.tracker import drop_task_notes
@@ -72,12 +72,10 @@ async def _status(
     ctx: HandlerContext, repo: RepoAccess, target: Target, message: str | None = None
 ) -> None:
     if target.run is not None:
-        await refresh_status(
-            ctx.sessions,
+        await show(
+            ctx,
             repo.api,
             target.run.id,
-            web_url=ctx.settings.github_web_url,
-            bot_login=ctx.github.bot_login,
             message=message,
         )
 

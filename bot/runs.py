@@ -18,7 +18,7 @@ from bot.planning import IssueText, Plan, make_plan
 from bot.repo_access import BaseBranchMissing, RepoAccess
 from bot.runtime import HandlerContext
 from bot.settings import CONFIG_PATH, RepoConfig, Settings
-from bot.status import refresh_status
+from bot.status import show
 from bot.store import queue
 from bot.store.models import IssueRun, Job, Task, utcnow
 from bot.taskstore import apply_event, get_run, record_stage, tasks_of
@@ -263,12 +263,10 @@ async def start_run(
     if not plan_only and not plan.decomposition.too_many:
         keys = [tp.task.key for tp in plan.tasks]
         await schedule_ready_tasks(ctx, run_id, cause, revive=keys)
-    await refresh_status(
-        ctx.sessions,
+    await show(
+        ctx,
         repo.api,
         run_id,
-        web_url=ctx.settings.github_web_url,
-        bot_login=ctx.github.bot_login,
         plan=details if plan_only else None,
         message=message,
         plan_reason=plan_reason,

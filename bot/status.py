@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
+from typing import Any
 
 from bot.core.render import STATUS_MARKER, StatusView, TaskView, render_status
 from bot.github import GitHubAPI, GitHubError
+from bot.runtime import HandlerContext
 from bot.store.db import SessionFactory
 from bot.store.models import IssueRun, Task, aware, utcnow
 from bot.taskstore import tasks_of
@@ -114,3 +116,15 @@ async def refresh_status(
             run.status_comment_id = new_id
             run.status_rendered_at = utcnow()
     return new_id
+
+
+async def show(ctx: HandlerContext, api: GitHubAPI, run_id: int, **options: Any) -> int | None:
+    """`refresh_status` with this process's GitHub web URL and bot login."""
+    return await refresh_status(
+        ctx.sessions,
+        api,
+        run_id,
+        web_url=ctx.settings.github_web_url,
+        bot_login=ctx.github.bot_login if ctx.github is not None else None,
+        **options,
+    )

@@ -18,7 +18,7 @@ from bot.github import CheckRun
 from bot.repo_access import RepoAccess
 from bot.runs import enqueue_task_job, schedule_ready_tasks
 from bot.runtime import HandlerContext
-from bot.status import refresh_status
+from bot.status import show
 from bot.store.models import IssueRun, Task
 from bot.taskstore import apply_event, record_stage, tasks_of
 
@@ -72,12 +72,10 @@ async def refresh(
         task = await session.get(Task, task_id)
     if task is None:
         return
-    await refresh_status(
-        ctx.sessions,
+    await show(
+        ctx,
         repo.api,
         task.run_id,
-        web_url=ctx.settings.github_web_url,
-        bot_login=ctx.github.bot_login,
         message=message,
     )
     await mirror_task(repo, task)

@@ -26,6 +26,7 @@ TOP_FILES = 15  # files whose units compete for the budget
 WHOLE_FILE_TOKENS = 1500  # a top file this small goes in whole …
 WHOLE_FILE_SHARE = 0.12  # … or this share of the budget, whichever is larger
 WHOLE_FILE_RANKS = 5
+FIRST_FILES = 8  # the best unit of each of these first files goes in before the rest
 PREAMBLE_SHARE = 0.06  # at most this share of the budget for README/CONTRIBUTING excerpts
 INSTRUCTIONS_SHARE = 0.15
 DENSITY_EXP = 0.35  # 0: pure priority order, 1: priority per token
@@ -147,24 +148,27 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
     per_file: dict[int, _Cand] = {}
     for c in sorted(named, key=lambda c: -c.priority):
         per_file.setdefault(c.file, c)
-    seeds = best + [c for c in list(per_file.values())[:WHOLE_FILE_RANKS] if c not in best]
-    calls = {id(c): called_names(repo_map, c.file, c.start, c.end) for c in seeds}
+    seeds = list(per_file.values())[:WHOLE_FILE_RANKS]
+    refs = {id(c): _referenced(repo_map, c) for c in seeds}
+    called: set[str] = set()
+    for c in best:
+        called |= called_names(repo_map, c.file, c.start, c.end)
     names = {c.name.rsplit(".", 1)[-1] for c in best}
     floor = best[-1].priority * 0.4
     near = {c.file for c in best}
     have = {(c.file, c.start) for c in cands}
     for c in cands:
         leaf = c.name.rsplit(".", 1)[-1]
-        if c in seeds or not leaf or leaf == "<module>":
+        if c in best or c in seeds or not leaf or leaf == "<module>":
             continue
         lift = max(
-            (s.priority * CALLEE_LIFT for s in seeds if s.file == c.file and leaf in calls[id(s)]),
+            (s.priority * CALLEE_LIFT for s in seeds if s.file == c.file and leaf in refs[id(s)]),
             default=0.0,
         )
-        if c.file in near and names and _mentions(repo_map, c, names):
-            lift = max(lift, floor * 0.8)
-        if c.file in near and any(leaf in calls[id(s)] for s in best):
+        if c.file in near and leaf in called:
             lift = max(lift, floor)
+        elif c.file in near and names and _mentions(repo_map, c, names):
+            lift = max(lift, floor * 0.8)
         c.priority = max(c.priority, lift)
     if CALLEE_SHARE <= 0:
         return
@@ -173,6 +177,12 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
         u = repo_map.units[g][k]
         if (g, u.start) not in have:
             cands.append(_Cand(g, u.start, u.end, floor * CALLEE_SHARE, u.header, u.name))
+
+
+def _referenced(repo_map: RepoMap, c: _Cand) -> set[str]:
+    """Names the unit calls or passes around (``f = _dataset_concat; f(...)``)."""
+    lines = repo_map.entries[c.file].text.splitlines()[c.start - 1 : c.end]
+    return set(re.findall(r"\b[A-Za-z_]\w*\b", "\n".join(lines)))
 
 
 def _mentions(repo_map: RepoMap, c: _Cand, names: set[str]) -> bool:
@@ -201,7 +211,7 @@ def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[in
     # so one large top file cannot crowd out the right function of the next one.
     firsts: dict[int, _Cand] = {}
     for c in sorted(cands, key=lambda c: -c.priority):
-        if len(firsts) < WHOLE_FILE_RANKS and c.file not in firsts:
+        if len(firsts) < FIRST_FILES and c.file not in firsts:
             firsts[c.file] = c
     spent: dict[int, int] = {}
     soft = max(1.0, FILE_SHARE * budget)

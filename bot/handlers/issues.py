@@ -10,7 +10,7 @@ from bot.dispatch import DeliveryEvent, Router
 from bot.repo_access import RepoAccess
 from bot.runs import cancel_not_started, may_command, reply_denied, start_run
 from bot.runtime import HandlerContext
-from bot.status import refresh_status
+from bot.status import show
 from bot.taskstore import get_run, record_stage
 
 log = logging.getLogger(__name__)
@@ -82,12 +82,10 @@ async def on_unlabeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         issue["number"],
         cancelled,
     )
-    await refresh_status(
-        ctx.sessions,
+    await show(
+        ctx,
         repo.api,
         run.id,
-        web_url=ctx.settings.github_web_url,
-        bot_login=ctx.github.bot_login,
         message="The trigger label was removed: tasks that had not started are cancelled."
         if cancelled
         else None,
