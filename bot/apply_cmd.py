@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot import safety
-from bot.core.edits import FileChange
+from bot.core.edit_apply import FileChange
 
 
 def cli_apply(

@@ -9,7 +9,7 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot import workspace
+from bot import git_remote, workspace
 from bot.codegen import (
     AttemptResult,
     StopAttempt,
@@ -202,7 +202,7 @@ async def run_attempt(
         await task_note(ctx, run.id, task.ordinal, failure.message)
         if pushed and not failure.keep_branch and spec.kind == "generate":
             await asyncio.to_thread(
-                workspace.delete_remote_branch, ref, task.branch, token=await repo.git_token()
+                git_remote.delete_remote_branch, ref, task.branch, token=await repo.git_token()
             )
     from bot.tracker import refresh  # the tracker imports this module's callers
 
@@ -224,13 +224,13 @@ async def push(
     assert task.branch
     try:
         await asyncio.to_thread(
-            workspace.push_branch,
+            git_remote.push_branch,
             repo.repo_ref(),
             task.branch,
             token=await repo.git_token(),
             bot_email=bot_identity(ctx).email,
         )
-    except workspace.ForeignCommitsError as exc:
+    except git_remote.ForeignCommitsError as exc:
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task.id)
             assert row is not None

@@ -112,7 +112,7 @@ def cmd_context_rank(args: argparse.Namespace) -> int:
 
 
 def cmd_prompts_check(args: argparse.Namespace) -> int:
-    from bot.prompts import cli_prompts_check
+    from bot.prompts_check import cli_prompts_check
 
     return cli_prompts_check(Path(args.overrides) if args.overrides else None)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import update
 
-from bot import workspace
+from bot import git_remote
 from bot.core.commands import Command
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.repo_access import RepoAccess
@@ -237,7 +237,7 @@ async def do_rollback(
             await repo.api.close_pull(repo.owner, repo.name, task.pr_number)
         if task.branch:
             await asyncio.to_thread(
-                workspace.delete_remote_branch,
+                git_remote.delete_remote_branch,
                 repo.repo_ref(),
                 task.branch,
                 token=await repo.git_token(),

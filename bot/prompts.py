@@ -13,12 +13,12 @@ Repositories override templates from `.github/issuewright/prompts/<id>.md.j2` (t
 reads them and passes {id: text}). Overrides render in a `SandboxedEnvironment`; one that
 fails validation — front matter, syntax, parameters different from the built-in's, a render
 error, or a prompt that lost the edit format or the untrusted-data fence — is not used: the
-built-in renders instead and `problem` says why, for the status comment.
+built-in renders instead and `problem` says why, for the status comment. Sample data and the
+rendering check (also `issuewright prompts check`) are bot/prompts_check.py.
 """
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import functools
 import hashlib
@@ -32,8 +32,8 @@ import yaml
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.core.decompose import TASK_TYPES
-from bot.core.sanitize import FENCE_TAG, clean_untrusted, fence_untrusted, redact_secrets
+from bot.core.sanitize import clean_untrusted, fence_untrusted, redact_secrets
+from bot.core.task_types import TASK_TYPES
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 TEMPLATE_IDS: tuple[str, ...] = (*TASK_TYPES, "system", "fix_ci", "review_feedback", "retry")
@@ -46,7 +46,6 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "list": (list, tuple),
     "dict": Mapping,
 }
-_REQUIRED_MARKERS = ("<<<<<<< SEARCH", "SUMMARY:")  # every prompt must teach the edit format
 Source = Literal["builtin", "override"]
 
 
@@ -208,25 +207,8 @@ def _clean(value: Any) -> Any:
     return value
 
 
-@functools.lru_cache(maxsize=4)
-def _samples(directory: Path) -> dict[str, dict[str, Any]]:
-    data = yaml.safe_load((directory / "samples.yaml").read_text(encoding="utf-8"))
-    return {"by_name": data.get("by_name") or {}, "by_type": data["by_type"]}
-
-
-def sample_params(
-    template: PromptTemplate, *, optional: bool = True, directory: Path = PROMPTS_DIR
-) -> dict[str, Any]:
-    """Values from `prompts/samples.yaml`; with optional=False optional ones are left out."""
-    samples = _samples(directory)
-    return {
-        name: copy.deepcopy(samples["by_name"].get(name, samples["by_type"][spec.kind]))
-        for name, spec in template.params.items()
-        if optional or not spec.optional
-    }
-
-
-def _render(template: PromptTemplate, params: Mapping[str, Any]) -> RenderedPrompt:
+def render_template(template: PromptTemplate, params: Mapping[str, Any]) -> RenderedPrompt:
+    """Validate and clean `params`, then render this one template; errors are PromptError."""
     values = validate_params(template, params)
     try:
         text = template.template.render(values)
@@ -234,16 +216,6 @@ def _render(template: PromptTemplate, params: Mapping[str, Any]) -> RenderedProm
         raise PromptError(f"{template.id}: render failed: {type(exc).__name__}: {exc}") from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return RenderedPrompt(template.id, template.version, digest, text, template.source)
-
-
-def _check_rendered(template: PromptTemplate, reference: PromptTemplate) -> None:
-    """Render with sample data (with and without optionals); raise PromptError if broken."""
-    for optional in (True, False):
-        text = _render(template, sample_params(reference, optional=optional)).text
-        kept = _render(reference, sample_params(reference, optional=optional)).text
-        for marker in (*_REQUIRED_MARKERS, f"<{FENCE_TAG}"):
-            if marker in kept and marker not in text:
-                raise PromptError(f"the rendered prompt lost {marker!r}")
 
 
 def _override_id(key: str) -> str:
@@ -282,7 +254,10 @@ class PromptLibrary:
                 f"{n}: {s.kind}{'?' if s.optional else ''}" for n, s in builtin.params.items()
             )
             raise PromptError(f"`params` must be exactly the built-in's ({expected})")
-        _check_rendered(override, builtin)
+        # Imported here: prompts_check builds on this module (samples, the check command).
+        from bot.prompts_check import check_rendered
+
+        check_rendered(override, builtin)
         return override
 
     def _fallback_message(self, tid: str, reason: str) -> str:
@@ -302,10 +277,10 @@ class PromptLibrary:
         problem = self._problems.get(template_id)
         if chosen.source == "override":
             try:
-                return _render(chosen, params)
+                return render_template(chosen, params)
             except PromptError as exc:  # fails only on real data: still fall back
                 problem = self._fallback_message(template_id, str(exc))
-        rendered = _render(self.builtin[template_id], params)
+        rendered = render_template(self.builtin[template_id], params)
         return dataclasses.replace(rendered, problem=problem)
 
 
@@ -313,42 +288,3 @@ def render_prompt(
     template_id: str, params: Mapping[str, Any], overrides: Mapping[str, str] | None = None
 ) -> RenderedPrompt:
     return PromptLibrary(overrides).render(template_id, params)
-
-
-def check_templates(
-    overrides: Mapping[str, str] | None = None, directory: Path | None = None
-) -> list[str]:
-    """Render every built-in (and given override) with sample data; return the problems."""
-    return [line for ok, line in _check_lines(overrides, directory) if not ok]
-
-
-def _check_lines(
-    overrides: Mapping[str, str] | None, directory: Path | None
-) -> list[tuple[bool, str]]:
-    try:
-        library = PromptLibrary(overrides, directory)
-    except PromptError as exc:
-        return [(False, f"error {exc}")]
-    lines: list[tuple[bool, str]] = []
-    for tid in TEMPLATE_IDS:
-        builtin = library.builtin[tid]
-        try:
-            _check_rendered(builtin, builtin)
-            lines.append((True, f"ok {tid} v{builtin.version}"))
-        except PromptError as exc:
-            lines.append((False, f"error {tid} v{builtin.version}: {exc}"))
-        if tid in library.overrides:
-            lines.append((True, f"ok {tid} v{library.overrides[tid].version} (override)"))
-    lines.extend((False, f"error {problem}") for problem in library.problems)
-    return lines
-
-
-def cli_prompts_check(overrides_dir: Path | None = None) -> int:
-    """`issuewright prompts check [--repo DIR]`: one line per template; exit 0 or 1."""
-    overrides: dict[str, str] = {}
-    if overrides_dir is not None:
-        overrides = {p.name: p.read_text(encoding="utf-8") for p in overrides_dir.glob("*.md.j2")}
-    lines = _check_lines(overrides, None)
-    for _ok, line in lines:
-        print(line)
-    return 0 if all(ok for ok, _ in lines) else 1

@@ -20,14 +20,8 @@ from typing import Any
 
 import yaml
 
-from bot.core.edits import (
-    EditProblem,
-    FileChange,
-    FileEdit,
-    apply_edits,
-    parse_answer,
-    touched_paths,
-)
+from bot.core.edit_apply import FileChange, apply_edits, touched_paths
+from bot.core.edits import EditProblem, FileEdit, parse_answer
 
 DEFAULT_DENIED = (".github/workflows/",)
 DEFAULT_MAX_FILE_BYTES = 1_000_000

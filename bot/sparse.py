@@ -12,7 +12,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.core.edits import parse_answer, touched_paths
+from bot.core.edit_apply import touched_paths
+from bot.core.edits import parse_answer
 
 NOTHING = "/.issuewright-sparse-nothing"  # a pattern that matches no file
 _GLOB = re.compile(r"([\\*?\[\]!#])")

@@ -8,13 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.core.edits import (
-    EditProblem,
-    apply_edits,
-    count_lines,
-    parse_answer,
-    render_repair_message,
-)
+from bot.core.edit_apply import apply_edits, count_lines
+from bot.core.edits import EditProblem, parse_answer, render_repair_message
 
 
 def answer(text: str) -> str:

@@ -14,11 +14,9 @@ from bot.prompts import (
     TEMPLATE_IDS,
     PromptError,
     PromptLibrary,
-    check_templates,
-    cli_prompts_check,
     parse_template,
-    sample_params,
 )
+from bot.prompts_check import check_templates, cli_prompts_check, sample_params
 
 LIBRARY = PromptLibrary()
 

@@ -14,8 +14,13 @@ from typing import ClassVar
 import pytest
 
 from bot import workspace
-from bot.workspace import (
+from bot.git_remote import (
     ForeignCommitsError,
+    delete_remote_branch,
+    push_branch,
+    remote_branch_sha,
+)
+from bot.workspace import (
     GitError,
     GitIdentity,
     RepoRef,
@@ -23,10 +28,7 @@ from bot.workspace import (
     apply_answer,
     branch_name,
     commit_all,
-    delete_remote_branch,
     ensure_mirror,
-    push_branch,
-    remote_branch_sha,
     remove_worktree,
 )
 from tests.workspace.conftest import make_repo, run_git, write_files
