@@ -9,6 +9,7 @@ units: functions they call that are defined in other files, and callers of the b
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -23,6 +24,7 @@ FRAME_LINE = 1.5  # … or its line number lies inside the unit (later frames we
 MESSAGE = 1.0  # every n-gram of an error message / quoted phrase found in the unit
 LITERAL = 0.5  # a CLI flag or option name the issue spells, quoted in the unit
 CALL_RE = re.compile(r"\b([A-Za-z_]\w*)\s*\(")
+NAME_RE = re.compile(r"\b[A-Za-z_]\w*\b")
 
 
 @dataclass(slots=True)
@@ -128,3 +130,29 @@ def callee_units(
             if len(out) >= limit:
                 return out
     return out
+
+
+def names_in(repo_map: RepoMap, f: int, start: int, end: int) -> set[str]:
+    """Every name lines *start*..*end* spell: what they call or pass around
+    (``f = _dataset_concat`` … ``f(objs)``)."""
+    lines = repo_map.entries[f].text.splitlines()[start - 1 : end]
+    return set(NAME_RE.findall("\n".join(lines)))
+
+
+def calls_any(repo_map: RepoMap, f: int, start: int, end: int, names: set[str]) -> bool:
+    return bool(names) and not names.isdisjoint(called_names(repo_map, f, start, end))
+
+
+def piece_scores(
+    repo_map: RepoMap, lines: list[str], spans: list[tuple[int, int]], words: set[str]
+) -> list[float]:
+    """How well each piece of a long unit matches the issue's words (BM25 tokens), each word
+    weighted by how few pieces hold it (in-unit IDF); the best piece scores 1."""
+    found = [set(repo_map.tokens("\n".join(lines[s - 1 : e]))) & words for s, e in spans]
+    df: dict[str, int] = {}
+    for toks in found:
+        for t in toks:
+            df[t] = df.get(t, 0) + 1
+    scores = [sum(math.log(1 + len(spans) / df[t]) for t in toks) for toks in found]
+    top = max(scores, default=0.0) or 1.0
+    return [x / top for x in scores]

@@ -2,36 +2,44 @@
 
 Small top files go in whole; from larger ones the most relevant units (functions, methods,
 classes, module-level blocks; see :mod:`units`) go in, each method with the signature of its
-class. Units are chosen greedily by ``file weight × (base + relevance)``: the file weight falls
-with the file's rank and score; relevance is the function-level ranking of :mod:`focus` (BM25
-of the unit, identifiers it defines, traceback frames and messages inside it). Neighbours of
-the best units follow when room remains: callees and callers in the same files, and functions
-they call that are defined elsewhere. Every slice is printed as ``### path lines a-b`` and
-the unchanged lines, so a model can quote them in SEARCH blocks.
+class. A unit longer than ``LONG_UNIT_LINES`` is cut into pieces (:func:`units.pieces`), each
+worth the unit's relevance times how well it matches the issue's words, and shown after the
+signature it belongs to. Units are chosen greedily by value per token, ``file weight × (base +
+relevance)`` over a softened size, with diminishing returns per file (a unit's value halves
+once its file holds ``FILE_SHARE`` of the budget), so one large top file cannot crowd out the
+right function of the next. The file weight falls with the file's rank and score; relevance is
+the function-level ranking of :mod:`focus` (BM25 of the unit, identifiers it defines,
+traceback frames and messages inside it). Neighbours of the best units are lifted: functions
+the best unit of a top file names in the same file (calls or passes around), callees and
+callers of the best few, and optionally functions they call elsewhere. README/CONTRIBUTING
+excerpts lead, sized from what the code leaves. Every slice is printed as ``### path lines
+a-b`` and the unchanged lines, so a model can quote them in SEARCH blocks.
 """
 
 from __future__ import annotations
 
 import heapq
-import re
 from dataclasses import dataclass, field
 
-from .focus import called_names, callee_units, unit_relevance
+from .focus import called_names, callee_units, calls_any, names_in, piece_scores, unit_relevance
 from .rank import first_line
 from .repomap import RepoMap
 from .signals import extract_signals, strip_noise
 from .textutil import estimate_tokens, file_ext
+from .units import LONG_UNIT_LINES, pieces
 
 TOP_FILES = 15  # files whose units compete for the budget
 WHOLE_FILE_TOKENS = 1500  # a top file this small goes in whole …
 WHOLE_FILE_SHARE = 0.12  # … or this share of the budget, whichever is larger
 WHOLE_FILE_RANKS = 5
-FIRST_FILES = 8  # the best unit of each of these first files goes in before the rest
+FIRST_FILES = 5  # the best unit of each of these first files goes in before the rest
 PREAMBLE_SHARE = 0.06  # at most this share of the budget for README/CONTRIBUTING excerpts
 INSTRUCTIONS_SHARE = 0.15
+RANK_DECAY = 0.35  # file weight: score relative to the best, over 1 + this × rank
 DENSITY_EXP = 0.35  # 0: pure priority order, 1: priority per token
 BASE = 0.15  # relevance every unit of a top file has, so the best files fill gaps
 FILE_SHARE = 0.25  # a file's units lose half their value once it holds this share
+PIECE_FLOOR = 0.1  # a piece of a long unit that matches no issue word keeps this share
 CALLEE_LIFT = 0.6  # a same-file callee of a best unit is worth this share of it
 CALLEE_SHARE = 0.0  # functions the best units call in other files; 0.6 cost 1 at 32k, 0 at 16k
 
@@ -50,8 +58,10 @@ class _Cand:
     start: int
     end: int
     priority: float
-    header: tuple[int, int] | None
+    headers: tuple[tuple[int, int], ...]  # class / function signatures shown before it
     name: str
+    unit: tuple[int, int] = (0, 0)  # the whole unit a piece was cut from
+    share: float = 1.0  # the piece's share of the unit's relevance
 
 
 def _render(path: str, start: int, end: int, lines: list[str]) -> str:
@@ -76,12 +86,7 @@ def pack_context(
         parts.append(f"### Instructions\n{text}\n")
         used += estimate_tokens(parts[-1])
     packed = PackedContext(text="")
-    for path, s, e, part in _preamble(repo_map, int(budget_tokens * PREAMBLE_SHARE)):
-        parts.append(part)
-        used += estimate_tokens(part)
-        packed.files.append(path)
-        packed.slices.append((path, s, e))
-
+    code: list[str] = []
     chosen = _choose(repo_map, ranked, query, title, budget_tokens - used)
     order = {p: r for r, (p, _) in enumerate(ranked)}
     by_file: dict[int, list[tuple[int, int]]] = {}
@@ -89,12 +94,16 @@ def pack_context(
         by_file.setdefault(f, []).append((s, e))
     for f in sorted(by_file, key=lambda i: order.get(repo_map.paths[i], len(order))):
         path, lines = repo_map.paths[f], repo_map.entries[f].text.splitlines()
-        if path not in packed.files:
-            packed.files.append(path)
         for s, e in _merge(by_file[f], lines):
-            parts.append(_render(path, s, e, lines))
+            code.append(_render(path, s, e, lines))
             packed.slices.append((path, s, e))
-    packed.text = "\n".join(parts)
+    # README / CONTRIBUTING excerpts lead, but only from what the code leaves: when the
+    # budget is tight the code that must change matters more than the orientation.
+    left = budget_tokens - used - estimate_tokens("\n".join(code)) - 2 * (len(code) + 2)
+    front = _preamble(repo_map, min(int(budget_tokens * PREAMBLE_SHARE), left))
+    packed.slices[:0] = [(path, s, e) for path, s, e, _ in front]
+    packed.files = list(dict.fromkeys(path for path, _, _ in packed.slices))
+    packed.text = "\n".join([*parts, *(part for *_, part in front), *code])
     packed.tokens = estimate_tokens(packed.text)
     return packed
 
@@ -117,22 +126,38 @@ def _choose(
         repo_map.tokens(title),
         module_head={f for f, _ in top[:3]},
     )
+    qtoks = set(repo_map.tokens(text))
     cands: list[_Cand] = []
     for rank, (f, score) in enumerate(top):
-        weight = max(score, 0.0) / best / (1 + 0.35 * rank)
+        weight = max(score, 0.0) / best / (1 + RANK_DECAY * rank)
         entry = repo_map.entries[f]
         rels = focus.rel[f]
         total = estimate_tokens(entry.text)
         top_rel = max(rels, default=0.0) or 1.0
         if rank < WHOLE_FILE_RANKS and total <= max(WHOLE_FILE_TOKENS, budget * WHOLE_FILE_SHARE):
             n = max(1, len(entry.text.splitlines()))
-            cands.append(_Cand(f, 1, n, weight * (BASE + 0.5 * top_rel + 1.0), None, ""))
+            cands.append(_Cand(f, 1, n, weight * (BASE + 0.5 * top_rel + 1.0), (), ""))
             continue
+        lines = entry.text.splitlines()
+        sig_end = {s.qualname: s.header_end for s in entry.outline.symbols}
         for u, rel in zip(repo_map.units[f], rels, strict=True):
             # Half global relevance, half relative to the file's best unit: every top file
             # gets its best units in, the best file gets more of them.
             mixed = 0.5 * rel + 0.5 * rel / top_rel
-            cands.append(_Cand(f, u.start, u.end, weight * (BASE + mixed), u.header, u.name))
+            head = (u.header,) if u.header else ()
+            if u.name == "<module>" or u.end - u.start + 1 <= LONG_UNIT_LINES:
+                cands.append(_Cand(f, u.start, u.end, weight * (BASE + mixed), head, u.name))
+                continue
+            # A long function or class body: pieces, the ones that match the issue worth more,
+            # each after the signature it belongs to.
+            spans = pieces(u.start, u.end, lines)
+            share = piece_scores(repo_map, lines, spans, qtoks)
+            signature = (u.start, max(u.start, sig_end.get(u.name, u.start)))
+            for k, (s, e) in enumerate(spans):
+                part = PIECE_FLOOR + (1 - PIECE_FLOOR) * share[k]
+                pr = weight * (BASE + mixed * part)
+                heads = head + ((signature,) if k else ())
+                cands.append(_Cand(f, s, e, pr, heads, u.name, (u.start, u.end), part))
     _neighbours(repo_map, cands)
     return _greedy(repo_map, cands, budget)
 
@@ -149,7 +174,10 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
     for c in sorted(named, key=lambda c: -c.priority):
         per_file.setdefault(c.file, c)
     seeds = list(per_file.values())[:WHOLE_FILE_RANKS]
-    refs = {id(c): _referenced(repo_map, c) for c in seeds}
+    refs = {
+        id(c): names_in(repo_map, c.file, *(c.unit if c.unit[1] else (c.start, c.end)))
+        for c in seeds
+    }
     called: set[str] = set()
     for c in best:
         called |= called_names(repo_map, c.file, c.start, c.end)
@@ -161,13 +189,11 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
         leaf = c.name.rsplit(".", 1)[-1]
         if c in best or c in seeds or not leaf or leaf == "<module>":
             continue
-        lift = max(
-            (s.priority * CALLEE_LIFT for s in seeds if s.file == c.file and leaf in refs[id(s)]),
-            default=0.0,
-        )
+        callers = [s for s in seeds if s.file == c.file and leaf in refs[id(s)]]
+        lift = max((s.priority * CALLEE_LIFT * c.share for s in callers), default=0.0)
         if c.file in near and leaf in called:
             lift = max(lift, floor)
-        elif c.file in near and names and _mentions(repo_map, c, names):
+        elif c.file in near and calls_any(repo_map, c.file, c.start, c.end, names):
             lift = max(lift, floor * 0.8)
         c.priority = max(c.priority, lift)
     if CALLEE_SHARE <= 0:
@@ -176,19 +202,8 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
     for g, k in callee_units(repo_map, spans, skip=names | {"__init__", "super"}):
         u = repo_map.units[g][k]
         if (g, u.start) not in have:
-            cands.append(_Cand(g, u.start, u.end, floor * CALLEE_SHARE, u.header, u.name))
-
-
-def _referenced(repo_map: RepoMap, c: _Cand) -> set[str]:
-    """Names the unit calls or passes around (``f = _dataset_concat; f(...)``)."""
-    lines = repo_map.entries[c.file].text.splitlines()[c.start - 1 : c.end]
-    return set(re.findall(r"\b[A-Za-z_]\w*\b", "\n".join(lines)))
-
-
-def _mentions(repo_map: RepoMap, c: _Cand, names: set[str]) -> bool:
-    lines = repo_map.entries[c.file].text.splitlines()[c.start - 1 : c.end]
-    pattern = re.compile(r"\b(?:" + "|".join(map(re.escape, names)) + r")\(")
-    return bool(pattern.search("\n".join(lines)))
+            head = (u.header,) if u.header else ()
+            cands.append(_Cand(g, u.start, u.end, floor * CALLEE_SHARE, head, u.name))
 
 
 def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[int, int, int]]:
@@ -222,15 +237,14 @@ def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[in
     def take(c: _Cand) -> None:
         nonlocal used
         path, lines = repo_map.paths[c.file], lines_of[c.file]
-        pieces = [(c.file, c.start, c.end)]
-        if c.header and (c.file, *c.header) not in have:
-            pieces.insert(0, (c.file, *c.header))
-        cost = sum(estimate_tokens(_render(path, s, e, lines)) for _, s, e in pieces)
+        parts = [(c.file, s, e) for s, e in c.headers if (c.file, s, e) not in have]
+        parts.append((c.file, c.start, c.end))
+        cost = sum(estimate_tokens(_render(path, s, e, lines)) for _, s, e in parts)
         if used + cost > budget:
             return
         used += cost
         spent[c.file] = spent.get(c.file, 0) + cost
-        for p in pieces:
+        for p in parts:
             if p not in have:
                 have.add(p)
                 chosen.append(p)

@@ -3,7 +3,8 @@
 A unit is a top-level function, a small class, one method of a large class (with the class
 signature as its header), the header of a large class, or a run of module-level statements.
 Files without an outline (docs, data, unknown languages) are cut into fixed windows.
-Together the units cover every non-blank line of the file.
+Together the units cover every non-blank line of the file. Units are part of the cached
+repository map (ranking scores them); :func:`pieces` cuts long ones further at packing time.
 """
 
 from __future__ import annotations
@@ -76,3 +77,53 @@ def _gap(
     for s in range(start, end + 1, WINDOW_LINES):
         out.append(Unit(s, min(end, s + WINDOW_LINES - 1), name, header))
     return out
+
+
+# Packing cuts a function or class longer than this into pieces of about PIECE_LINES lines,
+# so the part of a long function that matches the issue can go in without the rest.
+LONG_UNIT_LINES = 90
+PIECE_LINES = 40
+
+
+def pieces(
+    start: int, end: int, lines: list[str], size: int = PIECE_LINES
+) -> list[tuple[int, int]]:
+    """Cut lines *start*..*end* into runs of about *size* lines for packing, each ending
+    where a statement ends (the next line is blank or no deeper indented), blanks trimmed."""
+    out: list[tuple[int, int]] = []
+    pos = start
+    while pos <= end:
+        stop = min(end, pos + size - 1)
+        if stop < end:
+            for cut in range(stop, max(pos + size // 2, stop - size // 3), -1):
+                if _boundary(lines, cut):
+                    stop = cut
+                    break
+        s, e = pos, stop
+        while s < e and not lines[s - 1].strip():
+            s += 1
+        while e > s and not lines[e - 1].strip():
+            e -= 1
+        if lines[s - 1].strip():
+            out.append((s, e))
+        pos = stop + 1
+    if len(out) > 1 and out[-1][1] - out[-1][0] < size // 4:  # fold a short tail back in
+        out[-2:] = [(out[-2][0], out[-1][1])]
+    return out
+
+
+def _boundary(lines: list[str], n: int) -> bool:
+    """A piece may end after line *n* (1-based): the next line is blank, or starts a new
+    statement no deeper indented than line *n* (not a closing bracket or a chained call)."""
+    if n >= len(lines):
+        return True
+    nxt = lines[n]
+    if not nxt.strip():
+        return True
+    here = lines[n - 1]
+    indent = len(nxt) - len(nxt.lstrip())
+    return (
+        bool(here.strip())
+        and indent <= len(here) - len(here.lstrip())
+        and not nxt.lstrip().startswith((")", "]", "}", "."))
+    )

@@ -97,3 +97,69 @@ def test_frame_line_and_cross_file_callee_are_packed_from_large_files(monkeypatc
     assert any(p == "svc/entry.py" and s <= 2 <= e for p, s, e in result.slices)
     line = helpers.splitlines().index("def normalize_payload(job):") + 1
     assert any(p == "svc/helpers.py" and s <= line <= e for p, s, e in result.slices)
+
+
+def _long_function() -> str:
+    body = "".join(f"    total = total + step_{i}(value)\n" for i in range(120))
+    return (
+        "def process(value):\n"
+        '    """Run every step."""\n'
+        "    total = 0\n" + body + "    if total < 0:\n"
+        "        raise OverflowError('negative checksum in ledger')\n"
+        "    return total\n"
+    )
+
+
+def test_long_function_is_cut_to_the_matching_piece_after_its_signature() -> None:
+    src = (
+        _long_function()
+        + "\n\n"
+        + "\n".join(f"def step_{i}(v):\n    return v + {i}\n" for i in range(120))
+    )
+    repo_map = build_repo_map({"core/ledger.py": src})
+    issue = "process raises OverflowError: negative checksum in ledger"
+    result = pack_context(repo_map, rank_files(repo_map, issue), issue, budget_tokens=700)
+    lines = src.splitlines()
+    raise_at = next(i for i, ln in enumerate(lines, 1) if "OverflowError" in ln)
+    spans = [(s, e) for p, s, e in result.slices if p == "core/ledger.py"]
+    assert any(s <= raise_at <= e for s, e in spans)
+    assert any(s == 1 for s, _ in spans)  # the signature of the function the piece is from
+    assert not any(s <= 60 <= e for s, e in spans)  # not the whole function
+
+
+def test_function_a_top_unit_passes_around_follows_it() -> None:
+    noise = "\n".join(
+        f"def noise_{i}(objs):\n"
+        + "".join(f"    objs = objs + [{j}]\n" for j in range(20))
+        + "    return objs\n"
+        for i in range(30)
+    )
+    src = (
+        "def concat(objs, join='outer'):\n"
+        '    """Concatenate objects; missing variables are an error today."""\n'
+        "    f = _dataset_concat\n"
+        "    return f(objs, join)\n\n\n" + noise + "\n\n"
+        "def _dataset_concat(objs, join):\n"
+        "    for ds in objs:\n"
+        "        merged = ds\n"
+        "    return merged\n"
+    )
+    repo_map = build_repo_map({"pkg/concat.py": src, "pkg/other.py": noise})
+    issue = "concat: ignore missing variables when concatenating with join outer"
+    result = pack_context(repo_map, rank_files(repo_map, issue), issue, budget_tokens=600)
+    target = src.splitlines().index("def _dataset_concat(objs, join):") + 1
+    assert any(p == "pkg/concat.py" and s <= target <= e for p, s, e in result.slices)
+
+
+def test_readme_excerpt_only_takes_what_the_code_leaves() -> None:
+    readme = "# Demo\n\n" + "".join(f"Line {i} of the long introduction.\n" for i in range(200))
+    repo = {**REPO, "README.md": readme}
+    repo_map = build_repo_map(repo)
+    query = "Pipeline.flush_buffers does not close the sink"
+    ranked = rank_files(repo_map, query)
+    tight = pack_context(repo_map, ranked, query, budget_tokens=1500)
+    roomy = pack_context(repo_map, ranked, query, budget_tokens=16000)
+    readme_lines = [[e for p, _, e in r.slices if p == "README.md"] or [0] for r in (tight, roomy)]
+    assert readme_lines[0][0] < readme_lines[1][0]
+    assert roomy.slices[0][0] == "README.md"
+    assert tight.tokens <= 1500
