@@ -121,6 +121,12 @@ def prompt_params(
     }
 
 
+def render_system(library: PromptLibrary, repo: str, config: RepoConfig) -> RenderedPrompt:
+    """The system prompt every attempt starts with: the rules, the edit format, the paths
+    the repository denies."""
+    return library.render("system", {"repo": repo, "denied_paths": list(config.denied_paths)})
+
+
 def plan_task(
     issue: IssueText,
     task: PlannedTask,
@@ -150,9 +156,7 @@ def plan_task(
             instructions=config.instructions,
         )
         files, slices, context = list(packed.files), list(packed.slices), packed.text
-    system = library.render(
-        "system", {"repo": issue.repo, "denied_paths": list(config.denied_paths)}
-    )
+    system = render_system(library, issue.repo, config)
     prompt = library.render(task.type, prompt_params(issue, task, all_tasks, context, config))
     input_tokens = estimate_tokens(system.text) + estimate_tokens(prompt.text)
     cost = None

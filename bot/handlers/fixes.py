@@ -14,6 +14,7 @@ from bot.context import RepoMap, pack_context, rank_files
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
 from bot.dispatch import Router
+from bot.planning import render_system
 from bot.prompts import PromptLibrary
 from bot.repo_access import RepoAccess
 from bot.runs import WRITE_ROLES, llm_choice
@@ -138,9 +139,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
             "repo_instructions": config.instructions or None,
         },
     )
-    system = library.render(
-        "system", {"repo": repo.full_name, "denied_paths": list(config.denied_paths)}
-    )
+    system = render_system(library, repo.full_name, config)
     spec = AttemptSpec(
         "ci_fix",
         system,
@@ -210,9 +209,7 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
             "repo_instructions": config.instructions or None,
         },
     )
-    system = library.render(
-        "system", {"repo": repo.full_name, "denied_paths": list(config.denied_paths)}
-    )
+    system = render_system(library, repo.full_name, config)
     spec = AttemptSpec(
         "review",
         system,
