@@ -330,6 +330,19 @@ class GitHubAPI:
         items = await self._pages(method, "check_runs", owner=owner, repo=repo, ref=ref, **kw)
         return [CheckRun.of(item) for item in items]
 
+    async def job_log(self, owner: str, repo: str, job_id: int) -> str | None:
+        """An Actions job's log (for Actions, a check run's id is its job's id); None when the
+        app may not read it (no `actions: read`) or the log is gone."""
+        url = f"/repos/{owner}/{repo}/actions/jobs/{job_id}/logs"
+        try:
+            with github_errors():  # githubkit follows the redirect to the log host
+                response = await self.gh.arequest("GET", url)
+        except GitHubError as exc:
+            if exc.status in (403, 404, 410):
+                return None
+            raise
+        return response.raw_response.text
+
     async def check_run_annotations(
         self, owner: str, repo: str, check_run_id: int
     ) -> list[Annotation]:

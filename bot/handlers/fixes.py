@@ -11,6 +11,7 @@ from typing import Any
 from bot import workspace
 from bot.attempts import AttemptSpec, note, run_attempt
 from bot.context import RepoMap, pack_context, rank_files
+from bot.core.ci_logs import log_excerpt
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
 from bot.dispatch import Router
@@ -25,7 +26,8 @@ from bot.tracker import FAILED_CONCLUSIONS, after_attempt, latest_runs, refresh
 
 log = logging.getLogger(__name__)
 router = Router()
-LOG_CHARS = 6000
+ACTIONS_SLUG = "github-actions"
+LOG_CHARS = 9000  # output, annotations and the job log excerpt together
 
 
 async def _load(ctx: HandlerContext, task_id: int) -> tuple[Task, IssueRun] | None:
@@ -61,7 +63,11 @@ async def _context(repo: RepoAccess, config: Any, query: str, branch: str) -> tu
     return packed.text, list(packed.files)
 
 
-async def _failing_checks(repo: RepoAccess, sha: str, own_slug: str) -> list[dict[str, Any]]:
+async def _failing_checks(
+    repo: RepoAccess, sha: str, own_slug: str, *, with_logs: bool = False
+) -> list[dict[str, Any]]:
+    """Failing check runs with their output and annotations; with `with_logs`, also the
+    failing part of a GitHub Actions job's log when the app may read it."""
     failing = []
     runs = await repo.api.list_check_runs(repo.owner, repo.name, sha)
     for run in latest_runs(runs, own_slug):
@@ -73,6 +79,10 @@ async def _failing_checks(repo: RepoAccess, sha: str, own_slug: str) -> list[dic
             for a in notes[:50]
         ]
         output = "\n".join(filter(None, [run.title, run.summary, *lines]))
+        if with_logs and run.app_slug == ACTIONS_SLUG:
+            log = await repo.api.job_log(repo.owner, repo.name, run.id)
+            if log:
+                output += "\n\nJob log (the failing part):\n" + log_excerpt(log)
         failing.append(
             {
                 "name": run.name,
@@ -94,7 +104,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
     choice = llm_choice(config, ctx.settings)
     if choice is None or not task.head_sha or not task.branch:
         return
-    failing = await _failing_checks(repo, task.head_sha, ctx.settings.app_slug)
+    failing = await _failing_checks(repo, task.head_sha, ctx.settings.app_slug, with_logs=True)
     base = await repo.base_branch()
     base_failing = {
         c["name"]

@@ -15,12 +15,21 @@ from urllib.parse import parse_qsl, urlsplit
 
 import jwt
 
-from . import routes_checks, routes_issues, routes_pulls, routes_repos  # noqa: F401 (routes)
+from . import (  # noqa: F401 (routes)
+    routes_actions,
+    routes_checks,
+    routes_issues,
+    routes_pulls,
+    routes_repos,
+)
 from .core import HTTPError, Reply, Request, router
 from .openapi import SchemaViolation, Violation, openapi
 
 if TYPE_CHECKING:
     from .simulator import GitHubSimulator
+
+
+LOG_HOST = "pipelines.actions.example"
 
 
 class SimulatorGap(AssertionError):
@@ -52,6 +61,15 @@ class SimulatorApp:
             chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
+        host = dict(scope["headers"]).get(b"host", b"").decode()
+        if host == LOG_HOST:  # where GitHub redirects a job-log download: plain text, no auth
+            job_id = int(scope["path"].rsplit("/", 1)[-1])
+            text = self.sim.job_logs.get(job_id)
+            status, body = (200, text.encode()) if text is not None else (404, b"")
+            headers = [(b"content-type", b"text/plain; charset=utf-8")]
+            await send({"type": "http.response.start", "status": status, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
         reply = await self.handle(scope, b"".join(chunks))
         headers = [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
         content = b"" if reply.body is None else json.dumps(reply.body).encode()

@@ -75,6 +75,7 @@ class GitHubSimulator(PeopleAct, InstallActs):
         self.requests: list[Any] = []
         self.tokens_issued: list[str] = []
         self.tampers: dict[tuple[str, str], Callable[[Any], Any]] = {}
+        self.job_logs: dict[int, str] = {}  # Actions job (check run) id → its log text
         self.rate_remaining = 5000
         self._rate_limits: list[tuple[int, dict[str, str], dict[str, Any]]] = []
 
