@@ -210,8 +210,6 @@ def repo_config(model: str, base_url: str) -> str:
 async def world(
     name: str, tmp: Path, model: str, base_url: str, **overrides: Any
 ) -> AsyncIterator[World]:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
     from githubkit.cache import MemCacheStrategy
 
     from bot.gh_access import GitHubAccess
@@ -219,17 +217,13 @@ async def world(
     from bot.store.migrate import upgrade
     from tests.conftest import make_settings
     from tests.e2e.conftest import CALC_FILES
+    from tests.ghsim.fixtures import new_app_private_key
     from tests.ghsim.simulator import GitHubSimulator
     from tests.harness import running_app
 
     root = tmp / name
     root.mkdir(parents=True)
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = new_app_private_key()
     sim = GitHubSimulator(root / "github", private_key_pem=pem)
     url = f"sqlite+aiosqlite:///{root / 'issuewright.db'}"
     engine = make_engine(url)

@@ -35,6 +35,7 @@ from bot.gh_access import GitHubAccess
 from bot.store.db import make_engine
 from bot.store.migrate import upgrade
 from tests.conftest import make_settings
+from tests.ghsim.fixtures import new_app_private_key
 from tests.ghsim.simulator import GitHubSimulator
 from tests.harness import running_app
 from tests.llm_stub import ScriptedLLM
@@ -185,15 +186,8 @@ async def label_to_pr(
 async def run_app(
     root: Path, tree: Path, path: str, first: str, profile: Path | None, warm_runs: int
 ) -> list:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
 
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    pem = key.private_bytes(
-        serialization.Encoding.PEM,
-        serialization.PrivateFormat.TraditionalOpenSSL,
-        serialization.NoEncryption(),
-    ).decode()
+    pem = new_app_private_key()
     sim = GitHubSimulator(root / "github", private_key_pem=pem)
     url = f"sqlite+aiosqlite:///{root / 'bench.db'}"
     engine = make_engine(url)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,13 +97,14 @@ def llm() -> ScriptedLLM:
     return ScriptedLLM(FIX_ADD)
 
 
-@pytest.fixture
-async def scenario(
-    tmp_path: Path, sqlite_url: str, github_sim: GitHubSimulator, llm: ScriptedLLM
+@asynccontextmanager
+async def scenario_with(
+    tmp_path: Path, sqlite_url: str, sim: GitHubSimulator, llm: ScriptedLLM, **overrides: Any
 ) -> AsyncIterator[Scenario]:
-    settings = make_settings(tmp_path, sqlite_url, **github_sim.settings_overrides())
+    """The app on `sim` with the `calc` repository, a maintainer, and extra server settings."""
+    settings = make_settings(tmp_path, sqlite_url, **sim.settings_overrides(), **overrides)
     access = GitHubAccess.from_settings(
-        settings, transport=github_sim.transport(), cache_strategy=MemCacheStrategy()
+        settings, transport=sim.transport(), cache_strategy=MemCacheStrategy()
     )
     async with running_app(settings, github=access, llm_factory=llm.factory) as harness:
 
@@ -110,7 +112,15 @@ async def scenario(
             response = await harness.post(event, payload, delivery=str(uuid.uuid4()))
             assert response.status_code in (200, 202), response.text
 
-        github_sim.deliver = deliver
-        github_sim.create_repo("octo-org", "calc", CALC_FILES)
-        github_sim.set_permission(REPO, MAINTAINER, "admin")
-        yield Scenario(github_sim, harness, llm, settings)
+        sim.deliver = deliver
+        sim.create_repo("octo-org", "calc", CALC_FILES)
+        sim.set_permission(REPO, MAINTAINER, "admin")
+        yield Scenario(sim, harness, llm, settings)
+
+
+@pytest.fixture
+async def scenario(
+    tmp_path: Path, sqlite_url: str, github_sim: GitHubSimulator, llm: ScriptedLLM
+) -> AsyncIterator[Scenario]:
+    async with scenario_with(tmp_path, sqlite_url, github_sim, llm) as built:
+        yield built

@@ -3,23 +3,14 @@ repository, a label removal (the simulator has no action for it), a scenario wit
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-from githubkit.cache import MemCacheStrategy
 from sqlalchemy import select
 
-from bot.gh_access import GitHubAccess
 from bot.store.models import Task
-from tests.conftest import make_settings
-from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
+from tests.e2e.conftest import CALC_FILES, MAINTAINER, Scenario
 from tests.ghsim import events
 from tests.ghsim.simulator import GitHubSimulator
-from tests.harness import running_app
-from tests.llm_stub import ScriptedLLM
 
 OTHER = "octo-org/other"
 PLAN_LABEL = "issuewright:plan"
@@ -89,24 +80,3 @@ def without_config(extra: dict[str, str] | None = None) -> dict[str, str]:
 async def tasks_in_db(scenario: Scenario) -> list[Task]:
     async with scenario.harness.sessions() as session:
         return list((await session.execute(select(Task).order_by(Task.id))).scalars())
-
-
-@asynccontextmanager
-async def scenario_with(
-    tmp_path: Path, sqlite_url: str, sim: GitHubSimulator, llm: ScriptedLLM, **overrides: Any
-) -> AsyncIterator[Scenario]:
-    """The e2e scenario with extra server settings (the shared fixture takes none)."""
-    settings = make_settings(tmp_path, sqlite_url, **sim.settings_overrides(), **overrides)
-    access = GitHubAccess.from_settings(
-        settings, transport=sim.transport(), cache_strategy=MemCacheStrategy()
-    )
-    async with running_app(settings, github=access, llm_factory=llm.factory) as harness:
-
-        async def deliver(event: str, payload: dict[str, Any]) -> None:
-            response = await harness.post(event, payload, delivery=str(uuid.uuid4()))
-            assert response.status_code in (200, 202), response.text
-
-        sim.deliver = deliver
-        sim.create_repo("octo-org", "calc", CALC_FILES)
-        sim.set_permission(REPO, MAINTAINER, "admin")
-        yield Scenario(sim, harness, llm, settings)

@@ -11,14 +11,13 @@ from sqlalchemy import select
 
 from bot.llm.pricing import PricingTable
 from bot.store.models import Event, IssueRun
-from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
+from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario, scenario_with
 from tests.e2e.planning_helpers import (
     BUG_REPORT,
     PLAN_LABEL,
     TASK_LIST,
     bot_comments,
     other_repo,
-    scenario_with,
     status_of,
     tasks_in_db,
     unlabel,

@@ -20,15 +20,20 @@ from bot.settings import Settings
 from .simulator import GitHubSimulator
 
 
-@pytest.fixture(scope="session")
-def app_private_key() -> str:
-    """One RSA key per session (generating one takes ~50 ms)."""
+def new_app_private_key() -> str:
+    """A fresh RSA key in PEM, as GitHub hands an App (generating one takes ~50 ms)."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.TraditionalOpenSSL,
         serialization.NoEncryption(),
     ).decode()
+
+
+@pytest.fixture(scope="session")
+def app_private_key() -> str:
+    """One key per session."""
+    return new_app_private_key()
 
 
 def assert_no_violations(sim: GitHubSimulator) -> None:
