@@ -12,7 +12,7 @@ Start the server first, e.g. llama-cpp-python's with the SmolLM2-135M GGUF that 
 Everything is wired as the e2e tests wire it (tests/e2e/conftest.py: `create_app` through
 `tests.harness.running_app`, the GitHub simulator, a temporary SQLite database) except the LLM:
 no `llm_factory` is injected, so the app builds its own OpenAI-compatible client from the
-repository config (`llm_provider: openai`, `llm_model`, `llm_base_url`) and talks HTTP to the
+operator endpoint `local` (picked by the repository config) and talks HTTP to the
 server. The client class is only observed (request size, answer, time), never replaced.
 
 Worlds (each a fresh simulator, database and app, because Settings are frozen):
@@ -197,13 +197,9 @@ class World:
         return [c for c in self.sim.comments(REPO, number) if "issuewright:status" in c.body]
 
 
-def repo_config(model: str, base_url: str) -> str:
+def repo_config(model: str) -> str:
     # JSON strings are YAML strings: a model id that is a file path stays one value.
-    return (
-        "llm_provider: openai\n"
-        f"llm_model: {json.dumps(model)}\n"
-        f"llm_base_url: {json.dumps(base_url)}\n"
-    )
+    return f"llm_endpoint: local\nllm_model: {json.dumps(model)}\n"
 
 
 @asynccontextmanager
@@ -229,12 +225,22 @@ async def world(
     engine = make_engine(url)
     await upgrade(engine)
     await engine.dispose()
-    values = {**sim.settings_overrides(), "job_lease_seconds": 600, **overrides}
+    from bot.core.policy import Endpoint
+
+    # The operator's endpoint (the repository only picks it by name), and the local model
+    # priced at 0 unless a world prices it: an unpriced model is refused.
+    values = {
+        **sim.settings_overrides(),
+        "job_lease_seconds": 600,
+        "llm_endpoints": (Endpoint("local", "openai", base_url, None, (), (model,)),),
+        "llm_pricing_overrides": ((model, 0.0, 0.0),),
+        **overrides,
+    }
     settings = make_settings(root, url, **values)
     access = GitHubAccess.from_settings(
         settings, transport=sim.transport(), cache_strategy=MemCacheStrategy()
     )
-    # No llm_factory: the app makes its real OpenAI-compatible client from the repo config.
+    # No llm_factory: the app makes its real OpenAI-compatible client from the endpoint.
     async with running_app(settings, github=access) as harness:
 
         async def deliver(event: str, payload: dict[str, Any]) -> None:
@@ -243,7 +249,7 @@ async def world(
                 raise RuntimeError(f"webhook {event} answered {response.status_code}")
 
         sim.deliver = deliver
-        files = {**CALC_FILES, ".github/issuewright.yml": repo_config(model, base_url)}
+        files = {**CALC_FILES, ".github/issuewright.yml": repo_config(model)}
         sim.create_repo("octo-org", "calc", files)
         sim.set_permission(REPO, MAINTAINER, "admin")
         RECORDER.world = name

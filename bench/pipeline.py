@@ -31,10 +31,12 @@ from typing import Any
 
 from githubkit.cache import MemCacheStrategy
 
+from bot.core.policy import Ceilings
 from bot.gh_access import GitHubAccess
 from bot.store.db import make_engine
 from bot.store.migrate import upgrade
 from tests.conftest import make_settings
+from tests.e2e.conftest import TEST_ENDPOINT
 from tests.ghsim.fixtures import new_app_private_key
 from tests.ghsim.simulator import GitHubSimulator
 from tests.harness import running_app
@@ -193,7 +195,14 @@ async def run_app(
     engine = make_engine(url)
     await upgrade(engine)
     await engine.dispose()
-    settings = make_settings(root, url, **sim.settings_overrides())
+    # The operator's endpoint and ceilings high enough for the repository's 50 open PRs.
+    settings = make_settings(
+        root,
+        url,
+        **sim.settings_overrides(),
+        llm_endpoints=(TEST_ENDPOINT,),
+        ceilings=Ceilings(max_open_prs=50, max_new_prs_per_hour=50),
+    )
     access = GitHubAccess.from_settings(
         settings, transport=sim.transport(), cache_strategy=MemCacheStrategy()
     )

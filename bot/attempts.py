@@ -21,12 +21,12 @@ from bot.codegen import (
     start_attempt,
 )
 from bot.core.lifecycle import TaskEvent
+from bot.core.policy import LLMChoice
 from bot.github import GitHubError
 from bot.llm.base import ChatMessage, LLMError
 from bot.prompts import RenderedPrompt
 from bot.pulls import open_pull
 from bot.repo_access import RepoAccess
-from bot.runs import LLMChoice
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.spend import BudgetExceeded, Spend

@@ -30,7 +30,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from bot.context import RepoMap
     from bot.llm.pricing import PricingTable
     from bot.planning import IssueText, make_plan
-    from bot.settings import CONFIG_PATH, Settings, parse_repo_config
+    from bot.runs import llm_choice
+    from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
     body = _read_text(args.issue_file, "issue file")
     repo_map = None
@@ -44,9 +45,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
         name = root.resolve().name
         if (root / CONFIG_PATH).is_file():
             config_text = (root / CONFIG_PATH).read_text(encoding="utf-8", errors="replace")
-    config, problems = parse_repo_config(config_text)
     settings = Settings.from_env()
-    model = config.llm_model or settings.llm_model
+    config, problems = load_repo_config(config_text, settings.policy)  # narrowed as in the app
+    choice = llm_choice(config, settings)
+    model = choice.model if choice else None
     title = args.title or (body.strip().splitlines() or ["Untitled issue"])[0].lstrip("# ")[:120]
     plan = make_plan(
         IssueText(name, args.number, title, body, args.label or []),
@@ -89,12 +91,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 def cmd_apply(args: argparse.Namespace) -> int:
     from bot.apply_cmd import cli_apply
-    from bot.settings import CONFIG_PATH, parse_repo_config
+    from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
-    # The checkout's own .github/issuewright.yml, so `apply` refuses what the app would.
+    # The checkout's own .github/issuewright.yml under the operator's policy, so `apply`
+    # refuses what the app would (the server's protected paths included).
     config_file = Path(args.repo) / CONFIG_PATH
     text = config_file.read_text(errors="replace") if config_file.is_file() else None
-    config, _ = parse_repo_config(text)
+    config, _ = load_repo_config(text, Settings.from_env().policy)
     return cli_apply(
         Path(args.repo),
         args.answer,

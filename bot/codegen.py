@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from bot import safety, workspace
 from bot.core.edits import EditProblem, render_repair_message
 from bot.core.lifecycle import TaskEvent, TaskState
-from bot.llm.base import ChatMessage, LLMClient, LLMError
-from bot.llm.factory import make_client
+from bot.core.policy import LLMChoice
+from bot.formatter import FormatterRefused, format_changes, formatter_for
+from bot.llm.base import ChatMessage, LLMError
 from bot.repo_access import RepoAccess
-from bot.runs import LLMChoice
 from bot.runtime import HandlerContext
 from bot.safety import Plan as EditPlan
 from bot.settings import RepoConfig
-from bot.spend import Spend, call_llm
+from bot.spend import Spend, call_llm, make_llm
 from bot.store.models import Attempt, IssueRun, Task, utcnow
 from bot.taskstore import apply_event, record_stage
 
@@ -59,20 +59,6 @@ def bot_identity(ctx: HandlerContext) -> workspace.GitIdentity:
     return workspace.GitIdentity(f"{slug}[bot]", f"{user_id}+{slug}[bot]@users.noreply.github.com")
 
 
-def make_llm(ctx: HandlerContext, choice: LLMChoice) -> LLMClient:
-    if ctx.llm_factory is not None:
-        return ctx.llm_factory(choice)
-    s = ctx.settings
-    return make_client(
-        choice.provider,
-        choice.base_url,
-        s.llm_api_key,
-        choice.model,
-        s.llm_extra_headers,
-        s.llm_timeout_seconds,
-    )
-
-
 async def safe_point(ctx: HandlerContext, task_id: int) -> None:
     """Stop here if someone cancelled the task meanwhile."""
     async with ctx.sessions() as session:
@@ -96,7 +82,7 @@ async def generate_edits(
     """Ask, apply all-or-nothing, and give parse/apply problems back for one repair round.
     `spend` is the caller's, so what was spent is known even when this raises."""
     client = make_llm(ctx, choice)
-    formatter = config.formatter.split() if config.formatter else None
+    formatter = formatter_for(ctx.settings, config)
     first_problems: str | None = None
     try:
         for round_ in (1, 2):
@@ -143,13 +129,23 @@ async def generate_edits(
                     response.text,
                     denied_paths=config.denied_paths,
                     max_file_bytes=config.max_file_bytes,
-                    formatter=formatter,
                 )
+                if plan.ok and formatter is not None:
+                    note = await asyncio.to_thread(
+                        format_changes, worktree, formatter, plan, config.denied_paths
+                    )
+                    plan = replace(plan, notes=(*plan.notes, note)) if note else plan
             except safety.WriteError as exc:  # rolled back; a disk problem, not the model's
                 raise StopAttempt(
                     TaskEvent.GENERATION_FAILED,
                     f"the edits could not be written ({exc}); nothing was pushed. "
                     "Comment `/issuewright retry` to try again.",
+                ) from None
+            except FormatterRefused as exc:
+                raise StopAttempt(
+                    TaskEvent.GENERATION_FAILED,
+                    f"{exc}; nothing was pushed. Check the formatter's configuration, then "
+                    "comment `/issuewright retry`.",
                 ) from None
             if plan.ok and len(plan.changes) > config.max_files_per_task:
                 raise StopAttempt(

@@ -11,12 +11,12 @@ from collections.abc import Sequence
 from bot.context import RepoMap, rank_files
 from bot.context.llm_pick import llm_pick_files
 from bot.core.decompose import PlannedTask
+from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage
 from bot.planning import IssueText, task_query
-from bot.runs import LLMChoice
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
-from bot.spend import budget_check, pricing
+from bot.spend import budget_check, make_llm, pricing
 from bot.store.models import Task
 
 log = logging.getLogger(__name__)
@@ -35,7 +35,6 @@ async def llm_ranking(
     """The ranking reordered by the model's picks, or None when the step is off."""
     if not config.llm_localize:
         return None
-    from bot.codegen import make_llm  # codegen imports the pipeline that imports this
 
     query, title = task_query(issue, task)
     ranked = await asyncio.to_thread(rank_files, repo_map, query, title=title)

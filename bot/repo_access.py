@@ -11,8 +11,9 @@ from typing import Any
 from bot import workspace
 from bot.context import RepoMap
 from bot.github import GitHubAPI, Repository
+from bot.repo_config import load_repo_config
 from bot.runtime import HandlerContext
-from bot.settings import CONFIG_PATH, RepoConfig, parse_repo_config
+from bot.settings import CONFIG_PATH, RepoConfig
 
 REPO_MAPS_IN_MEMORY = 4  # a few repositories' maps; each is tens of MB for a large repo
 OVERRIDES_DIR = ".github/issuewright/prompts/"
@@ -76,7 +77,7 @@ class RepoAccess:
             text = await self.api.file_contents(
                 self.owner, self.name, CONFIG_PATH, meta.default_branch
             )
-            self._config = parse_repo_config(text)
+            self._config = load_repo_config(text, self.ctx.settings.policy)
         return self._config
 
     async def base_branch(self) -> str:

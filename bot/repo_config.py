@@ -8,10 +8,13 @@ Re-exported by `bot.settings`, where it lived before process and repository sett
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, fields
 from typing import Any
 
 import yaml
+
+from bot.core.policy import Policy, choose_llm, effective_config
 
 
 @dataclass(frozen=True)
@@ -20,15 +23,18 @@ class RepoConfig:
 
     trigger_label: str = "issuewright"
     plan_label: str = "issuewright:plan"
+    # An endpoint the operator defined (LLM_ENDPOINTS), by name; `llm_provider` picks the
+    # first endpoint of that provider. A repository never supplies a URL or a key.
+    llm_endpoint: str | None = None
     llm_provider: str | None = None  # "openai" (any OpenAI-compatible endpoint) or "anthropic"
     llm_model: str | None = None
-    llm_base_url: str | None = None
     task_budget_usd: float = 2.0
     monthly_budget_usd: float | None = None
     budget_warn_ratio: float = 0.8
     draft_prs: bool = True
     base_branch: str | None = None
-    denied_paths: tuple[str, ...] = (".github/workflows/",)
+    # Added to the operator's protected paths (PROTECTED_PATHS); nothing here removes one.
+    denied_paths: tuple[str, ...] = ()
     max_tasks_per_issue: int = 10
     max_files_per_task: int = 10
     ci_fix_attempts: int = 2
@@ -37,19 +43,27 @@ class RepoConfig:
     context_budget_tokens: int = 16000
     max_output_tokens: int = 4096  # per LLM call; also the worst case budgets are checked with
     llm_localize: bool = False
-    formatter: str | None = None
+    formatter: str | None = None  # a name from the operator's FORMATTERS, never a command line
     max_file_bytes: int = 1_000_000
     instructions: str = ""
 
 
 CONFIG_PATH = ".github/issuewright.yml"
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# Keys that once chose what only the operator may choose: named, so the file's authors learn why.
+_OPERATOR_ONLY = {
+    "llm_base_url": "the server's operator defines LLM endpoints (LLM_ENDPOINTS); "
+    "pick one by name with `llm_endpoint`",
+    "llm_api_key": "keys are the operator's; pick an endpoint by name with `llm_endpoint`",
+}
+
 _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "trigger_label": (str,),
     "plan_label": (str,),
+    "llm_endpoint": (str, type(None)),
     "llm_provider": (str, type(None)),
     "llm_model": (str, type(None)),
-    "llm_base_url": (str, type(None)),
     "task_budget_usd": (int, float),
     "monthly_budget_usd": (int, float, type(None)),
     "budget_warn_ratio": (int, float),
@@ -94,6 +108,8 @@ def _check_value(key: str, value: Any) -> str | None:
         return f"`{key}` must not be empty"
     if key == "llm_provider" and value not in (None, "openai", "anthropic"):
         return f"`llm_provider` must be openai or anthropic, got {value!r}"
+    if key in {"formatter", "llm_endpoint"} and value is not None and not _NAME.fullmatch(value):
+        return f"`{key}` must be a name the server offers (letters, digits, - and _), got {value!r}"
     if key == "denied_paths" and not all(isinstance(p, str) and p for p in value):
         return "`denied_paths` must be a list of paths"
     if (
@@ -139,6 +155,9 @@ def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
     problems: list[str] = []
     for key, value in raw.items():
         name = str(key).replace("-", "_")
+        if name in _OPERATOR_ONLY:
+            problems.append(f"`{name}` is ignored: {_OPERATOR_ONLY[name]}")
+            continue
         if name not in known:
             problems.append(f"unknown key `{key}` ignored")
             continue
@@ -163,3 +182,12 @@ def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
         if config.plan_label == config.trigger_label:
             config = RepoConfig(**{**values, "trigger_label": RepoConfig.trigger_label})
     return config, problems
+
+
+def load_repo_config(text: str | None, policy: Policy) -> tuple[RepoConfig, list[str]]:
+    """The file parsed, then narrowed to what the operator allows (bot/core/policy.py): the
+    one way a job or a CLI command reads a repository's config."""
+    config, problems = parse_repo_config(text)
+    config, narrowed = effective_config(config, policy)
+    _, llm_problems = choose_llm(config, policy)
+    return config, [*problems, *narrowed, *llm_problems]

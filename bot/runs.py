@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
 
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
+from bot.core.policy import LLMChoice, choose_llm
 from bot.llm.pricing import PricingTable
 from bot.planning import IssueText, Plan, make_plan
 from bot.repo_access import BaseBranchMissing, RepoAccess
@@ -29,20 +29,9 @@ WRITE_ROLES = {"admin", "maintain", "write"}
 GENERATION_KINDS = ("generate", "ci_fix", "review")
 
 
-@dataclass(frozen=True)
-class LLMChoice:
-    provider: str
-    model: str
-    base_url: str | None
-
-
 def llm_choice(config: RepoConfig, settings: Settings) -> LLMChoice | None:
-    """The LLM a repository uses, or None (plan-only mode) when none is configured."""
-    provider = config.llm_provider or settings.llm_provider
-    model = config.llm_model or settings.llm_model
-    if not provider or not model:
-        return None
-    return LLMChoice(provider, model, config.llm_base_url or settings.llm_base_url)
+    """The operator's endpoint and model a repository uses, or None (plan-only mode)."""
+    return choose_llm(config, settings.policy)[0]
 
 
 async def may_command(repo: RepoAccess, login: str) -> bool:
@@ -212,8 +201,9 @@ async def start_run(
     if choice is None:
         plan_only = True
         plan_reason = (
-            f"No LLM is configured for this repository (set `llm_provider` and `llm_model` "
-            f"in `{CONFIG_PATH}`, or LLM_PROVIDER / LLM_MODEL on the server)."
+            "No LLM is configured for this repository (the server's operator sets "
+            f"LLM_PROVIDER / LLM_MODEL or LLM_ENDPOINTS; `{CONFIG_PATH}` picks among them "
+            "with `llm_endpoint` and `llm_model`)."
         )
         if problems:  # the LLM may be set in a file that could not be used as written
             plan_reason += f" `{CONFIG_PATH}` has problems (see Notes), so defaults apply."

@@ -89,6 +89,17 @@ def check_path(path: str, denied_prefixes: Sequence[str] = DEFAULT_DENIED) -> st
     return None
 
 
+def check_argv_safe(path: str) -> str | None:
+    """Why `path` could be read as something other than a path on a command line, or None.
+    The formatter gets paths after `--`, but some programs read `NAME=value` anywhere (make
+    takes it as a variable assignment) and others options before `--` is honoured."""
+    if path.startswith("-"):
+        return "paths may not start with '-' (a command line would read it as an option)"
+    if "=" in path:
+        return "paths may not contain '=' (a command line could read it as an assignment)"
+    return None
+
+
 def check_content(text: str, max_bytes: int = DEFAULT_MAX_FILE_BYTES) -> str | None:
     """Why new file content is refused (binary, not UTF-8, too large), or None."""
     if "\x00" in text:
@@ -215,7 +226,9 @@ def plan_edits(
         line_of[edit.path] = line_of[edit.new_path or edit.path] = edit.line
     problems = []
     for path in touched_paths(edits):
-        reason = check_path(path, denied_paths) or check_location(root, path)
+        reason = (
+            check_path(path, denied_paths) or check_argv_safe(path) or check_location(root, path)
+        )
         if reason:
             problems.append(EditProblem(path, reason, line_of[path]))
     if problems:

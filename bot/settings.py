@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+import re
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -16,7 +18,14 @@ from typing import Any, Literal
 
 from dotenv import dotenv_values
 
-from bot.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
+from bot.core.policy import (
+    CEILING_SETTINGS,
+    DEFAULT_PROTECTED_PATHS,
+    Ceilings,
+    Endpoint,
+    Policy,
+)
+from bot.repo_config import CONFIG_PATH, RepoConfig, load_repo_config, parse_repo_config
 
 __all__ = [
     "CONFIG_PATH",
@@ -24,11 +33,14 @@ __all__ = [
     "RepoConfig",
     "Settings",
     "SettingsError",
+    "load_repo_config",
     "parse_repo_config",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./issuewright.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LLM_PROVIDERS = ("openai", "anthropic")
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 class SettingsError(ValueError):
@@ -108,6 +120,97 @@ def _private_key(env: Mapping[str, str]) -> str | None:
     return private_key
 
 
+def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
+
+
+def _headers(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
+    headers: list[tuple[str, str]] = []
+    for item in filter(None, (env.get(name) or "").split(",")):
+        key, sep, value = item.partition(":")
+        if not sep or not key.strip():
+            raise SettingsError(f"{name} must look like 'Name: value, Other: value'")
+        headers.append((key.strip(), value.strip()))
+    return tuple(headers)
+
+
+def _provider(env: Mapping[str, str], name: str) -> str | None:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return None
+    if raw.lower() not in LLM_PROVIDERS:
+        raise SettingsError(
+            f"{name} must be one of {', '.join(LLM_PROVIDERS)} (openai for any "
+            f"OpenAI-compatible server), got {_shown(raw)}"
+        )
+    return raw.lower()
+
+
+def _endpoints(env: Mapping[str, str]) -> tuple[Endpoint, ...]:
+    """LLM_ENDPOINTS=groq,local with LLM_ENDPOINT_GROQ_PROVIDER, _BASE_URL, _API_KEY, _MODELS,
+    _MODEL and _HEADERS per name: each endpoint's key and headers travel only with its URL."""
+    endpoints: list[Endpoint] = []
+    for name in _list(env, "LLM_ENDPOINTS"):
+        if not _NAME.fullmatch(name) or name == "default":
+            raise SettingsError(
+                f"LLM_ENDPOINTS: {_shown(name)} is not a usable endpoint name (letters, digits, "
+                "- and _; `default` is the LLM_* endpoint)"
+            )
+        prefix = f"LLM_ENDPOINT_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_"
+        provider = _provider(env, prefix + "PROVIDER")
+        if provider is None:
+            raise SettingsError(f"{prefix}PROVIDER is not set for LLM endpoint {name!r}")
+        models = _list(env, prefix + "MODELS")
+        model = env.get(prefix + "MODEL") or None
+        if not models and not model:
+            raise SettingsError(f"set {prefix}MODEL or {prefix}MODELS for LLM endpoint {name!r}")
+        endpoints.append(
+            Endpoint(
+                name,
+                provider,
+                env.get(prefix + "BASE_URL") or None,
+                env.get(prefix + "API_KEY") or None,
+                _headers(env, prefix + "HEADERS"),
+                models,
+                model,
+            )
+        )
+    if len({e.name for e in endpoints}) != len(endpoints):
+        raise SettingsError("LLM_ENDPOINTS names an endpoint twice")
+    return tuple(endpoints)
+
+
+def _formatters(env: Mapping[str, str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """FORMATTERS="ruff=ruff format;black=black -q": the only commands a repository can have
+    the server run, each an exact argv (no shell) that the changed paths are appended to."""
+    formatters: list[tuple[str, tuple[str, ...]]] = []
+    for item in filter(None, (part.strip() for part in (env.get("FORMATTERS") or "").split(";"))):
+        name, sep, command = item.partition("=")
+        try:
+            argv = tuple(shlex.split(command))
+        except ValueError:
+            argv = ()
+        if not sep or not _NAME.fullmatch(name.strip()) or not argv:
+            raise SettingsError(
+                "FORMATTERS must look like 'ruff=ruff format;black=black -q' (name=command)"
+            )
+        formatters.append((name.strip(), argv))
+    return tuple(formatters)
+
+
+def _ceilings(env: Mapping[str, str]) -> Ceilings:
+    values: dict[str, Any] = {}
+    for f in fields(Ceilings):
+        if f.name == "monthly_budget_usd":
+            continue  # INSTALLATION_MONTHLY_BUDGET_USD, kept as its own setting
+        var = CEILING_SETTINGS[f.name]
+        if isinstance(f.default, float):
+            values[f.name] = _float(env, var, f.default)
+        else:
+            values[f.name] = _int(env, var, int(f.default), minimum=0)  # type: ignore[call-overload]
+    return Ceilings(**values)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the process needs, frozen after start. Secrets are excluded from repr
@@ -147,6 +250,41 @@ class Settings:
     # LLM_PRICING "model:input_usd_per_mtok:output_usd_per_mtok,…" over the built-in table.
     llm_pricing_overrides: tuple[tuple[str, float, float], ...] = ()
     installation_monthly_budget_usd: float = 50.0
+    # The trust boundary (bot/core/policy.py): what repositories may choose among.
+    llm_models: tuple[str, ...] = ()  # LLM_MODELS: models allowed on the LLM_* endpoint
+    llm_endpoints: tuple[Endpoint, ...] = field(default=(), repr=False)
+    llm_default_endpoint: str | None = None
+    formatters: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    formatter_timeout_seconds: float = 60.0
+    protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
+    ceilings: Ceilings = field(default_factory=Ceilings)
+
+    @property
+    def policy(self) -> Policy:
+        """What repositories may choose among: endpoints, formatters, ceilings, protection."""
+        endpoints = list(self.llm_endpoints)
+        if self.llm_provider:  # the single LLM_* settings are the endpoint named "default"
+            endpoints.insert(
+                0,
+                Endpoint(
+                    "default",
+                    self.llm_provider,
+                    self.llm_base_url,
+                    self.llm_api_key,
+                    self.llm_extra_headers,
+                    self.llm_models,
+                    self.llm_model,
+                ),
+            )
+        return Policy(
+            endpoints=tuple(endpoints),
+            default_endpoint=self.llm_default_endpoint,
+            formatters=dict(self.formatters),
+            protected_paths=self.protected_paths,
+            ceilings=replace(
+                self.ceilings, monthly_budget_usd=self.installation_monthly_budget_usd
+            ),
+        )
 
     @property
     def has_app_credentials(self) -> bool:
@@ -184,6 +322,8 @@ class Settings:
             if f.name == "database_url":
                 value = redact_url(value)
             shown.append(f"{f.name}={value!r}")
+        if self.llm_endpoints:
+            shown.append(f"llm_endpoints={[e.name for e in self.llm_endpoints]!r}")
         if self.llm_extra_headers:
             shown.append(f"llm_extra_headers={[name for name, _ in self.llm_extra_headers]!r}")
         return f"Settings({', '.join(shown)})"
@@ -208,12 +348,8 @@ class Settings:
                 f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {_shown(log_level)}"
             )
 
-        headers: list[tuple[str, str]] = []
-        for item in filter(None, (env.get("LLM_EXTRA_HEADERS") or "").split(",")):
-            name, sep, value = item.partition(":")
-            if not sep:
-                raise SettingsError("LLM_EXTRA_HEADERS must look like 'Name: value, Other: value'")
-            headers.append((name.strip(), value.strip()))
+        headers = _headers(env, "LLM_EXTRA_HEADERS")
+        provider = _provider(env, "LLM_PROVIDER")
 
         pricing: list[tuple[str, float, float]] = []
         for item in filter(None, (env.get("LLM_PRICING") or "").split(",")):
@@ -248,7 +384,7 @@ class Settings:
             job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 300, minimum=5),
             job_max_attempts=_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),
             shutdown_grace_seconds=_float(env, "SHUTDOWN_GRACE_SECONDS", 30.0),
-            llm_provider=env.get("LLM_PROVIDER") or None,
+            llm_provider=provider,
             llm_base_url=env.get("LLM_BASE_URL") or None,
             llm_api_key=env.get("LLM_API_KEY") or None,
             llm_model=env.get("LLM_MODEL") or None,
@@ -256,6 +392,13 @@ class Settings:
             llm_timeout_seconds=_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
             llm_pricing_overrides=tuple(pricing),
             installation_monthly_budget_usd=_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
+            llm_models=_list(env, "LLM_MODELS"),
+            llm_endpoints=_endpoints(env),
+            llm_default_endpoint=env.get("LLM_DEFAULT_ENDPOINT") or None,
+            formatters=_formatters(env),
+            formatter_timeout_seconds=_float(env, "FORMATTER_TIMEOUT_SECONDS", 60.0),
+            protected_paths=_list(env, "PROTECTED_PATHS") or DEFAULT_PROTECTED_PATHS,
+            ceilings=_ceilings(env),
         )
 
     def secrets(self) -> list[str]:
@@ -265,6 +408,8 @@ class Settings:
 
         values = [self.private_key, self.webhook_secret, self.client_secret, self.llm_api_key]
         values += [value for _, value in self.llm_extra_headers]
+        for endpoint in self.llm_endpoints:
+            values += [endpoint.api_key, *(value for _, value in endpoint.headers)]
         try:
             values.append(make_url(self.database_url).password)
         except (ArgumentError, ValueError):  # an unparseable URL fails later with its own message

@@ -10,9 +10,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from bot.core.budget import BudgetDecision, check_budget, estimate_call_cost, estimate_tokens
-from bot.llm.base import ChatMessage, LLMClient, LLMRequest, LLMResponse
+from bot.core.policy import LLMChoice
+from bot.llm.base import ChatMessage, ConfigurationError, LLMClient, LLMRequest, LLMResponse
+from bot.llm.factory import make_client
 from bot.llm.pricing import PricingTable
-from bot.runs import LLMChoice
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import Attempt, Task, utcnow
@@ -40,19 +41,47 @@ class Spend:
             self.notes.append(text)
 
 
+def make_llm(ctx: HandlerContext, choice: LLMChoice) -> LLMClient:
+    if ctx.llm_factory is not None:
+        return ctx.llm_factory(choice)
+    s = ctx.settings
+    endpoint = s.policy.endpoint(choice.endpoint)
+    if endpoint is None:  # the operator removed it since the task was planned
+        raise ConfigurationError(
+            f"LLM endpoint {choice.endpoint!r} is no longer configured on this server",
+            provider=choice.provider,
+        )
+    # The key and headers of the endpoint the URL belongs to, never another's.
+    return make_client(
+        endpoint.provider,
+        endpoint.base_url,
+        endpoint.api_key,
+        choice.model,
+        endpoint.headers,
+        s.llm_timeout_seconds,
+    )
+
+
 def pricing(ctx: HandlerContext) -> PricingTable:
     return PricingTable(ctx.settings.llm_pricing_overrides)
 
 
-def unknown_price_note(ctx: HandlerContext, model: str) -> str | None:
-    """A model the pricing table does not know costs $0 here, so budgets cannot stop it:
-    people must be told, or "$0.00" reads as "free"."""
-    if pricing(ctx).price(model).known:
-        return None
-    return (
-        f"Model `{model}` has no known price: its spend is counted as $0 and budgets do not "
-        f"limit it. Add its price with {LLM_PRICING_HELP}."
+class UnpricedModelError(ConfigurationError):
+    """A call to a model the price table does not know: budgets could not limit it, so it is
+    refused before anything is sent rather than counted as free."""
+
+    summary = "The model has no price on this server, so budgets could not limit it"
+    hint = (
+        f"The server's operator must add its price with {LLM_PRICING_HELP} "
+        "(`0:0` for a free local model); then comment `/issuewright retry`."
     )
+
+
+def require_price(ctx: HandlerContext, choice: LLMChoice) -> None:
+    if not pricing(ctx).price(choice.model).known:
+        raise UnpricedModelError(
+            f"model {choice.model!r} is not in the price table", provider=choice.provider
+        )
 
 
 def month_start(now: datetime) -> datetime:
@@ -114,8 +143,7 @@ async def call_llm(
         task = await session.get(Task, task_id)
         assert task is not None
         decision = await budget_check(ctx, task, installation_id, config, choice, messages)
-    if note := unknown_price_note(ctx, choice.model):
-        spend.add_note(note)
+    require_price(ctx, choice)
     if not decision.allowed:
         raise BudgetExceeded(decision)
     if decision.message:
@@ -124,9 +152,8 @@ async def call_llm(
     response = await client.complete(
         LLMRequest(messages=list(messages), max_tokens=config.max_output_tokens)
     )
-    cost = pricing(ctx).cost_usd(
-        response.model or choice.model, response.input_tokens, response.output_tokens
-    )
+    # Priced as the model that was asked for and budgeted, whatever id the endpoint reports.
+    cost = pricing(ctx).cost_usd(choice.model, response.input_tokens, response.output_tokens)
     spend.input_tokens += response.input_tokens
     spend.output_tokens += response.output_tokens
     spend.cost_usd += cost

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot import safety
@@ -236,10 +236,9 @@ def apply_answer(
     *,
     denied_paths: Sequence[str] = safety.DEFAULT_DENIED,
     max_file_bytes: int = safety.DEFAULT_MAX_FILE_BYTES,
-    formatter: Sequence[str] | None = None,
-    formatter_timeout: float = 120.0,
 ) -> safety.Plan:
-    """Check and write an answer all-or-nothing; then run the repo's formatter if named.
+    """Check and write an answer all-or-nothing (a formatter, if any, runs afterwards:
+    bot/formatter.py).
 
     Returns the plan: when it has problems nothing was written (see
     `bot.core.edits.render_repair_message` for the repair round).
@@ -249,30 +248,9 @@ def apply_answer(
     plan = safety.plan_answer(
         worktree, answer, denied_paths=denied_paths, max_file_bytes=max_file_bytes
     )
-    if not plan.ok:
-        return plan
-    safety.write_plan(worktree, plan)
-    written = [c.path for c in plan.changes if c.after is not None]
-    if formatter and written:
-        note = run_formatter(worktree, formatter, written, timeout=formatter_timeout)
-        if note:
-            plan = replace(plan, notes=(*plan.notes, note))
+    if plan.ok:
+        safety.write_plan(worktree, plan)
     return plan
-
-
-def run_formatter(
-    worktree: Path, command: Sequence[str], paths: Sequence[str], *, timeout: float = 120.0
-) -> str | None:
-    """Run the repo config's formatter on the changed files; a failure is a note, not fatal."""
-    try:
-        proc = subprocess.run(
-            [*command, *paths], cwd=worktree, capture_output=True, text=True, timeout=timeout
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"formatter {command[0]!r} did not run: {exc}"
-    if proc.returncode != 0:
-        return f"formatter {command[0]!r} exited {proc.returncode}: {proc.stderr.strip()[:500]}"
-    return None
 
 
 def commit_all(

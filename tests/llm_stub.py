@@ -10,9 +10,9 @@ from typing import Any
 import httpx
 from openai.types.chat import ChatCompletion
 
+from bot.core.policy import LLMChoice
 from bot.llm.factory import make_client
 from bot.llm.retry import RetryPolicy
-from bot.runs import LLMChoice
 
 
 def chat_completion(

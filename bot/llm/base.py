@@ -110,8 +110,9 @@ class LLMError(Exception):
 class ConfigurationError(LLMError):
     summary = "The LLM is not configured correctly"
     hint = (
-        "Set `llm_provider` / `llm_model` in `.github/issuewright.yml` or LLM_PROVIDER, "
-        "LLM_MODEL and LLM_API_KEY on the server, then comment `/issuewright retry`."
+        "The server's operator sets LLM endpoints (LLM_PROVIDER, LLM_MODEL, LLM_API_KEY or "
+        "LLM_ENDPOINTS); `.github/issuewright.yml` picks one with `llm_endpoint` and `llm_model`. "
+        "Then comment `/issuewright retry`."
     )
 
 

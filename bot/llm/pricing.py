@@ -4,8 +4,11 @@ The built-in table holds list prices the vendors published (standard tier, no ba
 discounts). Prices change: operators override or add models with LLM_PRICING
 (`Settings.llm_pricing_overrides`), which always wins over this table.
 
-A model the table does not know — a local llama.cpp / Ollama model, or a new cloud model —
-costs 0.0 with `known=False`, so callers can say that its spend is not being counted.
+Prices match a model id exactly (case-insensitive) or through an explicit alias (a vendor's
+dated id, a `-latest` name), never by prefix: `o1-pro` is not `o1`. A model the table does not
+know — a local llama.cpp / Ollama model, or a new cloud model — has `known=False`, and calls to
+it are refused until the operator prices it (LLM_PRICING, `0` for a free local model), so its
+spend is never silently counted as $0.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "o3-mini": (1.10, 4.40),
     "o4-mini": (1.10, 4.40),
     "o1": (15.00, 60.00),
-    # Anthropic (dated ids such as claude-sonnet-4-5-20250929 match by prefix)
+    # Anthropic (dated ids are aliases below)
     "claude-opus-4-5": (5.00, 25.00),
     "claude-opus-4-1": (15.00, 75.00),
     "claude-opus-4": (15.00, 75.00),
@@ -60,15 +63,50 @@ DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "deepseek-ai/deepseek-r1": (3.00, 7.00),
 }
 
-# Characters that may follow a table key in a longer id: dates, tags, "-latest", ":8b".
-_SUFFIX_STARTS = ("-", ":", "@")
+# Other ids the vendors serve at the same price: dated snapshots and moving "-latest" names.
+ALIASES: dict[str, str] = {
+    "gpt-5-2025-08-07": "gpt-5",
+    "gpt-5-mini-2025-08-07": "gpt-5-mini",
+    "gpt-5-nano-2025-08-07": "gpt-5-nano",
+    "gpt-4.1-2025-04-14": "gpt-4.1",
+    "gpt-4.1-mini-2025-04-14": "gpt-4.1-mini",
+    "gpt-4.1-nano-2025-04-14": "gpt-4.1-nano",
+    "gpt-4o-2024-05-13": "gpt-4o",
+    "gpt-4o-2024-08-06": "gpt-4o",
+    "gpt-4o-2024-11-20": "gpt-4o",
+    "gpt-4o-mini-2024-07-18": "gpt-4o-mini",
+    "gpt-4-turbo-2024-04-09": "gpt-4-turbo",
+    "gpt-3.5-turbo-0125": "gpt-3.5-turbo",
+    "o3-2025-04-16": "o3",
+    "o3-mini-2025-01-31": "o3-mini",
+    "o4-mini-2025-04-16": "o4-mini",
+    "o1-2024-12-17": "o1",
+    "claude-opus-4-5-20251101": "claude-opus-4-5",
+    "claude-opus-4-1-20250805": "claude-opus-4-1",
+    "claude-opus-4-20250514": "claude-opus-4",
+    "claude-opus-4-0": "claude-opus-4",
+    "claude-sonnet-4-5-20250929": "claude-sonnet-4-5",
+    "claude-sonnet-4-20250514": "claude-sonnet-4",
+    "claude-sonnet-4-0": "claude-sonnet-4",
+    "claude-haiku-4-5-20251001": "claude-haiku-4-5",
+    "claude-3-7-sonnet-20250219": "claude-3-7-sonnet",
+    "claude-3-7-sonnet-latest": "claude-3-7-sonnet",
+    "claude-3-5-sonnet-20241022": "claude-3-5-sonnet",
+    "claude-3-5-sonnet-20240620": "claude-3-5-sonnet",
+    "claude-3-5-sonnet-latest": "claude-3-5-sonnet",
+    "claude-3-5-haiku-20241022": "claude-3-5-haiku",
+    "claude-3-5-haiku-latest": "claude-3-5-haiku",
+    "claude-3-opus-20240229": "claude-3-opus",
+    "claude-3-opus-latest": "claude-3-opus",
+    "claude-3-haiku-20240307": "claude-3-haiku",
+}
 
 
 @dataclass(frozen=True)
 class ModelPrice:
     input_per_mtok: float
     output_per_mtok: float
-    known: bool = True  # False: not in the table, cost recorded as 0.0 (local or new model)
+    known: bool = True  # False: not in the table; calls are refused until it is priced
 
 
 UNKNOWN = ModelPrice(0.0, 0.0, known=False)
@@ -89,19 +127,11 @@ class PricingTable:
             prices[model] = (float(input_per_mtok), float(output_per_mtok))
         # Model ids are case-insensitive in practice (Together documents mixed case).
         self._prices = {k.lower(): v for k, v in prices.items()}
-        # Longest first, so "gpt-4o-mini-2024-07-18" finds gpt-4o-mini before gpt-4o.
-        self._keys = sorted(self._prices, key=len, reverse=True)
 
     def price(self, model: str) -> ModelPrice:
-        parts = model.strip().lower().split("/")
-        # Routers prefix the vendor's id ("openrouter/anthropic/claude-…"): try each tail too.
-        for candidate in ("/".join(parts[i:]) for i in range(len(parts))):
-            if candidate in self._prices:
-                return ModelPrice(*self._prices[candidate])
-            for key in self._keys:
-                if candidate.startswith(key) and candidate[len(key)].startswith(_SUFFIX_STARTS):
-                    return ModelPrice(*self._prices[key])
-        return UNKNOWN
+        key = model.strip().lower()
+        key = key if key in self._prices else ALIASES.get(key, key)
+        return ModelPrice(*self._prices[key]) if key in self._prices else UNKNOWN
 
     def is_known(self, model: str) -> bool:
         return self.price(model).known

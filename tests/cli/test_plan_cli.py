@@ -217,6 +217,10 @@ def test_repo_config_sets_the_model_and_its_problems_are_listed(
     repo = make_repo(tmp_path, {".github/issuewright.yml": config})
     issue = write(tmp_path, "bug.md", BUG_REPORT)
     monkeypatch.setenv("LLM_PRICING", "gpt-4o-mini:100:400")  # the operator's price wins
+    # The repository picks among what the operator offers, as in the app.
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
+    monkeypatch.setenv("LLM_MODEL", "gpt-4o")
+    monkeypatch.setenv("LLM_MODELS", "gpt-4o-mini")
     result = plan_json(capsys, "--issue-file", str(issue), "--repo", str(repo))
     estimate = result["estimate"]
     expected = (estimate["input_tokens"] * 100 + estimate["output_tokens"] * 400) / 1e6
@@ -229,6 +233,7 @@ def test_repo_config_sets_the_model_and_its_problems_are_listed(
 def test_text_output_lists_tasks_templates_and_estimates(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("LLM_PROVIDER", "openai")
     monkeypatch.setenv("LLM_MODEL", "gpt-4o-mini")
     issue = write(tmp_path, "tasks.md", TASK_LIST)
     assert main(["plan", "--issue-file", str(issue), "--repo", str(make_repo(tmp_path))]) == 0

@@ -12,12 +12,19 @@ from typing import Any
 import pytest
 from githubkit.cache import MemCacheStrategy
 
+from bot.core.policy import Endpoint
 from bot.gh_access import GitHubAccess
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.ghsim.simulator import GitHubSimulator
 from tests.harness import Harness, running_app
 from tests.llm_stub import ScriptedLLM
+
+# The operator's endpoint the test repositories pick with `llm_provider: openai` (the scripted
+# LLM answers in its place); there is no server default, so a repository without config plans.
+TEST_ENDPOINT = Endpoint(
+    "test-openai", "openai", "http://llm.invalid/v1", "sk-test-key", (), ("*",)
+)
 
 REPO = "octo-org/calc"
 MAINTAINER = "octocat"
@@ -99,14 +106,24 @@ def llm() -> ScriptedLLM:
 
 @asynccontextmanager
 async def scenario_with(
-    tmp_path: Path, sqlite_url: str, sim: GitHubSimulator, llm: ScriptedLLM, **overrides: Any
+    tmp_path: Path,
+    sqlite_url: str,
+    sim: GitHubSimulator,
+    llm: ScriptedLLM,
+    *,
+    real_llm_client: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[Scenario]:
-    """The app on `sim` with the `calc` repository, a maintainer, and extra server settings."""
+    """The app on `sim` with the `calc` repository, a maintainer, and extra server settings.
+    With `real_llm_client` the app builds its own LLM clients from the settings' endpoints (for
+    tests with real HTTP endpoints on 127.0.0.1) instead of using the scripted one."""
+    overrides.setdefault("llm_endpoints", (TEST_ENDPOINT,))
     settings = make_settings(tmp_path, sqlite_url, **sim.settings_overrides(), **overrides)
     access = GitHubAccess.from_settings(
         settings, transport=sim.transport(), cache_strategy=MemCacheStrategy()
     )
-    async with running_app(settings, github=access, llm_factory=llm.factory) as harness:
+    factory = None if real_llm_client else llm.factory
+    async with running_app(settings, github=access, llm_factory=factory) as harness:
 
         async def deliver(event: str, payload: dict[str, Any]) -> None:
             response = await harness.post(event, payload, delivery=str(uuid.uuid4()))

@@ -14,9 +14,9 @@ import pytest
 from githubkit import core as githubkit_core
 from sqlalchemy import update
 
+from bot.core.policy import LLMChoice
 from bot.llm.factory import make_client
 from bot.llm.retry import RetryPolicy
-from bot.runs import LLMChoice
 from bot.store import queue
 from bot.store.models import Job, Task, utcnow
 from tests.e2e.conftest import FIX_ADD, MAINTAINER, REPO, Scenario
@@ -227,14 +227,6 @@ async def test_budget_stops_the_repair_round_and_shows_what_was_spent(scenario: 
     status = status_text(scenario, number)
     assert "Spent so far" in status and "task_budget_usd" in status
     await assert_jobs_finished(scenario)
-
-
-async def test_a_model_without_a_known_price_is_noted(scenario: Scenario) -> None:
-    set_config(scenario.sim, "llm_provider: openai\nllm_model: local-coder-7b\n")
-    number = await label_new_issue(scenario)
-    await assert_one_pr(scenario, number)
-    status = status_text(scenario, number)
-    assert "`local-coder-7b` has no known price" in status and "LLM_PRICING" in status
 
 
 # ---------------------------------------------------------------- throttles

@@ -16,8 +16,8 @@ from bot.context.llm_pick import (
     merge_picks,
     parse_picks,
 )
+from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage
-from bot.runs import LLMChoice
 from tests.llm_stub import ScriptedLLM
 
 REPO = {

@@ -25,7 +25,8 @@ def test_defaults_are_the_documented_ones() -> None:
     assert DEFAULTS.trigger_label == "issuewright"
     assert DEFAULTS.plan_label == "issuewright:plan"
     assert DEFAULTS.draft_prs is True
-    assert ".github/workflows/" in DEFAULTS.denied_paths
+    assert DEFAULTS.denied_paths == ()  # additions only: the operator's list always applies
+    assert DEFAULTS.formatter is None and DEFAULTS.llm_endpoint is None
     assert DEFAULTS.max_tasks_per_issue == 10
     assert DEFAULTS.llm_provider is None and DEFAULTS.llm_model is None
 
@@ -34,9 +35,9 @@ VALID = """\
 # Issuewright settings for this repository
 trigger_label: ai-fix
 plan-label: ai-plan          # dashes work as well as underscores
+llm_endpoint: claude
 llm_provider: anthropic
 llm_model: claude-sonnet-4-5
-llm_base_url: https://llm.internal.example/v1
 task_budget_usd: 3            # a whole number is fine for a price
 monthly_budget_usd: 40.5
 budget_warn_ratio: 0.9
@@ -53,7 +54,7 @@ max_new_prs_per_hour: 2
 context_budget_tokens: 8000
 max_output_tokens: 2048
 llm_localize: true
-formatter: ruff format
+formatter: ruff
 max_file_bytes: 200000
 instructions: |
   Use type hints.
@@ -67,9 +68,9 @@ def test_valid_file_sets_every_key_without_problems() -> None:
     assert config == RepoConfig(
         trigger_label="ai-fix",
         plan_label="ai-plan",
+        llm_endpoint="claude",
         llm_provider="anthropic",
         llm_model="claude-sonnet-4-5",
-        llm_base_url="https://llm.internal.example/v1",
         task_budget_usd=3.0,
         monthly_budget_usd=40.5,
         budget_warn_ratio=0.9,
@@ -84,7 +85,7 @@ def test_valid_file_sets_every_key_without_problems() -> None:
         context_budget_tokens=8000,
         max_output_tokens=2048,
         llm_localize=True,
-        formatter="ruff format",
+        formatter="ruff",
         max_file_bytes=200000,
         instructions="Use type hints.\nKeep functions short.\n",
     )
@@ -125,6 +126,10 @@ def test_unknown_keys_are_listed_and_the_rest_applies() -> None:
         ("budget_warn_ratio: 1.5", "budget_warn_ratio", "between 0 and 1"),
         ("ci_fix_attempts: -2", "ci_fix_attempts", "not be negative"),
         ("instructions: {use: hints}", "instructions", "text"),
+        # A formatter or endpoint is a name the operator offers, never a command line or URL.
+        ("formatter: python3 -c 'import os'", "formatter", "name the server offers"),
+        ("formatter: ../bin/sh", "formatter", "name the server offers"),
+        ("llm_endpoint: http://evil.example/v1", "llm_endpoint", "name the server offers"),
     ],
 )
 def test_wrong_type_or_value_keeps_the_default_and_says_why(
@@ -190,3 +195,10 @@ def test_a_budget_that_is_not_a_finite_number_is_a_problem(value: str) -> None:
 def test_labels_that_could_never_start_work_are_a_problem(text: str) -> None:
     config, problems = parse_repo_config(text)
     assert config.trigger_label != config.plan_label and config.trigger_label and problems
+
+
+@pytest.mark.parametrize("key", ["llm_base_url", "llm-base-url", "llm_api_key"])
+def test_operator_only_keys_are_ignored_with_a_reason(key: str) -> None:
+    config, [problem] = parse_repo_config(f"{key}: http://user:pw@10.0.0.1/v1\nmax_open_prs: 2\n")
+    assert config == dataclasses.replace(DEFAULTS, max_open_prs=2)
+    assert "ignored" in problem and "operator" in problem and "10.0.0.1" not in problem
