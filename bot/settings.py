@@ -199,15 +199,16 @@ def _formatters(env: Mapping[str, str]) -> tuple[tuple[str, tuple[str, ...]], ..
 
 
 def _ceilings(env: Mapping[str, str]) -> Ceilings:
+    defaults = Ceilings()
     values: dict[str, Any] = {}
     for f in fields(Ceilings):
         if f.name == "monthly_budget_usd":
             continue  # INSTALLATION_MONTHLY_BUDGET_USD, kept as its own setting
-        var = CEILING_SETTINGS[f.name]
-        if isinstance(f.default, float):
-            values[f.name] = _float(env, var, f.default)
+        var, default = CEILING_SETTINGS[f.name], getattr(defaults, f.name)
+        if isinstance(default, float):
+            values[f.name] = _float(env, var, default)
         else:
-            values[f.name] = _int(env, var, int(f.default), minimum=0)  # type: ignore[call-overload]
+            values[f.name] = _int(env, var, default, minimum=0)
     return Ceilings(**values)
 
 
