@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -33,9 +33,11 @@ def create_app(
     llm_factory: Callable[..., Any] | None = None,
     run_worker: bool | None = None,
     extra_routes: list[Any] | None = None,
+    on_startup: Sequence[Callable[[], Any]] = (),
 ) -> Litestar:
     """Build the app. Tests inject `github` (a GitHubAccess on the simulator) and
-    `llm_factory`; the server builds the real ones from settings."""
+    `llm_factory`; the server builds the real ones from settings. `on_startup` runs once the
+    app is up (the server prints /setup's one-time code there, after the warnings above it)."""
     router = router or build_router()
     metrics = Metrics()
     start_worker = settings.run_worker and settings.worker_concurrency > 0
@@ -93,6 +95,7 @@ def create_app(
             *(extra_routes or []),
         ],
         lifespan=[lifespan],
+        on_startup=list(on_startup),
         state=State({"settings": settings, "router": router, "metrics": metrics}),
         openapi_config=OpenAPIConfig(title="Issuewright", version="0.1.0"),
         debug=False,

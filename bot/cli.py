@@ -60,13 +60,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except Exception as exc:
         raise _database_error(exc, settings) from None
     extra: list[Any] = []
+    announce: list[Any] = []
     try:
-        from bot.web.setup import setup_routes
+        from bot.web.setup import SetupGate, setup_routes
 
-        extra = setup_routes(settings)
+        # One setup code per process, printed once the app is up; a configured app has none.
+        gate = None
+        if not settings.has_app_credentials:
+            where = settings.public_url or f"http://{settings.host}:{settings.port}"
+            gate = SetupGate(url=f"{where.rstrip('/')}/setup")
+            announce.append(gate.announce)
+        extra = setup_routes(settings, gate=gate)
     except ImportError:
         pass
-    app = create_app(settings, extra_routes=extra)
+    app = create_app(settings, extra_routes=extra, on_startup=announce)
     log.info("serving on http://%s:%d", settings.host, settings.port)
     uvicorn.run(
         app,

@@ -1,100 +1,35 @@
 """`/setup`: the manifest flow, through the real app, with GitHub's code exchange replayed from
-the OpenAPI description's own example (read from ../shared at test time, never copied here)."""
+the OpenAPI description's own example (tests/web/setup_helpers.py). Who may use it (the setup
+code, the cookie, closing) is tested in test_setup_gate.py."""
 
 from __future__ import annotations
 
-import gzip
 import json
 import logging
 import stat
-from collections.abc import Callable
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
 import yaml
 from dotenv import dotenv_values
-from litestar.testing import AsyncTestClient
 
-from bot.app import create_app
-from bot.dispatch import Router
 from bot.settings import Settings
-from bot.web.setup import MANIFEST_PATH, StateStore, setup_routes, write_env
-from tests.conftest import FIXTURES, ROOT, make_settings
-
-PUBLIC = "https://bot.example.com"
-OPENAPI = FIXTURES / "github-openapi" / "api.github.com.json.gz"
-CONVERSIONS = "/app-manifests/{code}/conversions"
-
-
-def conversion_example() -> dict[str, Any]:
-    """The 201 example of `POST /app-manifests/{code}/conversions`, following its `$ref`."""
-    spec = json.loads(gzip.decompress(OPENAPI.read_bytes()))
-    content = spec["paths"][CONVERSIONS]["post"]["responses"]["201"]["content"]
-    example = next(iter(content["application/json"]["examples"].values()))
-    if "$ref" in example:
-        example = spec["components"]["examples"][example["$ref"].rsplit("/", 1)[1]]
-    return example["value"]
-
-
-EXAMPLE = conversion_example()
-SECRETS = [EXAMPLE["pem"], EXAMPLE["webhook_secret"], EXAMPLE["client_secret"]]
-
-
-class Forms(HTMLParser):
-    """Every form on a page: its method, action and input fields."""
-
-    def __init__(self, page: str) -> None:
-        super().__init__()
-        self.forms: list[dict[str, Any]] = []
-        self.feed(page)
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        found = dict(attrs)
-        if tag == "form":
-            self.forms.append({"method": found.get("method"), "action": found["action"]})
-            self.forms[-1]["inputs"] = {}
-        elif tag == "input" and self.forms:
-            self.forms[-1]["inputs"][found.get("name")] = found.get("value")
-
-
-class GitHub:
-    """A stand-in for the code exchange: records requests, answers with `reply`."""
-
-    def __init__(self) -> None:
-        self.requests: list[httpx.Request] = []
-        self.reply: Callable[[httpx.Request], httpx.Response] = lambda r: httpx.Response(
-            201, json=EXAMPLE
-        )
-
-    def handler(self, request: httpx.Request) -> httpx.Response:
-        self.requests.append(request)
-        return self.reply(request)
-
-
-def settings_for(tmp_path: Path, sqlite_url: str, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {"webhook_secret": None, "public_url": PUBLIC, **overrides}
-    return make_settings(tmp_path, sqlite_url, **values)
-
-
-def client_for(settings: Settings, github: GitHub) -> AsyncTestClient:
-    routes = setup_routes(settings, transport=httpx.MockTransport(github.handler))
-    # An empty router: setup needs no event handlers, and this keeps it independent of them.
-    return AsyncTestClient(create_app(settings, router=Router(), extra_routes=routes))
-
-
-async def start(client: AsyncTestClient, query: str = "") -> dict[str, Any]:
-    response = await client.get(f"/setup{query}")
-    assert response.status_code == 200, response.text
-    (form,) = Forms(response.text).forms
-    return form
-
-
-def state_of(form: dict[str, Any]) -> str:
-    return parse_qs(urlsplit(form["action"]).query)["state"][0]
+from bot.web.setup import MANIFEST_PATH, StateStore, write_env
+from tests.conftest import ROOT
+from tests.web.setup_helpers import (
+    CODE,
+    EXAMPLE,
+    PUBLIC,
+    SECRETS,
+    Forms,
+    GitHub,
+    client_for,
+    settings_for,
+    start,
+    state_of,
+)
 
 
 def test_repository_manifest_is_the_one_served() -> None:
@@ -116,6 +51,7 @@ async def test_setup_form_posts_the_full_manifest(tmp_path: Path, sqlite_url: st
     assert manifest["redirect_url"] == f"{PUBLIC}/setup/callback"
     assert manifest["url"] == PUBLIC
     assert github.requests == []
+    assert CODE not in json.dumps(form)  # the setup code is never echoed into a page
 
 
 async def test_each_view_gets_its_own_state_and_org_variant(
@@ -124,23 +60,30 @@ async def test_each_view_gets_its_own_state_and_org_variant(
     settings = settings_for(tmp_path, sqlite_url, github_web_url="https://ghe.example.com")
     async with client_for(settings, GitHub()) as client:
         first, second = await start(client), await start(client)
-        org = await start(client, "?org=octo-org")
+        org = await start(client, "octo-org")
         bad = await client.get("/setup?org=../evil")
+        posted = await client.post("/setup", data={"setup_code": CODE, "org": "../evil"})
     assert state_of(first) != state_of(second) and len(state_of(first)) >= 32
     assert org["action"].startswith(
         "https://ghe.example.com/organizations/octo-org/settings/apps/new?state="
     )
     assert bad.status_code == 400 and "organization" in bad.text
+    assert posted.status_code == 400 and "organization" in posted.text
 
 
 async def test_without_public_url_the_request_url_is_used_with_a_warning(
     tmp_path: Path, sqlite_url: str
 ) -> None:
     async with client_for(settings_for(tmp_path, sqlite_url, public_url=None), GitHub()) as c:
-        response = await c.get("/setup", headers={"Host": "localhost:3000"})
-    manifest = json.loads(Forms(response.text).forms[0]["inputs"]["manifest"])
+        form = await start(c, headers={"Host": "localhost:3000"})
+        response = await c.post(
+            "/setup", data={"setup_code": CODE}, headers={"Host": "localhost:3000"}
+        )
+    manifest = json.loads(form["inputs"]["manifest"])
     assert manifest["hook_attributes"]["url"] == "http://localhost:3000/webhooks/github"
     assert "cannot deliver webhooks" in response.text and "PUBLIC_URL" in response.text
+    # Plain http: the cookie may not be Secure, or the browser would never send it back.
+    assert "secure" not in response.headers["set-cookie"].lower()
 
 
 async def test_callback_exchanges_the_code_and_writes_env_0600(
@@ -179,31 +122,29 @@ async def test_callback_exchanges_the_code_and_writes_env_0600(
     assert "MIIE" not in response.text and "MIIE" not in caplog.text
 
 
-async def test_a_second_exchange_refuses_to_replace_credentials(
+async def test_a_second_exchange_cannot_replace_credentials(
     tmp_path: Path, sqlite_url: str
 ) -> None:
+    """Two registrations started (two tabs, or two people with the code): the first to come
+    back wins and closes setup; the other, even with `?force=1`, writes nothing."""
     github = GitHub()
     async with client_for(settings_for(tmp_path, sqlite_url), github) as client:
-        first, second = state_of(await start(client)), state_of(await start(client))
-        assert (await client.get(f"/setup/callback?code=c1&state={first}")).status_code == 200
+        first = state_of(await start(client))
+        first_cookie = client.cookies["issuewright_setup"]
+        second = state_of(await start(client))
+        assert (await client.get(f"/setup/callback?code=c2&state={second}")).status_code == 200
         before = (tmp_path / ".env").read_text()
-        refused = await client.get(f"/setup/callback?code=c2&state={second}")
-        assert refused.status_code == 409 and "already set" in refused.text
-        assert len(github.requests) == 1 and (tmp_path / ".env").read_text() == before
-        # The page now asks for confirmation instead of offering GitHub's form.
-        page = await client.get("/setup")
-        (confirm,) = Forms(page.text).forms
-        assert confirm["action"] == "/setup" and "force" in confirm["inputs"]
-        # Confirming on the refusal page replaces them, with the unspent code.
-        (again,) = Forms(refused.text).forms
-        assert again["action"] == "/setup/callback" and again["inputs"]["state"] == second
-        github.reply = lambda r: httpx.Response(201, json={**EXAMPLE, "id": 99})
-        query = f"code={again['inputs']['code']}&state={second}&force=1"
-        replaced = await client.get(f"/setup/callback?{query}")
-    assert replaced.status_code == 200, replaced.text
+        client.cookies.set("issuewright_setup", first_cookie, domain="bot.example.com")
+        refused = await client.get(f"/setup/callback?code=c1&state={first}&force=1")
+        assert refused.status_code == 410 and "Setup is complete" in refused.text
+        confirmed = await client.post(
+            "/setup/callback",
+            data={"code": "c1", "state": first, "setup_code": CODE, "force": "1"},
+        )
+        assert confirmed.status_code == 410
+    assert len(github.requests) == 1 and (tmp_path / ".env").read_text() == before
     text = (tmp_path / ".env").read_text()
-    assert dotenv_values(tmp_path / ".env")["APP_ID"] == "99" and text.count("APP_ID=") == 1
-    assert text.count("BEGIN RSA PRIVATE KEY") == 1
+    assert text.count("APP_ID=") == 1 and text.count("BEGIN RSA PRIVATE KEY") == 1
 
 
 async def test_credentials_in_the_environment_need_confirmation(
@@ -215,8 +156,11 @@ async def test_credentials_in_the_environment_need_confirmation(
         page = await client.get("/setup?org=octo-org")
         (confirm,) = Forms(page.text).forms
         assert "WEBHOOK_SECRET" in page.text and "set-in-environment" not in page.text
-        assert confirm["inputs"] == {"org": "octo-org", "force": "1"}
-        form = await start(client, "?org=octo-org&force=1")  # what ticking the box submits
+        assert confirm["inputs"] == {"setup_code": None, "force": "1", "org": "octo-org"}
+        unticked = await client.post("/setup", data={"setup_code": CODE, "org": "octo-org"})
+        assert unticked.status_code == 409 and "set-cookie" not in unticked.headers
+        assert "github.com" not in unticked.text
+        form = await start(client, "octo-org", force=True)  # what ticking the box submits
         response = await client.get(f"/setup/callback?code=c1&state={state_of(form)}")
     assert response.status_code == 200 and len(github.requests) == 1
 
@@ -248,13 +192,14 @@ async def test_a_state_works_once_and_a_bad_code_is_refused(
         assert bad.status_code == 400 and "malformed code" in bad.text
         assert (await client.get(f"/setup/callback?code=c&state={state}")).status_code == 200
         reused = await client.get(f"/setup/callback?code=c&state={state}")
-    assert reused.status_code == 400 and "unknown or expired state" in reused.text
+    # Spent, and more: setup closed with the write, so nothing is accepted any more.
+    assert reused.status_code == 410 and "Setup is complete" in reused.text
 
 
 def test_states_expire() -> None:
     now = [1000.0]
     store = StateStore(ttl=60, clock=lambda: now[0])
-    state = store.issue(None, False)
+    state, _cookie = store.issue(None, False)
     assert store.get(state) is not None
     now[0] += 61
     assert store.get(state) is None
@@ -315,7 +260,8 @@ async def test_configured_app_does_not_serve_setup(tmp_path: Path, sqlite_url: s
     async with client_for(settings, github) as client:
         page = await client.get("/setup")
         callback = await client.get("/setup/callback?code=c&state=s")
-    for response in (page, callback):
+        posted = await client.post("/setup", data={"setup_code": CODE})
+    for response in (page, callback, posted):
         assert response.status_code == 404
         assert response.text == (
             "Issuewright is already configured as GitHub App 42; "
