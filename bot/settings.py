@@ -147,6 +147,8 @@ class Settings:
     # LLM_PRICING "model:input_usd_per_mtok:output_usd_per_mtok,…" over the built-in table.
     llm_pricing_overrides: tuple[tuple[str, float, float], ...] = ()
     installation_monthly_budget_usd: float = 50.0
+    # METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`.
+    metrics_token: str | None = field(default=None, repr=False)
 
     @property
     def has_app_credentials(self) -> bool:
@@ -256,6 +258,7 @@ class Settings:
             llm_timeout_seconds=_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
             llm_pricing_overrides=tuple(pricing),
             installation_monthly_budget_usd=_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
+            metrics_token=_metrics_token(env),
         )
 
     def secrets(self) -> list[str]:
@@ -270,3 +273,17 @@ class Settings:
         except (ArgumentError, ValueError):  # an unparseable URL fails later with its own message
             values.append(None)
         return [v for v in values if v]
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    """METRICS_TOKEN as a scraper can send it: visible ASCII, no spaces (a header value)."""
+    raw = (env.get("METRICS_TOKEN") or "").strip()
+    if not raw:
+        return None
+    if not all(33 <= ord(c) <= 126 for c in raw):
+        # Never echoed: it is a secret, perhaps pasted with a stray character.
+        raise SettingsError(
+            "METRICS_TOKEN must be visible ASCII characters without spaces "
+            "(e.g. the output of `openssl rand -hex 32`)"
+        )
+    return raw
