@@ -45,8 +45,8 @@ async def test_hostile_signature_header_is_401(
     client: AsyncTestClient, sqlite_url: str, case: str
 ) -> None:
     delivery = "sig-" + "".join(c if c.isalnum() else "-" for c in case)
-    headers: dict[str, str | bytes] = {**headers_for("issues", BODY, delivery)}
-    headers["X-Hub-Signature-256"] = HOSTILE[case]
+    headers = {k.encode(): v.encode() for k, v in headers_for("issues", BODY, delivery).items()}
+    headers[b"X-Hub-Signature-256"] = HOSTILE[case]
     response = await client.post("/webhooks/github", content=BODY, headers=headers)
     assert response.status_code == 401, response.text
     assert "X-Hub-Signature-256" in response.json()["error"]

@@ -28,7 +28,8 @@ TOKEN = "s3cret-metrics-token-0123456789abcdef"
 
 
 async def get_metrics(client: AsyncTestClient, auth: str | bytes | None = None) -> httpx.Response:
-    headers: dict[str, str | bytes] = {} if auth is None else {"Authorization": auth}
+    raw = auth.encode("latin-1") if isinstance(auth, str) else auth
+    headers: dict[bytes, bytes] = {} if raw is None else {b"Authorization": raw}
     return await client.get("/metrics", headers=headers)
 
 
