@@ -14,8 +14,10 @@ them stays out of `ps`).
 
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -50,7 +52,9 @@ _FIXED = {
 def _home() -> Path:
     # One private, empty folder per process (0700): nothing git or curl could read from a
     # HOME (~/.config/git/attributes, ~/.netrc, ~/.ssh/config) exists in it.
-    return Path(tempfile.mkdtemp(prefix="issuewright-git-home-"))
+    home = tempfile.mkdtemp(prefix="issuewright-git-home-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    return Path(home)
 
 
 def git_home() -> Path:
