@@ -19,6 +19,7 @@ needs `Authorization: Bearer <token>`.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import logging
 from collections.abc import Iterable, Iterator
@@ -251,8 +252,10 @@ def authorized(token: str | None, header: str | None) -> bool:
     scheme, _, given = (header or "").strip().partition(" ")
     if scheme.lower() != "bearer":
         return False
+    # Digests of both sides: equal lengths, so not even the token's length shows in timing.
     return hmac.compare_digest(
-        given.strip().encode("utf-8", "replace"), token.encode("utf-8", "replace")
+        hashlib.sha256(given.strip().encode("utf-8", "replace")).digest(),
+        hashlib.sha256(token.encode("utf-8", "replace")).digest(),
     )
 
 
