@@ -13,7 +13,7 @@ from litestar.openapi import OpenAPIConfig
 
 from bot.dispatch import Router
 from bot.handlers import build_router
-from bot.metrics import Metrics, metrics_routes
+from bot.metrics import metrics_for, metrics_routes
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
@@ -39,7 +39,7 @@ def create_app(
     `llm_factory`; the server builds the real ones from settings. `on_startup` runs once the
     app is up (the server prints /setup's one-time code there, after the warnings above it)."""
     router = router or build_router()
-    metrics = Metrics()
+    metrics = metrics_for(settings, router)
     start_worker = settings.run_worker and settings.worker_concurrency > 0
     if run_worker is not None:
         start_worker = run_worker

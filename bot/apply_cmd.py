@@ -15,6 +15,7 @@ from typing import Any
 
 from bot import safety
 from bot.core.edit_apply import FileChange
+from bot.git_env import BASE_CONFIG, git_environment
 
 
 def cli_apply(
@@ -81,7 +82,11 @@ def _checkout_root(repo: Path) -> Path | str:
         return f"repository directory {repo} does not exist"
     try:
         proc = subprocess.run(
-            ["git", "rev-parse", "--show-toplevel"], cwd=repo, capture_output=True, text=True
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=git_environment(BASE_CONFIG),  # like every git the app runs: no host config
         )
     except OSError:
         return "git is not installed or cannot run"

@@ -277,7 +277,7 @@ async def end_task(
 
 def refusal_message(problems: Sequence[EditProblem]) -> str:
     """The reason first: the status table shows only the start of a task's last error."""
-    detail = "; ".join(f"{p.path}: {p.reason}" if p.path else p.reason for p in problems[:3])
+    detail = "; ".join(p.brief() for p in problems[:3])
     detail = detail or "the answer had no edits"
     if len(problems) > 3:
         detail += f"; {len(problems) - 3} more"

@@ -106,6 +106,9 @@ class Router:
     def handled_events(self) -> set[str]:
         return {event for event, _ in self._deliveries}
 
+    def job_kinds(self) -> set[str]:
+        return set(self._jobs)
+
     async def skip_reason(self, ctx: HandlerContext, delivery: DeliveryEvent) -> str | None:
         for gate in self._gates:
             reason = await gate(ctx, delivery)

@@ -8,13 +8,21 @@ memory would be wrong as soon as a second process runs.
 
 Each `Metrics` owns its own `CollectorRegistry`, never the global one, so several apps in
 one process (tests) do not collide on metric names.
+
+Every label value comes from a fixed set or from the operator's configuration, never from
+what a delivery, an LLM endpoint or a database row says: anything else is counted as
+`other`, so nobody outside the server can grow the number of series (each one is memory
+kept for the life of the process and in every scrape). With METRICS_TOKEN set, a scrape
+needs `Authorization: Bearer <token>`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -33,7 +41,18 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 
 from bot.core.lifecycle import TaskState
+from bot.core.metric_labels import (
+    DELIVERY_OUTCOMES,
+    GITHUB_EVENTS,
+    JOB_KINDS,
+    JOB_OUTCOMES,
+    JOB_STATUSES,
+    UNKNOWN_MODEL,
+    bounded,
+    bucketed,
+)
 from bot.github import rate_limit_monitor
+from bot.llm.pricing import DEFAULT_PRICES
 from bot.store.db import SessionFactory
 from bot.store.models import Job, Task, aware, utcnow
 
@@ -70,8 +89,10 @@ async def read_snapshot(sessions: SessionFactory, now: datetime | None = None) -
         task_rows = (
             await session.execute(select(Task.state, func.count()).group_by(Task.state))
         ).all()
-    jobs = dict.fromkeys(QUEUE_STATUSES, 0) | {status: int(n) for status, n in job_rows}
-    tasks = dict.fromkeys((s.value for s in TaskState), 0) | {s: int(n) for s, n in task_rows}
+    # Rows are written by the app, but a label is only ever a known value (a row from a
+    # newer or older version, or edited by hand, is counted as "other").
+    jobs = bucketed({str(status): int(n) for status, n in job_rows}, JOB_STATUSES)
+    tasks = bucketed({str(s): int(n) for s, n in task_rows}, (s.value for s in TaskState))
     oldest_at = aware(oldest)
     age = max(0.0, (now - oldest_at).total_seconds()) if oldest_at else 0.0
     return DatabaseSnapshot(jobs, age, tasks)
@@ -111,9 +132,21 @@ class _DatabaseCollector(Collector):
 
 
 class Metrics:
-    """Everything `/metrics` exports. One per app (or per worker process)."""
+    """Everything `/metrics` exports. One per app (or per worker process).
 
-    def __init__(self) -> None:
+    `events`, `job_kinds` and `models` widen the fixed label sets with what this server is
+    configured for (the router's events and job kinds, the operator's models)."""
+
+    def __init__(
+        self,
+        *,
+        events: Iterable[str] = (),
+        job_kinds: Iterable[str] = (),
+        models: Iterable[str] = (),
+    ) -> None:
+        self.events = GITHUB_EVENTS | frozenset(events)
+        self.job_kinds = JOB_KINDS | frozenset(job_kinds)
+        self.models = frozenset(DEFAULT_PRICES) | frozenset(m for m in models if m)
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
         self._deliveries = Counter(
@@ -160,16 +193,21 @@ class Metrics:
     # ---------------------------------------------------------------- call sites
 
     def delivery(self, event: str, outcome: str) -> None:
-        self._deliveries.labels(event=event, outcome=outcome).inc()
+        self._deliveries.labels(
+            event=bounded(event, self.events), outcome=bounded(outcome, DELIVERY_OUTCOMES)
+        ).inc()
 
     def job_finished(self, kind: str, seconds: float, outcome: str) -> None:
+        kind = bounded(kind, self.job_kinds)
         self._job_seconds.labels(kind=kind).observe(max(0.0, seconds))
-        self._jobs.labels(kind=kind, outcome=outcome).inc()
+        self._jobs.labels(kind=kind, outcome=bounded(outcome, JOB_OUTCOMES)).inc()
 
     def llm_call(
         self, model: str | None, input_tokens: int, output_tokens: int, cost: float
     ) -> None:
-        name = model or "unknown"
+        """`model` is the configured model of the call, never the one the endpoint's answer
+        names (an endpoint could name a new one in every answer)."""
+        name = bounded(model, self.models) if model else UNKNOWN_MODEL
         # Counters only go up; a provider reporting nothing (or garbage) must not raise here.
         self._tokens.labels(model=name, direction="input").inc(max(0, input_tokens or 0))
         self._tokens.labels(model=name, direction="output").inc(max(0, output_tokens or 0))
@@ -194,9 +232,46 @@ class Metrics:
             return generate_latest(self.registry)
 
 
+def metrics_for(settings: Any, router: Any = None) -> Metrics:
+    """The app's Metrics, its label sets widened by what this server is configured for."""
+    models = [getattr(settings, "llm_model", None)]
+    models += [name for name, *_ in getattr(settings, "llm_pricing_overrides", ())]
+    for endpoint in getattr(settings, "llm_endpoints", ()):  # the operator's allowed models
+        models += [endpoint.default_model, *(m for m in endpoint.models if m != "*")]
+    return Metrics(
+        events=router.handled_events() if router is not None else (),
+        job_kinds=router.job_kinds() if router is not None else (),
+        models=[m for m in models if m],
+    )
+
+
+def authorized(token: str | None, header: str | None) -> bool:
+    """No token configured: open. Else `Authorization: Bearer <token>`, compared in constant
+    time as bytes (a header may hold any latin-1 character; compare_digest raises on
+    non-ASCII str)."""
+    if not token:
+        return True
+    scheme, _, given = (header or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    # Digests of both sides: equal lengths, so not even the token's length shows in timing.
+    return hmac.compare_digest(
+        hashlib.sha256(given.strip().encode("utf-8", "replace")).digest(),
+        hashlib.sha256(token.encode("utf-8", "replace")).digest(),
+    )
+
+
 @get("/metrics", summary="Prometheus metrics", include_in_schema=False)
 async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     state = request.app.state
+    token = getattr(getattr(state, "settings", None), "metrics_token", None)
+    if not authorized(token, request.headers.get("authorization")):
+        return Response(
+            b"401 Unauthorized: send Authorization: Bearer <METRICS_TOKEN>\n",
+            status_code=401,
+            media_type="text/plain",
+            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
+        )
     metrics: Metrics | None = getattr(state, "metrics", None)
     if metrics is None:
         return Response(b"metrics are not enabled\n", status_code=404, media_type="text/plain")

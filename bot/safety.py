@@ -25,6 +25,10 @@ from bot.core.edits import EditProblem, FileEdit, parse_answer
 
 DEFAULT_DENIED = (".github/workflows/",)
 DEFAULT_MAX_FILE_BYTES = 1_000_000
+# File systems refuse longer names (ENAMETOOLONG), and a path near PATH_MAX (4096) leaves no
+# room for the checkout's own folder; real repositories stay far below both.
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 1024
 
 # Extensions parsed with tree-sitter; Python, JSON, YAML and TOML use their own parsers.
 TREE_SITTER_LANGUAGES = {
@@ -70,6 +74,9 @@ def check_path(path: str, denied_prefixes: Sequence[str] = DEFAULT_DENIED) -> st
         return "empty path"
     if any(ord(c) < 32 or 0xD800 <= ord(c) <= 0xDFFF for c in path):
         return "the path has control characters or is not valid UTF-8"
+    size = len(path.encode("utf-8"))
+    if size > MAX_PATH_BYTES:
+        return f"the path is {size:,} bytes long; at most {MAX_PATH_BYTES:,} are allowed"
     if path.startswith(("/", "\\")) or (len(path) > 1 and path[1] == ":"):
         return "absolute paths are not allowed"
     if "\\" in path:
@@ -79,6 +86,8 @@ def check_path(path: str, denied_prefixes: Sequence[str] = DEFAULT_DENIED) -> st
         return "'..' is not allowed in paths"
     if any(p in ("", ".") for p in parts):
         return "the path is not in plain form (empty or '.' component)"
+    if any(len(p.encode("utf-8")) > MAX_NAME_BYTES for p in parts):
+        return f"a name in the path is longer than {MAX_NAME_BYTES} bytes"
     if any(p.lower() == ".git" for p in parts):
         return "writing under .git/ is not allowed"
     lowered = path.lower()  # case-folded so .GitHub/Workflows cannot slip through
@@ -181,7 +190,19 @@ def check_syntax(path: str, before: str | None, after: str) -> str | None:
 
 
 def check_location(root: Path, path: str) -> str | None:
-    """Why writing `root/path` on disk is unsafe (symlinks, non-directories), or None."""
+    """Why writing `root/path` on disk is unsafe (symlinks, non-directories), or None.
+
+    A path the file system cannot even look up (a name too long, a loop) is refused like
+    any other bad path, never raised: the model gets it back in the repair round. The reason
+    names no folder of the server."""
+    try:
+        return _location_problem(root, path)
+    except (OSError, ValueError) as exc:  # ValueError: an embedded NUL byte
+        why = getattr(exc, "strerror", None) or "not a valid path"
+        return f"the path cannot be used on disk ({why})"
+
+
+def _location_problem(root: Path, path: str) -> str | None:
     current = root
     parts = path.split("/")
     for depth, part in enumerate(parts, start=1):

@@ -287,6 +287,9 @@ class Settings:
             ),
         )
 
+    # METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`.
+    metrics_token: str | None = field(default=None, repr=False)
+
     @property
     def has_app_credentials(self) -> bool:
         return bool(self.app_id and self.private_key)
@@ -400,6 +403,7 @@ class Settings:
             formatter_timeout_seconds=_float(env, "FORMATTER_TIMEOUT_SECONDS", 60.0),
             protected_paths=_list(env, "PROTECTED_PATHS") or DEFAULT_PROTECTED_PATHS,
             ceilings=_ceilings(env),
+            metrics_token=_metrics_token(env),
         )
 
     def secrets(self) -> list[str]:
@@ -408,6 +412,7 @@ class Settings:
         from sqlalchemy.exc import ArgumentError
 
         values = [self.private_key, self.webhook_secret, self.client_secret, self.llm_api_key]
+        values.append(self.metrics_token)
         values += [value for _, value in self.llm_extra_headers]
         for endpoint in self.llm_endpoints:
             values += [endpoint.api_key, *(value for _, value in endpoint.headers)]
@@ -416,3 +421,17 @@ class Settings:
         except (ArgumentError, ValueError):  # an unparseable URL fails later with its own message
             values.append(None)
         return [v for v in values if v]
+
+
+def _metrics_token(env: Mapping[str, str]) -> str | None:
+    """METRICS_TOKEN as a scraper can send it: visible ASCII, no spaces (a header value)."""
+    raw = (env.get("METRICS_TOKEN") or "").strip()
+    if not raw:
+        return None
+    if not all(33 <= ord(c) <= 126 for c in raw):
+        # Never echoed: it is a secret, perhaps pasted with a stray character.
+        raise SettingsError(
+            "METRICS_TOKEN must be visible ASCII characters without spaces "
+            "(e.g. the output of `openssl rand -hex 32`)"
+        )
+    return raw

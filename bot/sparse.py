@@ -14,6 +14,7 @@ from pathlib import Path
 
 from bot.core.edit_apply import touched_paths
 from bot.core.edits import parse_answer
+from bot.safety import check_path
 
 NOTHING = "/.issuewright-sparse-nothing"  # a pattern that matches no file
 _GLOB = re.compile(r"([\\*?\[\]!#])")
@@ -41,12 +42,9 @@ def is_sparse(worktree: Path) -> bool:
 def answer_paths(answer: str) -> list[str]:
     """Paths the answer names that could be written at all (hostile ones are left for the
     safety checks to refuse; there is nothing to check out for them)."""
-    paths = []
-    for path in touched_paths(parse_answer(answer).edits):
-        parts = path.split("/")
-        if path and not path.startswith("/") and ".." not in parts and ".git" not in parts:
-            paths.append(path)
-    return paths
+    # The safety rules without any denied prefix: a path they refuse (NUL byte, too long,
+    # traversal, .git/) is never handed to git, whose argv cannot even hold a NUL.
+    return [p for p in touched_paths(parse_answer(answer).edits) if check_path(p, ()) is None]
 
 
 def materialize(worktree: Path, paths: list[str]) -> None:

@@ -169,7 +169,6 @@ async def call_llm(
             task.output_tokens += response.output_tokens
             task.cost_usd += cost
     if ctx.metrics is not None:
-        ctx.metrics.llm_call(
-            response.model or choice.model, response.input_tokens, response.output_tokens, cost
-        )
+        # Labelled with the configured model: the name an endpoint answers with is its own.
+        ctx.metrics.llm_call(choice.model, response.input_tokens, response.output_tokens, cost)
     return response

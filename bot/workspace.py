@@ -5,7 +5,8 @@ branches is bot/git_remote.py.
 The installation token reaches git only through the environment of the one git process
 that needs it (GIT_CONFIG_COUNT/KEY/VALUE setting `http.extraHeader`), never through argv
 (visible in `ps`), a remote URL, or a config file; any git output is scrubbed of it before
-it is raised or logged.
+it is raised or logged. No configuration of the host reaches git (bot/git_env.py): only
+its BASE_CONFIG and the repository's own files.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import base64
 import contextlib
 import fcntl
 import logging
-import os
 import re
 import shutil
 import subprocess
@@ -25,17 +25,10 @@ from pathlib import Path
 
 from bot import safety
 from bot import sparse as sparse_checkout
+from bot.git_env import BASE_CONFIG, git_environment
 
 log = logging.getLogger(__name__)
 
-# Hooks never run on the bot's host, user credential helpers are not consulted, and a host
-# that signs commits by default does not make every bot commit fail.
-BASE_CONFIG = (
-    ("core.hooksPath", "/dev/null"),
-    ("credential.helper", ""),
-    ("commit.gpgSign", "false"),
-    ("gc.auto", "0"),
-)
 REMOTE_REFS = "refs/remotes/origin"
 
 
@@ -111,12 +104,7 @@ def git(
     config = list(BASE_CONFIG)
     if token:
         config.append(("http.extraHeader", f"Authorization: Basic {_basic(token)}"))
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_CONFIG_")}
-    full_env.pop("GIT_ASKPASS", None)
-    full_env.pop("SSH_ASKPASS", None)
-    full_env.update(env or {}, GIT_TERMINAL_PROMPT="0", GIT_CONFIG_COUNT=str(len(config)))
-    for i, (key, value) in enumerate(config):
-        full_env[f"GIT_CONFIG_KEY_{i}"], full_env[f"GIT_CONFIG_VALUE_{i}"] = key, value
+    full_env = git_environment(config, env)
     log.debug("git %s", " ".join(args))
     try:
         proc = subprocess.run(

@@ -19,6 +19,8 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from bot.git_env import BASE_CONFIG, git_environment
+
 from .parse import Outline, module_name, outline_python, outline_tree_sitter
 from .textutil import CompoundSplitter, code_tokens, file_ext, file_kind, path_tokens
 from .units import Unit, file_units
@@ -229,8 +231,9 @@ def build_repo_map(files: Mapping[str, str]) -> RepoMap:
 def read_git_tree(git_dir: Path, commit: str) -> dict[str, str]:
     """Text files of *commit* in *git_dir* (bare or not), read without a work tree."""
     git = ["git", "--git-dir", str(git_dir)]
+    env = git_environment(BASE_CONFIG)  # the host's git configuration never applies
     listing = subprocess.run(
-        [*git, "ls-tree", "-r", "-l", "-z", commit], capture_output=True, check=False
+        [*git, "ls-tree", "-r", "-l", "-z", commit], capture_output=True, check=False, env=env
     )
     if listing.returncode != 0:
         msg = listing.stderr.decode(errors="replace").strip()
@@ -253,6 +256,7 @@ def read_git_tree(git_dir: Path, commit: str) -> dict[str, str]:
         input="".join(f"{sha}\n" for sha, _ in wanted).encode(),
         capture_output=True,
         check=True,
+        env=env,
     )
     out, pos = batch.stdout, 0
     files: dict[str, str] = {}

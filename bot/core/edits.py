@@ -67,7 +67,11 @@ class EditProblem:
         where = f" (answer line {self.line})" if self.line else ""
         if self.path is None:
             return f"answer line {self.line}: {self.reason}" if self.line else self.reason
-        return f"{self.path}: {self.reason}{where}"
+        return f"{shown(self.path)}: {self.reason}{where}"
+
+    def brief(self) -> str:
+        """`path: reason` (or the reason alone) for a status line, with the path shown."""
+        return f"{shown(self.path)}: {self.reason}" if self.path else self.reason
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,18 @@ class ParsedAnswer:
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+MAX_SHOWN_CHARS = 200
+
+
+def shown(text: str, limit: int = MAX_SHOWN_CHARS) -> str:
+    """Model-written text (a path, a line) as it may appear in a message: characters that
+    are not printable escaped and the rest cut, so a NUL byte or a 6,000-character path
+    neither breaks a line nor fills a comment."""
+    cut = text[:limit]
+    escaped = "".join(c if c.isprintable() else repr(c)[1:-1] for c in cut)
+    return escaped if len(text) <= limit else f"{escaped}… ({len(text):,} characters)"
 
 
 class _BlockError(Exception):
@@ -152,7 +168,7 @@ def parse_answer(answer: str) -> ParsedAnswer:
             problems.append(
                 EditProblem(
                     None,
-                    f"{line.strip()!r} is outside a fenced block; write the path on its own "
+                    f"{shown(line.strip())!r} is outside a fenced block; write the path on its own "
                     "line, then ```, the sections, and a closing ```",
                     i + 1,
                 )
@@ -193,7 +209,7 @@ def _parse_block(
     if path is None:
         raise _BlockError(
             path_at + 1,
-            f"{lines[path_at].strip()!r} is not a file path; put the path alone on the "
+            f"{shown(lines[path_at].strip())!r} is not a file path; put the path alone on the "
             "line before the ``` (wrap it in backticks if it contains spaces)",
         )
     for k in range(open_at + 1, marker_at):
@@ -233,7 +249,7 @@ def _parse_block(
             raise _BlockError(
                 k + 1, f"expected '<<<<<<< SEARCH' or a closing ```, found {line.strip()[:60]!r}"
             )
-    raise _BlockError(open_at + 1, f"the block for {path} is never closed with ```")
+    raise _BlockError(open_at + 1, f"the block for {shown(path)} is never closed with ```")
 
 
 def _parse_section(lines: list[str], start: int) -> tuple[Section, int]:
@@ -251,7 +267,7 @@ def _parse_section(lines: list[str], start: int) -> tuple[Section, int]:
             raise _BlockError(k + 1, "a second '=======' in one section")
         elif ANY_MARKER.match(line):
             expected = "'======='" if part is search else "'>>>>>>> REPLACE'"
-            raise _BlockError(k + 1, f"{line.strip()!r} found where {expected} was expected")
+            raise _BlockError(k + 1, f"{shown(line.strip())!r} found where {expected} was expected")
         else:
             if fence_inside is None and FENCE_CLOSE.match(line):
                 fence_inside = k + 1

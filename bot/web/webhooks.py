@@ -65,11 +65,27 @@ def signature_for(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+_SIGNATURE_LENGTH = len("sha256=") + 64  # hex of a SHA-256 digest
+
+
 def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
-    """Constant-time check of `X-Hub-Signature-256` over the raw body."""
-    if not header or not header.startswith("sha256="):
+    """Constant-time check of `X-Hub-Signature-256` over the raw body.
+
+    Any header value is only ever "not valid": headers arrive decoded as latin-1, so a value
+    can hold any character, and `hmac.compare_digest` raises on non-ASCII `str`, so both
+    sides are compared as bytes. The length of a signature is public, so checking it first
+    leaks nothing and keeps a huge header from being hashed or compared.
+    """
+    if not header:
         return False
-    return hmac.compare_digest(signature_for(secret, body), header.strip())
+    given = header.strip()
+    if len(given) != _SIGNATURE_LENGTH or not given.startswith("sha256="):
+        return False
+    try:
+        given_bytes = given.encode("ascii")
+    except UnicodeEncodeError:
+        return False
+    return hmac.compare_digest(signature_for(secret, body).encode("ascii"), given_bytes)
 
 
 def _reply(code: int, **content: Any) -> Response[bytes]:
