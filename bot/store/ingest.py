@@ -40,6 +40,9 @@ class IncomingDelivery:
     received_at: datetime
     handled: bool  # False → stored as "ignored", no job
     concurrency_key: str | None = None  # "owner/repo#number" for issue and PR events
+    # sha256 of the raw body: the same signed body under another delivery id is a replay,
+    # answered as a duplicate (GitHub's own redeliveries keep their delivery id).
+    body_sha256: str | None = None
 
 
 class StoreUnavailable(RuntimeError):
@@ -109,10 +112,16 @@ class DeliveryWriter:
                     event.set()
 
     async def _commit(self, batch: list[IncomingDelivery]) -> list[Outcome]:
-        # A delivery id seen twice in one batch: the first is stored, the rest are duplicates.
+        # A delivery id or body seen twice in one batch: the first is stored, the rest are
+        # duplicates.
         unique: dict[str, IncomingDelivery] = {}
+        bodies: set[str] = set()
         for item in batch:
-            unique.setdefault(item.delivery_id, item)
+            if item.delivery_id in unique or (item.body_sha256 and item.body_sha256 in bodies):
+                continue
+            unique[item.delivery_id] = item
+            if item.body_sha256:
+                bodies.add(item.body_sha256)
         if self._sqlite is not None:
             writer = self._sqlite
             inserted = await asyncio.get_running_loop().run_in_executor(
@@ -130,14 +139,12 @@ class DeliveryWriter:
                 "received_at": d.received_at,
                 "status": "queued" if d.handled else "ignored",
                 "reason": None if d.handled else f"event {d.event}.{d.action} is not handled",
+                "body_sha256": d.body_sha256,
             }
             for d in unique.values()
         ]
-        statement = (
-            self._insert(Delivery)
-            .on_conflict_do_nothing(index_elements=["delivery_id"])
-            .returning(Delivery.delivery_id)
-        )
+        # No conflict target: a repeated delivery id and a repeated body are both skipped.
+        statement = self._insert(Delivery).on_conflict_do_nothing().returning(Delivery.delivery_id)
         async with self._engine.begin() as connection:
             result = await connection.execute(statement, rows)
             inserted = {row[0] for row in result.all()}

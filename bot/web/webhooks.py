@@ -150,6 +150,7 @@ async def receive_webhook(request: Request[Any, Any, State]) -> Response[bytes]:
         received_at=utcnow(),
         handled=handled,
         concurrency_key=envelope.concurrency_key(),
+        body_sha256=hashlib.sha256(body).hexdigest(),
     )
     try:
         outcome = await app_state.writer.store(incoming)
