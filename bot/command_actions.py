@@ -47,7 +47,8 @@ async def find_target(
         on_pr = None
         # Issues and PRs share numbers, so a task's PR number alone says the comment is on
         # that PR, also when a payload lacks `issue.pull_request`.
-        task = await task_by_pr(session, repo.full_name, issue["number"])
+        repo_id, installation_id = repo.repository_id, repo.installation_id
+        task = await task_by_pr(session, repo_id, installation_id, issue["number"])
         if task is None and issue.get("pull_request"):
             raise CommandFailed(f"PR #{issue['number']} was not opened by Issuewright.")
         if task is not None:
@@ -56,7 +57,7 @@ async def find_target(
             tasks: Sequence[Task] = [task]
             issue = {"number": task.issue_number}
         else:
-            run = await get_run(session, repo.full_name, issue["number"])
+            run = await get_run(session, repo_id, installation_id, issue["number"])
             tasks = await tasks_of(session, run.id) if run else []
     if task_no is not None:
         chosen = [t for t in tasks if t.ordinal == task_no]

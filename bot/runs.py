@@ -78,12 +78,18 @@ async def ensure_run(
     plan_only: bool,
 ) -> int:
     ctx = repo.ctx
+    repository_id = await repo.identity()
     async with ctx.sessions() as session, session.begin():
-        run = await get_run(session, repo.full_name, issue["number"])
+        run = await get_run(session, repository_id, repo.installation_id, issue["number"])
         if run is None:
-            run = IssueRun(repository=repo.full_name, issue_number=issue["number"])
+            run = IssueRun(
+                repository=repo.full_name,
+                repository_id=repository_id,
+                installation_id=repo.installation_id,
+                issue_number=issue["number"],
+            )
             session.add(run)
-        run.installation_id = repo.installation_id
+        run.repository = repo.full_name  # the name it has now, for people to read
         run.title = issue.get("title") or ""
         run.author = (issue.get("user") or {}).get("login")
         run.triggered_by = triggered_by
@@ -94,7 +100,9 @@ async def ensure_run(
         return run.id
 
 
-async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan, cause: str) -> None:
+async def store_tasks(
+    ctx: HandlerContext, run_id: int, repo: RepoAccess, plan: Plan, cause: str
+) -> None:
     """Insert new tasks; update the text of tasks that have not started. Keys are stable, so
     a re-label or an edited issue never duplicates a task."""
     async with ctx.sessions() as session, session.begin():
@@ -117,7 +125,8 @@ async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan, c
                 row = Task(
                     key=t.key,
                     run_id=run_id,
-                    repository=repo,
+                    repository=repo.full_name,
+                    repository_id=repo.repository_id,
                     issue_number=plan.issue.number,
                     ordinal=t.ordinal,
                     title=t.title,
@@ -250,7 +259,7 @@ async def start_run(
         )
     message = plan.decomposition.message
     if not plan.decomposition.too_many:
-        await store_tasks(ctx, run_id, repo.full_name, plan, cause)
+        await store_tasks(ctx, run_id, repo, plan, cause)
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),

@@ -42,7 +42,7 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
             "generate job %s: task %s is %s, nothing to do", job_id, task_id, task and task.state
         )
         return
-    repo = RepoAccess.open(ctx, run.installation_id, task.repository)
+    repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
     try:
         await _generate(ctx, repo, task, run, payload, job_id)
     except RateLimited as exc:

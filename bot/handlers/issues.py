@@ -27,7 +27,9 @@ async def on_labeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     issue = delivery.payload.get("issue") or {}
     if not delivery.repository or "number" not in issue:
         return
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository, delivery.repository_id
+    )
     config, _ = await repo.config()
     if delivery.action == "labeled":
         names = {(delivery.payload.get("label") or {}).get("name")}
@@ -66,10 +68,14 @@ async def on_unlabeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     if not delivery.repository or "number" not in issue:
         return
     async with ctx.sessions() as session:
-        run = await get_run(session, delivery.repository, issue["number"])
+        run = await get_run(
+            session, delivery.repository_id, delivery.installation_id, issue["number"]
+        )
     if run is None:
         return
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository, delivery.repository_id
+    )
     config, _ = await repo.config()
     if label != config.trigger_label:
         return

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 
-Outcome = Literal["stored", "duplicate"]
+# "duplicate": this delivery id was stored before; "replayed": this body was stored before
+# under another delivery id (a captured signed body sent again). Neither is acted on.
+Outcome = Literal["stored", "duplicate", "replayed"]
 
 
 @dataclass(frozen=True)
@@ -124,10 +126,10 @@ class DeliveryWriter:
                 bodies.add(item.body_sha256)
         if self._sqlite is not None:
             writer = self._sqlite
-            inserted = await asyncio.get_running_loop().run_in_executor(
+            inserted, known = await asyncio.get_running_loop().run_in_executor(
                 writer.executor, writer.commit, list(unique.values())
             )
-            return self._outcomes(batch, unique, inserted)
+            return self._outcomes(batch, unique, inserted, known)
         rows = [
             {
                 "delivery_id": d.delivery_id,
@@ -165,16 +167,30 @@ class DeliveryWriter:
             ]
             if jobs:
                 await connection.execute(insert(Job), jobs)
-        return self._outcomes(batch, unique, inserted)
+            known: set[str] = set()
+            skipped = [i for i in unique if i not in inserted]
+            if skipped:  # a repeated id, or a repeated body under a new id?
+                found = await connection.execute(
+                    select(Delivery.delivery_id).where(Delivery.delivery_id.in_(skipped))
+                )
+                known = {row[0] for row in found.all()}
+        return self._outcomes(batch, unique, inserted, known)
 
     @staticmethod
     def _outcomes(
-        batch: list[IncomingDelivery], unique: dict[str, IncomingDelivery], inserted: set[str]
+        batch: list[IncomingDelivery],
+        unique: dict[str, IncomingDelivery],
+        inserted: set[str],
+        known: set[str],
     ) -> list[Outcome]:
+        """`known`: delivery ids that were stored before this batch."""
         outcomes: list[Outcome] = []
         for item in batch:
-            if unique.get(item.delivery_id) is item and item.delivery_id in inserted:
+            first = unique.get(item.delivery_id)
+            if first is item and item.delivery_id in inserted:
                 outcomes.append("stored")
-            else:
+            elif item.delivery_id in known or (first is not None and first is not item):
                 outcomes.append("duplicate")
+            else:
+                outcomes.append("replayed")
         return outcomes

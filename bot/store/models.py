@@ -163,7 +163,9 @@ class IssueRun(Base):
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
     __table_args__ = (
-        UniqueConstraint("repository_id", "issue_number", name="uq_issue_runs_repository_id"),
+        UniqueConstraint(
+            "repository_id", "installation_id", "issue_number", name="uq_issue_runs_repository_id"
+        ),
     )
 
 

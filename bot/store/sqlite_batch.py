@@ -72,9 +72,9 @@ class SQLiteBatchWriter:
             self._rows_since_checkpoint = 0
             self._pending_checkpoint = self._checkpointer.submit(self._checkpoint)
 
-    def commit(self, batch: Sequence[IncomingDelivery]) -> set[str]:
-        """Store the batch; returns the delivery ids that were new (the others are repeats:
-        a delivery id or a body already stored)."""
+    def commit(self, batch: Sequence[IncomingDelivery]) -> tuple[set[str], set[str]]:
+        """Store the batch; returns the delivery ids that were new, and those of the batch
+        that were stored before (the rest repeat a body stored before under another id)."""
         conn = self._connect()
         ids = [d.delivery_id for d in batch]
         hashes = [d.body_sha256 for d in batch if d.body_sha256]
@@ -133,7 +133,7 @@ class SQLiteBatchWriter:
             conn.execute("ROLLBACK")
             raise
         self._maybe_checkpoint(len(new))
-        return {d.delivery_id for d in new}
+        return {d.delivery_id for d in new}, seen
 
     def close(self) -> None:
         def _close() -> None:

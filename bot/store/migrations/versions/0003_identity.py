@@ -48,7 +48,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("label_mark_keys", sa.JSON(), nullable=True))
         batch.drop_constraint(runs_unique, type_="unique")
         batch.create_unique_constraint(
-            "uq_issue_runs_repository_id", ["repository_id", "issue_number"]
+            "uq_issue_runs_repository_id", ["repository_id", "installation_id", "issue_number"]
         )
     with op.batch_alter_table("tasks", naming_convention=_SQLITE_NAMES) as batch:
         batch.add_column(sa.Column("repository_id", sa.BigInteger(), nullable=True))
