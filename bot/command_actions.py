@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bot import git_remote
+from bot.approvals import approve_text
 from bot.core.commands import Command
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.repo_access import RepoAccess
@@ -128,9 +129,12 @@ async def do_retry(
     target: Target,
     cmd: Command | None,
     cause: str,
-    _user: str,
+    user: str,
 ) -> str:
-    _need_run(target)
+    run = _need_run(target)
+    # A maintainer's retry approves the issue text as it is now (edits since the label were
+    # ignored until someone with write permission said so).
+    approved_new = await _approve_current_text(repo, target, run, user)
     explicit = (cmd is not None and cmd.task is not None) or len(target.tasks) == 1
     retried, busy = [], []
     async with ctx.sessions() as session, session.begin():
@@ -163,6 +167,9 @@ async def do_retry(
             f"task {', '.join(map(str, busy))} is being worked on right now; "
             "retry when this attempt ends."
         )
+    if not retried and approved_new:
+        await _status(ctx, repo, target)
+        return "approved the edited issue text"
     if not retried:
         raise CommandFailed(
             "no task can be retried now (only failed, cancelled, closed or over-budget "
@@ -171,6 +178,16 @@ async def do_retry(
     ctx.wake.set()
     await _status(ctx, repo, target)
     return f"retrying task {', '.join(map(str, retried))}"
+
+
+async def _approve_current_text(repo: RepoAccess, target: Target, run: IssueRun, user: str) -> bool:
+    issue = target.issue
+    if target.on_pr is not None or "body" not in issue or issue.get("pull_request"):
+        found = await repo.api.get_issue(repo.owner, repo.name, run.issue_number)
+        issue = {"title": found.title, "body": found.body}
+    # The comment's payload carries the issue as it was when the command was written: an
+    # edit slipped in between the comment and this job is not approved by it.
+    return await approve_text(repo.ctx, run.id, issue.get("title"), issue.get("body"), user)
 
 
 async def do_cancel(

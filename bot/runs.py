@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.approvals import LabelEvent, approve, record_label_mark
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
 from bot.llm.pricing import PricingTable
@@ -76,7 +77,10 @@ async def ensure_run(
     triggered_by: str,
     notes: Sequence[str],
     plan_only: bool,
+    label_event: LabelEvent | None = None,
 ) -> int:
+    """The issue's run, with `issue`'s text approved by `triggered_by` (who has write
+    permission: every caller checked)."""
     ctx = repo.ctx
     repository_id = await repo.identity()
     async with ctx.sessions() as session, session.begin():
@@ -94,6 +98,9 @@ async def ensure_run(
         run.author = (issue.get("user") or {}).get("login")
         run.triggered_by = triggered_by
         run.notes = list(notes)
+        approve(run, issue.get("title"), issue.get("body"), triggered_by)
+        if label_event is not None:
+            record_label_mark(run, label_event)
         run.plan_only = plan_only
         run.updated_at = utcnow()
         await session.flush()
@@ -209,9 +216,16 @@ async def schedule_ready_tasks(
 
 
 async def start_run(
-    repo: RepoAccess, issue: dict[str, Any], triggered_by: str, *, plan_only: bool, cause: str
+    repo: RepoAccess,
+    issue: dict[str, Any],
+    triggered_by: str,
+    *,
+    plan_only: bool,
+    cause: str,
+    label_event: LabelEvent | None = None,
 ) -> None:
-    """Plan the issue, update its tasks and status comment; unless planning only, queue work."""
+    """Plan the issue as given (the text `triggered_by`, who has write permission, approves),
+    update its tasks and status comment; unless planning only, queue work."""
     ctx = repo.ctx
     config, problems = await repo.config()
     # Name the file: "unknown key `x` ignored" alone does not say where to fix it.
@@ -249,7 +263,9 @@ async def start_run(
         overrides=overrides,
         pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
     )
-    run_id = await ensure_run(repo, issue, triggered_by, [*problems, *plan.problems], plan_only)
+    run_id = await ensure_run(
+        repo, issue, triggered_by, [*problems, *plan.problems], plan_only, label_event
+    )
     async with ctx.sessions() as session, session.begin():
         await record_stage(
             session,

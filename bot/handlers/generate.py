@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from bot import workspace
+from bot.approvals import approved_text
 from bot.attempts import AttemptSpec, discard_checkout, run_attempt, show_status, task_note
 from bot.codegen import end_task
 from bot.core.decompose import PlannedTask
@@ -144,7 +145,10 @@ async def _generate(
     try:
         library = PromptLibrary(await repo.prompt_overrides())
         repo_map = await repo.repo_map()
-        text = IssueText(repo.full_name, task.issue_number, issue.title, issue.body, issue.labels)
+        # The text a maintainer approved, never edits made since (dependent, throttled and
+        # retried tasks run long after the label).
+        title, body = approved_text(run, issue.title, issue.body)
+        text = IssueText(repo.full_name, task.issue_number, title, body, issue.labels)
         planned = PlannedTask(
             task.key,
             task.ordinal,

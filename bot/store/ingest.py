@@ -126,10 +126,10 @@ class DeliveryWriter:
                 bodies.add(item.body_sha256)
         if self._sqlite is not None:
             writer = self._sqlite
-            inserted, known = await asyncio.get_running_loop().run_in_executor(
+            new, stored_before = await asyncio.get_running_loop().run_in_executor(
                 writer.executor, writer.commit, list(unique.values())
             )
-            return self._outcomes(batch, unique, inserted, known)
+            return self._outcomes(batch, unique, new, stored_before)
         rows = [
             {
                 "delivery_id": d.delivery_id,
