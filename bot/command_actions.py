@@ -112,10 +112,13 @@ async def do_plan(
     user: str,
 ) -> str:
     issue = await repo.api.get_issue(repo.owner, repo.name, target.issue["number"])
+    # The maintainer's command approves the text they saw when they wrote it: the comment's
+    # payload carries it (a PR comment's names only the PR, so the issue is read then).
+    seen = target.issue if target.on_pr is None and "body" in target.issue else {}
     payload = {
         "number": issue.number,
-        "title": issue.title,
-        "body": issue.body,
+        "title": seen.get("title", issue.title),
+        "body": seen.get("body", issue.body),
         "user": {"login": issue.user},
         "labels": [{"name": n} for n in issue.labels],
     }
@@ -162,14 +165,14 @@ async def do_retry(
                     fresh_branch=fresh,
                 )
                 retried.append(task.ordinal)
+    if not retried and approved_new:
+        await _status(ctx, repo, target)
+        return "approved the edited issue text"
     if busy and not retried:
         raise CommandFailed(
             f"task {', '.join(map(str, busy))} is being worked on right now; "
             "retry when this attempt ends."
         )
-    if not retried and approved_new:
-        await _status(ctx, repo, target)
-        return "approved the edited issue text"
     if not retried:
         raise CommandFailed(
             "no task can be retried now (only failed, cancelled, closed or over-budget "

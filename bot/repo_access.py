@@ -100,7 +100,7 @@ class RepoAccess:
         if self.repository_id is None:
             await self.meta()
         if self.repository_id is None:
-            raise RepositoryReplaced(self.full_name)
+            raise RuntimeError(f"GitHub did not say which repository {self.full_name} is")
         return self.repository_id
 
     async def config(self) -> tuple[RepoConfig, list[str]]:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select
 
+from bot.store import queue
 from bot.store.models import Delivery, IssueRun, Job, Task, Transition
 from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
 from tests.e2e.tracker_helpers import (
@@ -141,3 +142,32 @@ async def test_a_recreated_repository_never_sees_or_steers_the_old_tasks(
     assert {t.repository_id for t in rows[2:]} == {new.id} and len(rows) == 4
     assert rows[2].state == "pr_open" and "| 1 |" in status_text(scenario, mine.number)
     assert old.issues[pr1.number].state == "open"  # the old PR was never touched
+
+
+async def test_work_queued_for_the_old_repository_never_reaches_the_new_one(
+    scenario: Scenario,
+) -> None:
+    """A generation job of the old repository's task runs after the name was taken by a new
+    repository (same installation): it stops before any LLM call or push."""
+    sim = scenario.sim
+    issue = await start(scenario, TWO_TASKS)
+    requests = len(scenario.llm.requests)
+    _recreate(scenario)
+    sim.set_permission(REPO, "mallory", "admin")
+    theirs = await sim.open_issue(REPO, "unrelated", "hello", user="mallory")
+    assert theirs.number == issue.number
+    async with scenario.harness.sessions() as session, session.begin():
+        second = (await session.execute(select(Task).where(Task.ordinal == 2))).scalar_one()
+        second.state = "queued"  # as if its dependency had merged just before the deletion
+        await queue.enqueue(session, "generate", {"task_id": second.id}, task_id=second.id)
+    await scenario.settle()
+    assert len(scenario.llm.requests) == requests
+    assert sim.pulls(REPO) == [] and sim.branch_sha(REPO, f"issuewright/{issue.number}-2") is None
+    assert sim.comments(REPO, theirs.number) == []  # nothing was written there
+    async with scenario.harness.sessions() as session:
+        job = (
+            await session.execute(
+                select(Job).where(Job.kind == "generate", Job.task_id == second.id)
+            )
+        ).scalar_one()
+    assert job.status == "dead" and "no longer the repository" in (job.last_error or "")
