@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bot import git_remote
+from bot.approvals import approve_text
 from bot.core.commands import Command
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.repo_access import RepoAccess
@@ -47,7 +48,8 @@ async def find_target(
         on_pr = None
         # Issues and PRs share numbers, so a task's PR number alone says the comment is on
         # that PR, also when a payload lacks `issue.pull_request`.
-        task = await task_by_pr(session, repo.full_name, issue["number"])
+        repo_id, installation_id = repo.repository_id, repo.installation_id
+        task = await task_by_pr(session, repo_id, installation_id, issue["number"])
         if task is None and issue.get("pull_request"):
             raise CommandFailed(f"PR #{issue['number']} was not opened by Issuewright.")
         if task is not None:
@@ -56,7 +58,7 @@ async def find_target(
             tasks: Sequence[Task] = [task]
             issue = {"number": task.issue_number}
         else:
-            run = await get_run(session, repo.full_name, issue["number"])
+            run = await get_run(session, repo_id, installation_id, issue["number"])
             tasks = await tasks_of(session, run.id) if run else []
     if task_no is not None:
         chosen = [t for t in tasks if t.ordinal == task_no]
@@ -110,10 +112,13 @@ async def do_plan(
     user: str,
 ) -> str:
     issue = await repo.api.get_issue(repo.owner, repo.name, target.issue["number"])
+    # The maintainer's command approves the text they saw when they wrote it: the comment's
+    # payload carries it (a PR comment's names only the PR, so the issue is read then).
+    seen = target.issue if target.on_pr is None and "body" in target.issue else {}
     payload = {
         "number": issue.number,
-        "title": issue.title,
-        "body": issue.body,
+        "title": seen.get("title", issue.title),
+        "body": seen.get("body", issue.body),
         "user": {"login": issue.user},
         "labels": [{"name": n} for n in issue.labels],
     }
@@ -127,9 +132,12 @@ async def do_retry(
     target: Target,
     cmd: Command | None,
     cause: str,
-    _user: str,
+    user: str,
 ) -> str:
-    _need_run(target)
+    run = _need_run(target)
+    # A maintainer's retry approves the issue text as it is now (edits since the label were
+    # ignored until someone with write permission said so).
+    approved_new = await _approve_current_text(repo, target, run, user)
     explicit = (cmd is not None and cmd.task is not None) or len(target.tasks) == 1
     retried, busy = [], []
     async with ctx.sessions() as session, session.begin():
@@ -157,6 +165,9 @@ async def do_retry(
                     fresh_branch=fresh,
                 )
                 retried.append(task.ordinal)
+    if not retried and approved_new:
+        await _status(ctx, repo, target)
+        return "approved the edited issue text"
     if busy and not retried:
         raise CommandFailed(
             f"task {', '.join(map(str, busy))} is being worked on right now; "
@@ -170,6 +181,16 @@ async def do_retry(
     ctx.wake.set()
     await _status(ctx, repo, target)
     return f"retrying task {', '.join(map(str, retried))}"
+
+
+async def _approve_current_text(repo: RepoAccess, target: Target, run: IssueRun, user: str) -> bool:
+    issue = target.issue
+    if target.on_pr is not None or "body" not in issue or issue.get("pull_request"):
+        found = await repo.api.get_issue(repo.owner, repo.name, run.issue_number)
+        issue = {"title": found.title, "body": found.body}
+    # The comment's payload carries the issue as it was when the command was written: an
+    # edit slipped in between the comment and this job is not approved by it.
+    return await approve_text(repo.ctx, run.id, issue.get("title"), issue.get("body"), user)
 
 
 async def do_cancel(

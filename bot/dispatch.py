@@ -31,6 +31,12 @@ class DeliveryEvent:
     payload: dict[str, Any]
 
     @property
+    def repository_id(self) -> int | None:
+        """GitHub's id of the repository: what state is keyed on (a name can change hands)."""
+        value = (self.payload.get("repository") or {}).get("id")
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    @property
     def sender(self) -> dict[str, Any]:
         return self.payload.get("sender") or {}
 

@@ -39,23 +39,44 @@ class BaseBranchMissing(workspace.GitError):
         )
 
 
+class RepositoryReplaced(RuntimeError):
+    """The name now belongs to another repository (deleted and re-created, or re-registered
+    by someone else): work stored for the old one must never reach the new one."""
+
+    retryable = False
+
+    def __init__(self, full_name: str) -> None:
+        super().__init__(
+            f"{full_name} is no longer the repository this work was started in (its id "
+            "changed); its tasks stay where they are"
+        )
+
+
 @dataclass
 class RepoAccess:
     ctx: HandlerContext
     installation_id: int
     full_name: str
     api: GitHubAPI
+    # GitHub's id of the repository the work belongs to; None only before it is known.
+    repository_id: int | None = None
     _meta: Repository | None = None
     _config: tuple[RepoConfig, list[str]] | None = None
     _base_sha: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def open(cls, ctx: HandlerContext, installation_id: int | None, full_name: str) -> RepoAccess:
+    def open(
+        cls,
+        ctx: HandlerContext,
+        installation_id: int | None,
+        full_name: str,
+        repository_id: int | None = None,
+    ) -> RepoAccess:
         if ctx.github is None:
             raise NotConfigured("the GitHub App is not configured (APP_ID / PRIVATE_KEY missing)")
         if installation_id is None:
             raise NotConfigured(f"no installation for {full_name}")
-        return cls(ctx, installation_id, full_name, ctx.github.api(installation_id))
+        return cls(ctx, installation_id, full_name, ctx.github.api(installation_id), repository_id)
 
     @property
     def owner(self) -> str:
@@ -67,8 +88,21 @@ class RepoAccess:
 
     async def meta(self) -> Repository:
         if self._meta is None:
-            self._meta = await self.api.repository(self.owner, self.name)
+            meta = await self.api.repository(self.owner, self.name)
+            if self.repository_id is None:
+                self.repository_id = meta.id
+            elif meta.id is not None and meta.id != self.repository_id:
+                raise RepositoryReplaced(self.full_name)
+            self._meta = meta
         return self._meta
+
+    async def identity(self) -> int:
+        """GitHub's id of this repository (from the delivery, else asked once)."""
+        if self.repository_id is None:
+            await self.meta()
+        if self.repository_id is None:
+            raise RuntimeError(f"GitHub did not say which repository {self.full_name} is")
+        return self.repository_id
 
     async def config(self) -> tuple[RepoConfig, list[str]]:
         """`.github/issuewright.yml` at the default branch, with the problems found in it."""

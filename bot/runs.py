@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from bot.approvals import LabelEvent, approve, record_label_mark
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
 from bot.core.policy import LLMChoice, choose_llm
@@ -65,25 +66,39 @@ async def ensure_run(
     triggered_by: str,
     notes: Sequence[str],
     plan_only: bool,
+    label_event: LabelEvent | None = None,
 ) -> int:
+    """The issue's run, with `issue`'s text approved by `triggered_by` (who has write
+    permission: every caller checked)."""
     ctx = repo.ctx
+    repository_id = await repo.identity()
     async with ctx.sessions() as session, session.begin():
-        run = await get_run(session, repo.full_name, issue["number"])
+        run = await get_run(session, repository_id, repo.installation_id, issue["number"])
         if run is None:
-            run = IssueRun(repository=repo.full_name, issue_number=issue["number"])
+            run = IssueRun(
+                repository=repo.full_name,
+                repository_id=repository_id,
+                installation_id=repo.installation_id,
+                issue_number=issue["number"],
+            )
             session.add(run)
-        run.installation_id = repo.installation_id
+        run.repository = repo.full_name  # the name it has now, for people to read
         run.title = issue.get("title") or ""
         run.author = (issue.get("user") or {}).get("login")
         run.triggered_by = triggered_by
         run.notes = list(notes)
+        approve(run, issue.get("title"), issue.get("body"), triggered_by)
+        if label_event is not None:
+            record_label_mark(run, label_event)
         run.plan_only = plan_only
         run.updated_at = utcnow()
         await session.flush()
         return run.id
 
 
-async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan, cause: str) -> None:
+async def store_tasks(
+    ctx: HandlerContext, run_id: int, repo: RepoAccess, plan: Plan, cause: str
+) -> None:
     """Insert new tasks; update the text of tasks that have not started. Keys are stable, so
     a re-label or an edited issue never duplicates a task."""
     async with ctx.sessions() as session, session.begin():
@@ -106,7 +121,8 @@ async def store_tasks(ctx: HandlerContext, run_id: int, repo: str, plan: Plan, c
                 row = Task(
                     key=t.key,
                     run_id=run_id,
-                    repository=repo,
+                    repository=repo.full_name,
+                    repository_id=repo.repository_id,
                     issue_number=plan.issue.number,
                     ordinal=t.ordinal,
                     title=t.title,
@@ -189,9 +205,16 @@ async def schedule_ready_tasks(
 
 
 async def start_run(
-    repo: RepoAccess, issue: dict[str, Any], triggered_by: str, *, plan_only: bool, cause: str
+    repo: RepoAccess,
+    issue: dict[str, Any],
+    triggered_by: str,
+    *,
+    plan_only: bool,
+    cause: str,
+    label_event: LabelEvent | None = None,
 ) -> None:
-    """Plan the issue, update its tasks and status comment; unless planning only, queue work."""
+    """Plan the issue as given (the text `triggered_by`, who has write permission, approves),
+    update its tasks and status comment; unless planning only, queue work."""
     ctx = repo.ctx
     config, problems = await repo.config()
     # Name the file: "unknown key `x` ignored" alone does not say where to fix it.
@@ -230,7 +253,9 @@ async def start_run(
         overrides=overrides,
         pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
     )
-    run_id = await ensure_run(repo, issue, triggered_by, [*problems, *plan.problems], plan_only)
+    run_id = await ensure_run(
+        repo, issue, triggered_by, [*problems, *plan.problems], plan_only, label_event
+    )
     async with ctx.sessions() as session, session.begin():
         await record_stage(
             session,
@@ -240,7 +265,7 @@ async def start_run(
         )
     message = plan.decomposition.message
     if not plan.decomposition.too_many:
-        await store_tasks(ctx, run_id, repo.full_name, plan, cause)
+        await store_tasks(ctx, run_id, repo, plan, cause)
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),

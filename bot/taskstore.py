@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.lifecycle import TaskEvent, TaskState, transition
@@ -87,14 +87,31 @@ async def record_stage(
     )
 
 
-async def get_run(session: AsyncSession, repository: str, issue_number: int) -> IssueRun | None:
+async def get_run(
+    session: AsyncSession, repository_id: int | None, installation_id: int | None, number: int
+) -> IssueRun | None:
+    """The run of issue `number` in the repository with GitHub id `repository_id`, as seen by
+    `installation_id`. Never by name: a deleted repository's name can be registered again by
+    someone else, who must not see or steer the old tasks. Rows without an id match nothing."""
+    if repository_id is None or installation_id is None:
+        return None
     return (
         await session.execute(
             select(IssueRun).where(
-                IssueRun.repository == repository, IssueRun.issue_number == issue_number
+                IssueRun.repository_id == repository_id,
+                IssueRun.installation_id == installation_id,
+                IssueRun.issue_number == number,
             )
         )
     ).scalar_one_or_none()
+
+
+def _tasks_in(repository_id: int, installation_id: int) -> Select[Task]:
+    return (
+        select(Task)
+        .join(IssueRun, IssueRun.id == Task.run_id)
+        .where(Task.repository_id == repository_id, IssueRun.installation_id == installation_id)
+    )
 
 
 async def tasks_of(session: AsyncSession, run_id: int) -> Sequence[Task]:
@@ -105,17 +122,28 @@ async def tasks_of(session: AsyncSession, run_id: int) -> Sequence[Task]:
     )
 
 
-async def task_by_pr(session: AsyncSession, repository: str, pr_number: int) -> Task | None:
-    return (
-        await session.execute(
-            select(Task).where(Task.repository == repository, Task.pr_number == pr_number)
-        )
-    ).scalar_one_or_none()
+async def task_by_pr(
+    session: AsyncSession, repository_id: int | None, installation_id: int | None, pr_number: int
+) -> Task | None:
+    if repository_id is None or installation_id is None:
+        return None
+    query = _tasks_in(repository_id, installation_id).where(Task.pr_number == pr_number)
+    return (await session.execute(query)).scalars().first()
 
 
-async def task_by_branch(session: AsyncSession, repository: str, branch: str) -> Task | None:
-    return (
-        await session.execute(
-            select(Task).where(Task.repository == repository, Task.branch == branch)
-        )
-    ).scalar_one_or_none()
+async def task_by_branch(
+    session: AsyncSession, repository_id: int | None, installation_id: int | None, branch: str
+) -> Task | None:
+    if repository_id is None or installation_id is None:
+        return None
+    query = _tasks_in(repository_id, installation_id).where(Task.branch == branch)
+    return (await session.execute(query)).scalars().first()
+
+
+async def tasks_by_head(
+    session: AsyncSession, repository_id: int | None, installation_id: int | None, sha: str
+) -> Sequence[Task]:
+    if repository_id is None or installation_id is None:
+        return []
+    query = _tasks_in(repository_id, installation_id).where(Task.head_sha == sha)
+    return (await session.execute(query)).scalars().all()

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.checkrun import mirror_task
@@ -20,7 +19,7 @@ from bot.runs import enqueue_task_job, schedule_ready_tasks
 from bot.runtime import HandlerContext
 from bot.status import show
 from bot.store.models import IssueRun, Task
-from bot.taskstore import apply_event, record_stage, tasks_of
+from bot.taskstore import apply_event, record_stage, tasks_by_head, tasks_of
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +48,17 @@ def summarize_checks(runs: Sequence[CheckRun]) -> tuple[str, str]:
 
 
 async def task_for_sha(
-    ctx: HandlerContext, repository: str, sha: str, prs: Sequence[int]
+    ctx: HandlerContext,
+    repository_id: int | None,
+    installation_id: int | None,
+    sha: str,
+    prs: Sequence[int],
 ) -> Task | None:
-    """The task whose head is `sha`. The sha decides; the PR numbers only break a tie: a
-    check event may name no PR yet (it can arrive before the app stored its PR number)."""
+    """The task whose head is `sha` in this repository (by id) and installation. The sha
+    decides; the PR numbers only break a tie: a check event may name no PR yet (it can arrive
+    before the app stored its PR number)."""
     async with ctx.sessions() as session:
-        query = select(Task).where(Task.repository == repository, Task.head_sha == sha)
-        found = (await session.execute(query)).scalars().all()
+        found = await tasks_by_head(session, repository_id, installation_id, sha)
     return next((t for t in found if t.pr_number in prs), found[0] if found else None)
 
 

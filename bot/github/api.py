@@ -170,6 +170,7 @@ class GitHubAPI(ChecksAPI):
             self.clone_url(data["owner"]["login"], data["name"]),
             data.get("html_url", ""),
             bool(data.get("private")),
+            data.get("id") if isinstance(data.get("id"), int) else None,
         )
 
     def clone_url(self, owner: str, repo: str) -> str:

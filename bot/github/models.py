@@ -96,6 +96,7 @@ class Repository:
     clone_url: str
     html_url: str
     private: bool
+    id: int | None = None  # GitHub's repository id (a name can be re-registered by others)
 
 
 @dataclass(frozen=True)

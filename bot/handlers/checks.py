@@ -22,11 +22,13 @@ async def on_check_event(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         return
     suite = obj.get("check_suite") or obj
     prs = [int(p["number"]) for p in suite.get("pull_requests") or [] if "number" in p]
-    task = await task_for_sha(ctx, delivery.repository, sha, prs)
+    task = await task_for_sha(ctx, delivery.repository_id, delivery.installation_id, sha, prs)
     if task is None:
         await ignore(
             ctx, delivery.delivery_id, f"no task has head {sha[:12]} (another PR or a stale commit)"
         )
         return
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository, delivery.repository_id
+    )
     await on_checks(ctx, repo, task.id, sha, f"delivery:{delivery.delivery_id}")

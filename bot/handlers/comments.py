@@ -71,7 +71,9 @@ async def on_comment(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     if not await _claim(ctx, comment, delivery.repository, issue["number"], user, command.name):
         log.info("comment %s already ran its command", comment.get("id"))
         return
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository, delivery.repository_id
+    )
     if not await may_command(repo, user):
         await reply_denied(repo, issue["number"], user, comment_id=comment["id"])
         await _finish(ctx, comment["id"], "denied", "no write permission")
@@ -115,7 +117,9 @@ async def on_comment_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> Non
     if not ticked:
         return
     user = delivery.sender.get("login", "")
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository)
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository, delivery.repository_id
+    )
     if not await may_command(repo, user):
         await reply_denied(repo, issue["number"], user)
         return

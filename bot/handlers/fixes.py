@@ -99,7 +99,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
     if loaded is None or loaded[0].state not in (TaskState.CHECKS_FAILED, TaskState.FAILED):
         return
     task, run = loaded
-    repo = RepoAccess.open(ctx, run.installation_id, task.repository)
+    repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
     config, _ = await repo.config()
     choice = llm_choice(config, ctx.settings)
     if choice is None or not task.head_sha or not task.branch:
@@ -169,7 +169,7 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
     if loaded is None or loaded[0].state != TaskState.FIXING or not loaded[0].pr_number:
         return
     task, run = loaded
-    repo = RepoAccess.open(ctx, run.installation_id, task.repository)
+    repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
     config, _ = await repo.config()
     choice = llm_choice(config, ctx.settings)
     if choice is None or not task.branch or not task.pr_number:

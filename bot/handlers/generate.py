@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from bot import workspace
+from bot.approvals import approved_text
 from bot.attempts import AttemptSpec, discard_checkout, run_attempt, show_status, task_note
 from bot.codegen import end_task
 from bot.core.decompose import PlannedTask
@@ -42,7 +43,7 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
             "generate job %s: task %s is %s, nothing to do", job_id, task_id, task and task.state
         )
         return
-    repo = RepoAccess.open(ctx, run.installation_id, task.repository)
+    repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
     try:
         await _generate(ctx, repo, task, run, payload, job_id)
     except RateLimited as exc:
@@ -144,7 +145,10 @@ async def _generate(
     try:
         library = PromptLibrary(await repo.prompt_overrides())
         repo_map = await repo.repo_map()
-        text = IssueText(repo.full_name, task.issue_number, issue.title, issue.body, issue.labels)
+        # The text a maintainer approved, never edits made since (dependent, throttled and
+        # retried tasks run long after the label).
+        title, body = approved_text(run, issue.title, issue.body)
+        text = IssueText(repo.full_name, task.issue_number, title, body, issue.labels)
         planned = PlannedTask(
             task.key,
             task.ordinal,

@@ -115,14 +115,24 @@ async def installation_gate(ctx: HandlerContext, delivery: DeliveryEvent) -> str
         if installation is not None and installation.status != "active":
             return f"installation {delivery.installation_id} is {installation.status}"
         if delivery.repository:
+            # By id when the delivery names one: a re-created repository with an old name is
+            # another repository.
+            same = (
+                Repository.id == delivery.repository_id
+                if delivery.repository_id is not None
+                else Repository.full_name == delivery.repository
+            )
             removed = (
-                await session.execute(
-                    select(Repository.removed).where(
-                        Repository.full_name == delivery.repository,
-                        Repository.installation_id == delivery.installation_id,
+                (
+                    await session.execute(
+                        select(Repository.removed).where(
+                            same, Repository.installation_id == delivery.installation_id
+                        )
                     )
                 )
-            ).scalar_one_or_none()
+                .scalars()
+                .first()
+            )
             if removed:
                 return f"repository {delivery.repository} was removed from the installation"
     if ctx.github is None:

@@ -19,12 +19,13 @@ async def _task(ctx: HandlerContext, delivery: DeliveryEvent):  # type: ignore[n
     if not delivery.repository or "number" not in pr:
         return None
     async with ctx.sessions() as session:
-        task = await task_by_pr(session, delivery.repository, pr["number"])
+        repo_id, installation_id = delivery.repository_id, delivery.installation_id
+        task = await task_by_pr(session, repo_id, installation_id, pr["number"])
         head = pr.get("head") or {}
         if task is None and delivery.action == "opened" and head.get("ref"):
             # `opened` can arrive before the attempt stored the PR number; the branch is
             # the app's own and names the task.
-            task = await task_by_branch(session, delivery.repository, head["ref"])
+            task = await task_by_branch(session, repo_id, installation_id, head["ref"])
     if task is None:
         await ignore(ctx, delivery.delivery_id, f"PR #{pr['number']} is not one of the app's")
     return task
@@ -35,7 +36,9 @@ async def on_pull_request(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     task = await _task(ctx, delivery)
     if task is None:
         return
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository or "")
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository or "", delivery.repository_id
+    )
     cause = f"delivery:{delivery.delivery_id}"
     pr = delivery.payload["pull_request"]
     if delivery.action == "opened":
@@ -76,7 +79,9 @@ async def on_review(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     task = await _task(ctx, delivery)
     if task is None:
         return
-    repo = RepoAccess.open(ctx, delivery.installation_id, delivery.repository or "")
+    repo = RepoAccess.open(
+        ctx, delivery.installation_id, delivery.repository or "", delivery.repository_id
+    )
     login = delivery.sender.get("login", "")
     if not await may_command(repo, login):
         await ignore(ctx, delivery.delivery_id, f"review by {login}, who has no write permission")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
 
-Outcome = Literal["stored", "duplicate"]
+# "duplicate": this delivery id was stored before; "replayed": this body was stored before
+# under another delivery id (a captured signed body sent again). Neither is acted on.
+Outcome = Literal["stored", "duplicate", "replayed"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,9 @@ class IncomingDelivery:
     received_at: datetime
     handled: bool  # False → stored as "ignored", no job
     concurrency_key: str | None = None  # "owner/repo#number" for issue and PR events
+    # sha256 of the raw body: the same signed body under another delivery id is a replay,
+    # answered as a duplicate (GitHub's own redeliveries keep their delivery id).
+    body_sha256: str | None = None
 
 
 class StoreUnavailable(RuntimeError):
@@ -109,16 +114,22 @@ class DeliveryWriter:
                     event.set()
 
     async def _commit(self, batch: list[IncomingDelivery]) -> list[Outcome]:
-        # A delivery id seen twice in one batch: the first is stored, the rest are duplicates.
+        # A delivery id or body seen twice in one batch: the first is stored, the rest are
+        # duplicates.
         unique: dict[str, IncomingDelivery] = {}
+        bodies: set[str] = set()
         for item in batch:
-            unique.setdefault(item.delivery_id, item)
+            if item.delivery_id in unique or (item.body_sha256 and item.body_sha256 in bodies):
+                continue
+            unique[item.delivery_id] = item
+            if item.body_sha256:
+                bodies.add(item.body_sha256)
         if self._sqlite is not None:
             writer = self._sqlite
-            inserted = await asyncio.get_running_loop().run_in_executor(
+            new, stored_before = await asyncio.get_running_loop().run_in_executor(
                 writer.executor, writer.commit, list(unique.values())
             )
-            return self._outcomes(batch, unique, inserted)
+            return self._outcomes(batch, unique, new, stored_before)
         rows = [
             {
                 "delivery_id": d.delivery_id,
@@ -130,14 +141,12 @@ class DeliveryWriter:
                 "received_at": d.received_at,
                 "status": "queued" if d.handled else "ignored",
                 "reason": None if d.handled else f"event {d.event}.{d.action} is not handled",
+                "body_sha256": d.body_sha256,
             }
             for d in unique.values()
         ]
-        statement = (
-            self._insert(Delivery)
-            .on_conflict_do_nothing(index_elements=["delivery_id"])
-            .returning(Delivery.delivery_id)
-        )
+        # No conflict target: a repeated delivery id and a repeated body are both skipped.
+        statement = self._insert(Delivery).on_conflict_do_nothing().returning(Delivery.delivery_id)
         async with self._engine.begin() as connection:
             result = await connection.execute(statement, rows)
             inserted = {row[0] for row in result.all()}
@@ -158,16 +167,30 @@ class DeliveryWriter:
             ]
             if jobs:
                 await connection.execute(insert(Job), jobs)
-        return self._outcomes(batch, unique, inserted)
+            known: set[str] = set()
+            skipped = [i for i in unique if i not in inserted]
+            if skipped:  # a repeated id, or a repeated body under a new id?
+                found = await connection.execute(
+                    select(Delivery.delivery_id).where(Delivery.delivery_id.in_(skipped))
+                )
+                known = {row[0] for row in found.all()}
+        return self._outcomes(batch, unique, inserted, known)
 
     @staticmethod
     def _outcomes(
-        batch: list[IncomingDelivery], unique: dict[str, IncomingDelivery], inserted: set[str]
+        batch: list[IncomingDelivery],
+        unique: dict[str, IncomingDelivery],
+        inserted: set[str],
+        known: set[str],
     ) -> list[Outcome]:
+        """`known`: delivery ids that were stored before this batch."""
         outcomes: list[Outcome] = []
         for item in batch:
-            if unique.get(item.delivery_id) is item and item.delivery_id in inserted:
+            first = unique.get(item.delivery_id)
+            if first is item and item.delivery_id in inserted:
                 outcomes.append("stored")
-            else:
+            elif item.delivery_id in known or (first is not None and first is not item):
                 outcomes.append("duplicate")
+            else:
+                outcomes.append("replayed")
         return outcomes

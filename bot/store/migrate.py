@@ -36,11 +36,24 @@ async def upgrade(engine: AsyncEngine) -> None:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 
-    async with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            # Several `serve` processes may start at once: one migrates, the others wait.
-            await connection.execute(text("SELECT pg_advisory_xact_lock(74657571)"))
-        await connection.run_sync(_upgrade)
+    async with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch migrations copy a table and drop the old one, which other tables' rows
+            # reference (the copy keeps every id). SQLite ignores this pragma inside a
+            # transaction, so it is set before the migrations' transaction begins.
+            await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            await connection.commit()
+        try:
+            async with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    # Several `serve` processes may start at once: one migrates, the others wait.
+                    await connection.execute(text("SELECT pg_advisory_xact_lock(74657571)"))
+                await connection.run_sync(_upgrade)
+        finally:
+            if sqlite:
+                await connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                await connection.commit()
 
 
 async def current_revision(engine: AsyncEngine) -> str | None:

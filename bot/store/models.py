@@ -56,8 +56,13 @@ class Delivery(Base):
     # queued → done | dead | ignored | skipped (not acted on, with reason)
     status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str | None] = mapped_column(Text)
+    # sha256 of the raw body: a signed body re-sent under a new delivery id is a replay.
+    body_sha256: Mapped[str | None] = mapped_column(String(64))
 
-    __table_args__ = (Index("ix_deliveries_received_at", "received_at"),)
+    __table_args__ = (
+        Index("ix_deliveries_received_at", "received_at"),
+        Index("ux_deliveries_body_sha256", "body_sha256", unique=True),
+    )
 
 
 class Job(Base):
@@ -130,7 +135,10 @@ class IssueRun(Base):
     __tablename__ = "issue_runs"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    repository: Mapped[str] = mapped_column(String(200))
+    repository: Mapped[str] = mapped_column(String(200))  # the name when last seen: display only
+    # GitHub's repository id: names are re-registered by others, ids never (NULL: an old row
+    # that matches no delivery).
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
     issue_number: Mapped[int] = mapped_column(Integer)
     installation_id: Mapped[int | None] = mapped_column(BigInteger)
     title: Mapped[str] = mapped_column(Text, default="")
@@ -140,19 +148,35 @@ class IssueRun(Base):
     status_rendered_at: Mapped[datetime | None] = mapped_column(TZDateTime())
     plan_only: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[list[Any]] = mapped_column(JSON, default=list)  # config problems etc.
+    # The issue text a maintainer approved (by labelling, `plan` or `retry`): every task is
+    # generated from it, never from text edited afterwards.
+    approved_title: Mapped[str | None] = mapped_column(Text)
+    approved_body: Mapped[str | None] = mapped_column(Text)
+    approved_hash: Mapped[str | None] = mapped_column(String(64))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    approved_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+    # The newest label event acted on (its time, and the events seen at that time), so an
+    # old or replayed label event never acts again.
+    label_mark_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+    label_mark_keys: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
-    __table_args__ = (UniqueConstraint("repository", "issue_number"),)
+    __table_args__ = (
+        UniqueConstraint(
+            "repository_id", "installation_id", "issue_number", name="uq_issue_runs_repository_id"
+        ),
+    )
 
 
 class Task(Base):
     __tablename__ = "tasks"
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(300), unique=True)  # repo#issue/ordinal
+    key: Mapped[str] = mapped_column(String(300))  # repo#issue/ordinal, unique in its run
     run_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("issue_runs.id"))
-    repository: Mapped[str] = mapped_column(String(200))
+    repository: Mapped[str] = mapped_column(String(200))  # display only; look up by id
+    repository_id: Mapped[int | None] = mapped_column(BigInteger)
     issue_number: Mapped[int] = mapped_column(Integer)
     ordinal: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
@@ -176,7 +200,11 @@ class Task(Base):
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     pr_opened_at: Mapped[datetime | None] = mapped_column(TZDateTime())
 
-    __table_args__ = (Index("ix_tasks_pr", "repository", "pr_number"),)
+    __table_args__ = (
+        UniqueConstraint("run_id", "key", name="uq_tasks_run_key"),
+        Index("ix_tasks_pr", "repository_id", "pr_number"),
+        Index("ix_tasks_head", "repository_id", "head_sha"),
+    )
 
 
 class Transition(Base):

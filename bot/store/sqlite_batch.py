@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 _INSERT_DELIVERY = (
     "INSERT OR IGNORE INTO deliveries (delivery_id, event, action, installation_id, repository,"
-    " payload, received_at, status, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    " payload, received_at, status, reason, body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_JOB = (
     "INSERT INTO jobs (kind, delivery_id, concurrency_key, payload, status, attempts,"
@@ -72,10 +72,12 @@ class SQLiteBatchWriter:
             self._rows_since_checkpoint = 0
             self._pending_checkpoint = self._checkpointer.submit(self._checkpoint)
 
-    def commit(self, batch: Sequence[IncomingDelivery]) -> set[str]:
-        """Store the batch; returns the delivery ids that were new (the others are repeats)."""
+    def commit(self, batch: Sequence[IncomingDelivery]) -> tuple[set[str], set[str]]:
+        """Store the batch; returns the delivery ids that were new, and those of the batch
+        that were stored before (the rest repeat a body stored before under another id)."""
         conn = self._connect()
         ids = [d.delivery_id for d in batch]
+        hashes = [d.body_sha256 for d in batch if d.body_sha256]
         conn.execute("BEGIN IMMEDIATE")
         try:
             # Only "?" placeholders are formatted in; the ids themselves are bound parameters.
@@ -83,7 +85,17 @@ class SQLiteBatchWriter:
                 "?" * len(ids)
             )
             seen = {row[0] for row in conn.execute(query, ids)}
-            new = [d for d in batch if d.delivery_id not in seen]
+            seen_bodies: set[str] = set()
+            if hashes:
+                query = "SELECT body_sha256 FROM deliveries WHERE body_sha256 IN (%s)" % ",".join(  # noqa: S608, UP031
+                    "?" * len(hashes)
+                )
+                seen_bodies = {row[0] for row in conn.execute(query, hashes)}
+            new = [
+                d
+                for d in batch
+                if d.delivery_id not in seen and (d.body_sha256 or "") not in seen_bodies
+            ]
             conn.executemany(
                 _INSERT_DELIVERY,
                 [
@@ -97,6 +109,7 @@ class SQLiteBatchWriter:
                         _stamp(d.received_at),
                         "queued" if d.handled else "ignored",
                         None if d.handled else f"event {d.event}.{d.action} is not handled",
+                        d.body_sha256,
                     )
                     for d in new
                 ],
@@ -120,7 +133,7 @@ class SQLiteBatchWriter:
             conn.execute("ROLLBACK")
             raise
         self._maybe_checkpoint(len(new))
-        return {d.delivery_id for d in new}
+        return {d.delivery_id for d in new}, seen
 
     def close(self) -> None:
         def _close() -> None:

@@ -166,6 +166,7 @@ async def receive_webhook(request: Request[Any, Any, State]) -> Response[bytes]:
         received_at=utcnow(),
         handled=handled,
         concurrency_key=envelope.concurrency_key(),
+        body_sha256=hashlib.sha256(body).hexdigest(),
     )
     try:
         outcome = await app_state.writer.store(incoming)
@@ -174,9 +175,13 @@ async def receive_webhook(request: Request[Any, Any, State]) -> Response[bytes]:
         return _reply(503, error="cannot store the delivery right now; redeliver it later")
     metrics = getattr(app_state, "metrics", None)
     if metrics is not None:
-        metrics.delivery(event, outcome if handled or outcome == "duplicate" else "ignored")
+        counted = "duplicate" if outcome == "replayed" else outcome
+        metrics.delivery(event, counted if handled or counted == "duplicate" else "ignored")
     if outcome == "duplicate":
         return _reply(200, delivery=delivery_id, status="duplicate")
+    if outcome == "replayed":
+        # Accepted (the sender did nothing wrong by GitHub's rules) but never acted on twice.
+        return _reply(202, delivery=delivery_id, status="duplicate")
     if event == "ping":
         return _reply(200, delivery=delivery_id, status="pong")
     return _reply(202, delivery=delivery_id, status="queued" if handled else "ignored")

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bot.store.models import Task
 from tests.e2e.conftest import CALC_FILES, MAINTAINER, Scenario
-from tests.ghsim import events
 from tests.ghsim.simulator import GitHubSimulator
 
 OTHER = "octo-org/other"
@@ -57,13 +56,8 @@ def status_of(sim: GitHubSimulator, repo: str, number: int) -> Any:
 
 
 async def unlabel(sim: GitHubSimulator, repo: str, number: int, name: str, user: str) -> None:
-    """A person removes a label (the simulator has no scenario action for it)."""
-    r = sim.repo(repo)
-    issue = r.issues[number]
-    label = next(lb for lb in issue.labels if lb.name == name)
-    issue.labels.remove(label)
-    sim._emit("issues", events.issues(sim, r, issue, "unlabeled", sim.user(user), label))
-    await sim.flush()
+    """A person removes a label."""
+    await sim.unlabel_issue(repo, number, name, user)
 
 
 def other_repo(sim: GitHubSimulator, files: dict[str, str]) -> str:

@@ -19,6 +19,7 @@ from tests.e2e.tracker_helpers import (
     replies,
     start,
     status_text,
+    stored_id,
     task,
     task_row,
 )
@@ -64,15 +65,16 @@ async def test_retry_is_refused_to_outsiders_and_runs_once_per_comment(
     pr = pr_of(scenario, f"issuewright/{issue.number}-1")
     assert (await task(scenario)).state == "pr_open"
 
-    # GitHub redelivers the comment (a new delivery id), and an operator replays it.
+    # The comment's body comes again under a new delivery id (a duplicate: never stored
+    # twice), and an operator replays the stored delivery.
     [created] = [
         d
         for d in sim.webhooks("issue_comment", "created")
         if d.payload["comment"]["id"] == asked.id
     ]
     again = await scenario.harness.post("issue_comment", created.payload, delivery="redelivered-1")
-    assert again.status_code == 202
-    await queue.replay_delivery(scenario.harness.sessions, "redelivered-1")
+    assert again.status_code == 202 and again.json()["status"] == "duplicate"
+    await queue.replay_delivery(scenario.harness.sessions, await stored_id(scenario, created))
     await scenario.settle()
     assert len(scenario.llm.requests) == 3
     assert [p.number for p in sim.pulls(REPO)] == [pr.number]

@@ -3,12 +3,14 @@ the `calc` repository, and short ways to start work and read what people would s
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from bot.store.models import CommandRun, Task
+from bot.store.models import CommandRun, Delivery, Task
 from tests.e2e.conftest import FIX_ADD, MAINTAINER, REPO, Scenario
 from tests.ghsim.state import CheckRun, Issue
 
@@ -98,6 +100,15 @@ async def tasks(scenario: Scenario) -> list[Task]:
 
 async def task(scenario: Scenario, ordinal: int = 1) -> Task:
     return next(t for t in await tasks(scenario) if t.ordinal == ordinal)
+
+
+async def stored_id(scenario: Scenario, sent: Any) -> str:
+    """The delivery id under which a webhook the simulator sent was stored (found by its
+    body, as the receiver deduplicates it)."""
+    digest = hashlib.sha256(json.dumps(sent.payload).encode()).hexdigest()
+    async with scenario.harness.sessions() as session:
+        query = select(Delivery.delivery_id).where(Delivery.body_sha256 == digest)
+        return str((await session.execute(query)).scalar_one())
 
 
 async def command_runs(scenario: Scenario) -> list[CommandRun]:

@@ -67,10 +67,44 @@ class PeopleAct:
             found = ensure_label(self.state, r, label)
         if found not in issue.labels:
             issue.labels.append(found)
+        issue.updated_at = self.state.tick()
         sender = self.state.user(user)
         self._emit("issues", events.issues(self, r, issue, "labeled", sender, found))
         if flush:
             await self.flush()
+
+    async def unlabel_issue(self, repo: str, number: int, label: str, user: str) -> None:
+        """A person removes a label: sends `issues.unlabeled`."""
+        r = self.repo(repo)
+        issue = r.issues[number]
+        found = next(lb for lb in issue.labels if lb.name.lower() == label.lower())
+        issue.labels.remove(found)
+        issue.updated_at = self.state.tick()
+        sender = self.state.user(user)
+        self._emit("issues", events.issues(self, r, issue, "unlabeled", sender, found))
+        await self.flush()
+
+    async def edit_issue(
+        self,
+        repo: str,
+        number: int,
+        user: str,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+    ) -> None:
+        """A person edits an issue's title and/or body: sends `issues.edited` with `changes`."""
+        r = self.repo(repo)
+        issue = r.issues[number]
+        changes: dict[str, Any] = {}
+        if title is not None and title != issue.title:
+            changes["title"], issue.title = {"from": issue.title}, title
+        if body is not None and body != issue.body:
+            changes["body"], issue.body = {"from": issue.body or ""}, body
+        issue.updated_at = self.state.tick()
+        payload = events.issues(self, r, issue, "edited", self.state.user(user))
+        self._emit("issues", {**payload, "changes": changes})
+        await self.flush()
 
     async def comment(self, repo: str, number: int, body: str, user: str) -> Comment:
         """A person comments on an issue or PR: sends `issue_comment.created`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .gitrepo import BareRepo
@@ -212,9 +212,19 @@ class SimState:
         self.tokens: dict[str, int] = {}  # installation token → installation id
         self.comments: dict[int, Comment] = {}
         self.check_runs: dict[int, CheckRun] = {}
+        self._last_tick: datetime | None = None
 
     def new_id(self) -> int:
         return next(self._ids)
+
+    def tick(self) -> str:
+        """Now, but always later than the previous tick: GitHub stamps each change to an issue
+        with its own second (people do not re-label within one), and scenarios run faster."""
+        moment = datetime.now(UTC).replace(microsecond=0)
+        if self._last_tick is not None and moment <= self._last_tick:
+            moment = self._last_tick + timedelta(seconds=1)
+        self._last_tick = moment
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def user(self, login: str, type: str = "User") -> User:
         if login not in self.users:

@@ -207,3 +207,30 @@ async def test_database_down_is_503(tmp_path: Path) -> None:
 
 async def test_signature_of_helper_matches_receiver() -> None:
     assert verify_signature("s3cret", b"{}", sign(b"{}", "s3cret"))
+
+
+async def test_a_signed_body_sent_again_under_a_new_delivery_id_is_a_duplicate(
+    tmp_path: Path, database_url: str
+) -> None:
+    """A captured body replayed with a fresh X-GitHub-Delivery: accepted (202) as a duplicate,
+    neither stored nor queued again (SQLite's sqlite3 path and PostgreSQL's)."""
+    body = (fixture_files()[0].parent / "issues.labeled.0.json").read_bytes()
+    app = create_app(make_settings(tmp_path, database_url))
+    async with AsyncTestClient(app) as client:
+        first = await client.post(
+            "/webhooks/github", content=body, headers=headers_for("issues", body, "first")
+        )
+        again = await client.post(
+            "/webhooks/github", content=body, headers=headers_for("issues", body, "replayed")
+        )
+        other = body.replace(b'"labeled"', b'"labeled" ', 1)  # another body: another event
+        third = await client.post(
+            "/webhooks/github", content=other, headers=headers_for("issues", other, "other")
+        )
+    assert first.status_code == 202 and first.json()["status"] == "queued"
+    assert again.status_code == 202 and again.json() == {
+        "delivery": "replayed",
+        "status": "duplicate",
+    }
+    assert third.status_code == 202 and third.json()["status"] == "queued"
+    assert await counts(database_url) == (2, 2)

@@ -51,3 +51,46 @@ async def test_concurrent_deliveries_and_repeats(database_url: str) -> None:
     assert {(j.max_attempts, j.concurrency_key, j.status) for j in jobs} == {
         (3, "octo/repo#1", "queued")
     }
+
+
+def replayed(delivery_id: str, body: str) -> IncomingDelivery:
+    import hashlib
+
+    return IncomingDelivery(
+        delivery_id,
+        "issues",
+        "labeled",
+        7,
+        "octo/repo",
+        body,
+        utcnow(),
+        True,
+        "octo/repo#1",
+        body_sha256=hashlib.sha256(body.encode()).hexdigest(),
+    )
+
+
+async def test_the_same_body_under_a_new_delivery_id_is_a_duplicate(database_url: str) -> None:
+    """A captured signed body re-sent with a fresh X-GitHub-Delivery is stored once, with one
+    job: in one batch and later (SQLite's sqlite3 path and PostgreSQL's)."""
+    engine = make_engine(database_url)
+    writer = DeliveryWriter(engine, max_attempts=3)
+    writer.start()
+    try:
+        first, other = '{"action": "labeled", "n": 1}', '{"action": "labeled", "n": 2}'
+        outcomes = await asyncio.gather(
+            writer.store(replayed("a-1", first)),
+            writer.store(replayed("a-2", first)),  # same body, same batch
+            writer.store(replayed("b-1", other)),
+        )
+        assert outcomes == ["stored", "replayed", "stored"]
+        assert await writer.store(replayed("a-3", first)) == "replayed"  # a later replay
+        assert await writer.store(replayed("b-1", first)) == "duplicate"  # a repeated id
+    finally:
+        await writer.stop()
+    async with make_session_factory(engine)() as session:
+        deliveries = (await session.execute(select(Delivery))).scalars().all()
+        jobs = (await session.execute(select(Job))).scalars().all()
+    await engine.dispose()
+    assert sorted(d.delivery_id for d in deliveries) == ["a-1", "b-1"]
+    assert sorted(j.delivery_id for j in jobs) == ["a-1", "b-1"]
