@@ -17,6 +17,7 @@ from typing import Any
 from bot import safety, workspace
 from bot.core.edits import EditProblem, render_repair_message
 from bot.core.lifecycle import TaskEvent, TaskState
+from bot.core.publish import neutralize_line, publishable
 from bot.llm.base import ChatMessage, LLMClient, LLMError
 from bot.llm.factory import make_client
 from bot.repo_access import RepoAccess
@@ -37,11 +38,19 @@ MAX_TRUNCATED_ECHO_CHARS = 2_000
 class StopAttempt(Exception):
     """The attempt ends here with this task event and message (already user-facing)."""
 
-    def __init__(self, event: TaskEvent, message: str, *, keep_branch: bool = False) -> None:
+    def __init__(
+        self,
+        event: TaskEvent,
+        message: str,
+        *,
+        keep_branch: bool = False,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.event = event
         self.message = message
         self.keep_branch = keep_branch
+        self.detail = detail  # for the log and the stored attempt, never for a comment
 
 
 @dataclass
@@ -127,6 +136,7 @@ async def generate_edits(
                 raise StopAttempt(
                     TaskEvent.GENERATION_FAILED,
                     f"{first_problems}; the repair round then failed: {exc.user_message}",
+                    detail=str(exc),
                 ) from None
             async with ctx.sessions() as session, session.begin():
                 await record_stage(
@@ -165,9 +175,7 @@ async def generate_edits(
                     if run.author
                     else []
                 )
-                message = (
-                    f"{task.title}\n\nIssuewright task {task.ordinal} of #{task.issue_number}."
-                )
+                message = commit_message(task, ctx.settings.secrets())
                 commit = await asyncio.to_thread(
                     workspace.commit_all, worktree, message, author=author, co_authors=co
                 )
@@ -258,7 +266,9 @@ async def finish_attempt(
     async with ctx.sessions() as session, session.begin():
         attempt = await session.get(Attempt, attempt_id)
         if attempt is not None:
-            attempt.outcome, attempt.error, attempt.finished_at = outcome, error, utcnow()
+            # A stored row: no secret, no credential in a URL, whatever the error quoted.
+            stored = publishable(error, ctx.settings.secrets()) if error else error
+            attempt.outcome, attempt.error, attempt.finished_at = outcome, stored, utcnow()
 
 
 async def end_task(
@@ -302,5 +312,15 @@ def echoed_answer(text: str) -> str:
     )
 
 
+def commit_message(task: Task, secrets: Sequence[str] = ()) -> str:
+    """The subject is the issue's task title made inert: a commit reaching the default branch
+    would otherwise close (`Fixes #2`) or reference whatever the issue's author named."""
+    subject = neutralize_line(task.title, 200)
+    body = f"Issuewright task {task.ordinal} of #{task.issue_number}."
+    return publishable(f"{subject}\n\n{body}", secrets)
+
+
 def llm_failure(exc: LLMError) -> StopAttempt:
-    return StopAttempt(TaskEvent.GENERATION_FAILED, exc.user_message)
+    """The comment says what failed and what to do; the detail (endpoint URL, the start of
+    its answer) goes to the log and the stored attempt only."""
+    return StopAttempt(TaskEvent.GENERATION_FAILED, exc.user_message, detail=str(exc))
