@@ -16,7 +16,7 @@ from bot.llm.factory import make_client
 from bot.llm.retry import RetryPolicy
 from bot.runs import LLMChoice
 from bot.store.models import Attempt
-from tests.e2e.conftest import REPO, Scenario, scenario_with
+from tests.e2e.conftest import MAINTAINER, REPO, Scenario, scenario_with
 from tests.e2e.pipeline_helpers import (
     assert_jobs_finished,
     edit,
@@ -168,3 +168,23 @@ async def test_llm_error_body_never_reaches_a_comment(scenario: Scenario) -> Non
         [attempt] = (await session.execute(select(Attempt))).scalars().all()
     assert attempt.error and marker in attempt.error  # kept for the operator
     await assert_jobs_finished(scenario)
+
+
+async def test_command_reply_mentions_its_author_and_nobody_it_quotes(scenario: Scenario) -> None:
+    """The App may @-mention the person whose command it answers (a login GitHub vouches
+    for), never a name or reference quoted from the command's text."""
+    sim = scenario.sim
+    number = await label_new_issue(scenario)
+    before = {c.id for c in sim.comments(REPO, number)}
+    await sim.comment(REPO, number, "/issuewright @evil-org/admins", user=MAINTAINER)
+    await sim.comment(REPO, number, "/issuewright retry task @victim#12", user=MAINTAINER)
+    await scenario.settle()
+    replies = [c.body for c in sim.comments(REPO, number) if c.id not in before]
+    replies = [r for r in replies if "issuewright:status" not in r and not r.startswith("/")]
+    assert len(replies) == 2, replies
+    for reply in replies:
+        # `@issuewright <command>` is the help text's own example, in a code span.
+        own = {("mention", f"@{MAINTAINER}"), ("mention", f"@{scenario.settings.app_slug}")}
+        own.add(("html", "<command"))
+        assert foreign(reply, own) == [], reply
+        assert reply.startswith(f"@{MAINTAINER} ") or f"@{MAINTAINER}" not in reply
