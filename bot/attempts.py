@@ -21,6 +21,7 @@ from bot.codegen import (
     start_attempt,
 )
 from bot.core.lifecycle import TaskEvent
+from bot.core.publish import publishable
 from bot.github import GitHubError
 from bot.llm.base import ChatMessage, LLMError
 from bot.prompts import RenderedPrompt
@@ -62,6 +63,7 @@ async def task_note(ctx: HandlerContext, run_id: int, ordinal: int, text: str | 
     characters: the whole reason and what to do. A stale "waiting" or "failed" note would
     contradict the table, so each new state of the task replaces it."""
     prefix = f"Task {ordinal}: "
+    text = publishable(text, ctx.settings.secrets()) if text else text  # a stored row
     async with ctx.sessions() as session, session.begin():
         run = await session.get(IssueRun, run_id)
         if run is None:

@@ -17,7 +17,8 @@ from typing import Any
 from bot import safety, workspace
 from bot.core.edits import EditProblem, render_repair_message
 from bot.core.lifecycle import TaskEvent, TaskState
-from bot.core.publish import neutralize_line, publishable
+from bot.core.publish import publishable
+from bot.core.render import render_commit_message
 from bot.llm.base import ChatMessage, LLMClient, LLMError
 from bot.llm.factory import make_client
 from bot.repo_access import RepoAccess
@@ -175,7 +176,10 @@ async def generate_edits(
                     if run.author
                     else []
                 )
-                message = commit_message(task, ctx.settings.secrets())
+                message = publishable(
+                    render_commit_message(task.title, task.ordinal, task.issue_number),
+                    ctx.settings.secrets(),
+                )
                 commit = await asyncio.to_thread(
                     workspace.commit_all, worktree, message, author=author, co_authors=co
                 )
@@ -279,7 +283,7 @@ async def end_task(
         if task is None:
             return
         if message is not None:
-            task.last_error = message
+            task.last_error = publishable(message, ctx.settings.secrets())  # a stored row
         await apply_event(session, task, event, cause, reason=message)
         await record_stage(
             session,
@@ -310,14 +314,6 @@ def echoed_answer(text: str) -> str:
         text[: MAX_ECHOED_ANSWER_CHARS // 2]
         + f"\n\n[… {len(text) - MAX_ECHOED_ANSWER_CHARS // 2:,} more characters left out …]\n"
     )
-
-
-def commit_message(task: Task, secrets: Sequence[str] = ()) -> str:
-    """The subject is the issue's task title made inert: a commit reaching the default branch
-    would otherwise close (`Fixes #2`) or reference whatever the issue's author named."""
-    subject = neutralize_line(task.title, 200)
-    body = f"Issuewright task {task.ordinal} of #{task.issue_number}."
-    return publishable(f"{subject}\n\n{body}", secrets)
 
 
 def llm_failure(exc: LLMError) -> StopAttempt:

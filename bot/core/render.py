@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.commands import render_retry_checkbox
-from bot.core.publish import neutralize, without_urls
+from bot.core.publish import neutralize, neutralize_line, without_urls
 
 STATUS_MARKER = "<!-- issuewright:status -->"
 PR_MARKER_PREFIX = "<!-- issuewright:pr "
@@ -218,3 +218,10 @@ def render_pr_body(view: PullRequestView) -> str:
         lines += ["", f"Closes #{view.issue_number}"]
     lines += ["", f"{PR_MARKER_PREFIX}task={view.task_key} -->"]
     return "\n".join(lines) + "\n"
+
+
+def render_commit_message(title: str, ordinal: int, issue_number: int) -> str:
+    """The subject is the task's title made inert: a commit reaching the default branch would
+    otherwise close (`Fixes #2`) or reference whatever the issue's author named."""
+    subject = neutralize_line(title, 200)
+    return f"{subject}\n\nIssuewright task {ordinal} of #{issue_number}."

@@ -205,3 +205,12 @@ def test_status_comment_and_pr_body_render_third_party_text_inert() -> None:
         ("closing", "Closes #41"),
     }
     assert [m.group(0) for m in CLOSING.finditer(body)] == ["Closes #41"]
+
+
+def test_commit_message_subject_is_inert() -> None:
+    from bot.core.render import render_commit_message
+
+    message = render_commit_message("Fixes #2 for @org/team\n<img src=x>", 1, 41)
+    assert message.split("\n\n")[1] == "Issuewright task 1 of #41."
+    assert "\n" not in message.split("\n\n")[0]
+    assert live_markup(message) == [("reference", "#41")]
