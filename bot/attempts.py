@@ -22,6 +22,7 @@ from bot.codegen import (
 )
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
+from bot.core.publish import publishable
 from bot.github import GitHubError
 from bot.llm.base import ChatMessage, LLMError
 from bot.prompts import RenderedPrompt
@@ -62,6 +63,7 @@ async def task_note(ctx: HandlerContext, run_id: int, ordinal: int, text: str | 
     characters: the whole reason and what to do. A stale "waiting" or "failed" note would
     contradict the table, so each new state of the task replaces it."""
     prefix = f"Task {ordinal}: "
+    text = publishable(text, ctx.settings.secrets()) if text else text  # a stored row
     async with ctx.sessions() as session, session.begin():
         run = await session.get(IssueRun, run_id)
         if run is None:
@@ -171,12 +173,15 @@ async def run_attempt(
         # Shared code raises GENERATION_FAILED; a fix or review attempt fails as its own kind.
         failure = stop
         if stop.event == TaskEvent.GENERATION_FAILED:
-            failure = StopAttempt(spec.failure, stop.message, keep_branch=stop.keep_branch)
+            failure = StopAttempt(
+                spec.failure, stop.message, keep_branch=stop.keep_branch, detail=stop.detail
+            )
     except BudgetExceeded as exc:
         outcome = "budget_exceeded"
         failure = StopAttempt(TaskEvent.BUDGET_EXCEEDED, exc.decision.message)
     except LLMError as exc:
-        failure = StopAttempt(spec.failure, llm_failure(exc).message)
+        llm_stop = llm_failure(exc)
+        failure = StopAttempt(spec.failure, llm_stop.message, detail=llm_stop.detail)
     except Exception as exc:
         # GitHub down after githubkit's own retries, git failing…: a terminal state with the
         # reason, not a job silently retried (a retry would spend money again).
@@ -197,7 +202,11 @@ async def run_attempt(
     if failure is not None:
         if failure.event == TaskEvent.CANCEL:
             outcome = "cancelled"
-        await finish_attempt(ctx, attempt_id, outcome, failure.message)
+        if failure.detail:
+            # The comment gets the message; what exactly went wrong is for the operator.
+            log.warning("task %s attempt failed: %s", task_id, failure.detail)
+        record = f"{failure.message}\n{failure.detail}" if failure.detail else failure.message
+        await finish_attempt(ctx, attempt_id, outcome, record)
         await end_task(ctx, task_id, failure.event, cause, failure.message)
         await task_note(ctx, run.id, task.ordinal, failure.message)
         if pushed and not failure.keep_branch and spec.kind == "generate":

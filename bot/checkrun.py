@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from bot.core.publish import neutralize, neutralize_line, without_urls
 from bot.core.render import STATE_LABELS
 from bot.github import GitHubError
 from bot.repo_access import RepoAccess
@@ -38,11 +39,12 @@ def mirror_fields(task: Task) -> dict[str, Any] | None:
     if not task.head_sha or task.state not in _MIRROR:
         return None
     status, conclusion = _MIRROR[task.state]
-    summary = f"Task {task.ordinal} of #{task.issue_number}: {task.title}"
+    # Title, error and check names are third-party text: inert, and errors without URLs.
+    summary = f"Task {task.ordinal} of #{task.issue_number}: {neutralize_line(task.title, 200)}"
     if task.state in _ERROR_STATES and task.last_error:
-        summary += f"\n\n{task.last_error}"
+        summary += f"\n\n{neutralize(without_urls(task.last_error))}"
     if task.checks:
-        summary += f"\n\nChecks: {task.checks}"
+        summary += f"\n\nChecks: {neutralize(task.checks)}"
     fields: dict[str, Any] = {
         "status": status,
         "output": {"title": STATE_LABELS.get(task.state, task.state), "summary": summary[:1000]},

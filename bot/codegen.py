@@ -18,6 +18,8 @@ from bot import safety, workspace
 from bot.core.edits import EditProblem, render_repair_message
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.policy import LLMChoice
+from bot.core.publish import publishable
+from bot.core.render import render_commit_message
 from bot.formatter import FormatterRefused, format_changes, formatter_for
 from bot.llm.base import ChatMessage, LLMError
 from bot.repo_access import RepoAccess
@@ -37,11 +39,19 @@ MAX_TRUNCATED_ECHO_CHARS = 2_000
 class StopAttempt(Exception):
     """The attempt ends here with this task event and message (already user-facing)."""
 
-    def __init__(self, event: TaskEvent, message: str, *, keep_branch: bool = False) -> None:
+    def __init__(
+        self,
+        event: TaskEvent,
+        message: str,
+        *,
+        keep_branch: bool = False,
+        detail: str | None = None,
+    ) -> None:
         super().__init__(message)
         self.event = event
         self.message = message
         self.keep_branch = keep_branch
+        self.detail = detail  # for the log and the stored attempt, never for a comment
 
 
 @dataclass
@@ -113,6 +123,7 @@ async def generate_edits(
                 raise StopAttempt(
                     TaskEvent.GENERATION_FAILED,
                     f"{first_problems}; the repair round then failed: {exc.user_message}",
+                    detail=str(exc),
                 ) from None
             async with ctx.sessions() as session, session.begin():
                 await record_stage(
@@ -161,8 +172,9 @@ async def generate_edits(
                     if run.author
                     else []
                 )
-                message = (
-                    f"{task.title}\n\nIssuewright task {task.ordinal} of #{task.issue_number}."
+                message = publishable(
+                    render_commit_message(task.title, task.ordinal, task.issue_number),
+                    ctx.settings.secrets(),
                 )
                 commit = await asyncio.to_thread(
                     workspace.commit_all, worktree, message, author=author, co_authors=co
@@ -254,7 +266,9 @@ async def finish_attempt(
     async with ctx.sessions() as session, session.begin():
         attempt = await session.get(Attempt, attempt_id)
         if attempt is not None:
-            attempt.outcome, attempt.error, attempt.finished_at = outcome, error, utcnow()
+            # A stored row: no secret, no credential in a URL, whatever the error quoted.
+            stored = publishable(error, ctx.settings.secrets()) if error else error
+            attempt.outcome, attempt.error, attempt.finished_at = outcome, stored, utcnow()
 
 
 async def end_task(
@@ -265,7 +279,7 @@ async def end_task(
         if task is None:
             return
         if message is not None:
-            task.last_error = message
+            task.last_error = publishable(message, ctx.settings.secrets())  # a stored row
         await apply_event(session, task, event, cause, reason=message)
         await record_stage(
             session,
@@ -299,4 +313,6 @@ def echoed_answer(text: str) -> str:
 
 
 def llm_failure(exc: LLMError) -> StopAttempt:
-    return StopAttempt(TaskEvent.GENERATION_FAILED, exc.user_message)
+    """The comment says what failed and what to do; the detail (endpoint URL, the start of
+    its answer) goes to the log and the stored attempt only."""
+    return StopAttempt(TaskEvent.GENERATION_FAILED, exc.user_message, detail=str(exc))

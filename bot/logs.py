@@ -6,21 +6,16 @@ import json
 import logging
 from collections.abc import Iterable
 
-from bot.core.sanitize import REDACTED, redact_secrets
+from bot.core.sanitize import redact_known_secrets
 
 _CONTEXT_FIELDS = ("delivery_id", "job_id", "task_id", "installation_id", "repository")
-# Shorter values would also match ordinary words; such secrets are too weak to matter anyway.
-_MIN_SECRET_LENGTH = 6
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
     """Remove the configured secret values, then every token, key and credential pattern
-    `redact_secrets` knows (one list for logs and prompts, so they never drift apart)."""
-    # Longest first: a secret containing another must not be left half replaced.
-    for secret in sorted(secrets, key=len, reverse=True):
-        if secret and len(secret) >= _MIN_SECRET_LENGTH:
-            text = text.replace(secret, REDACTED)
-    return redact_secrets(text)
+    `redact_secrets` knows: the scrubbing `bot.core.publish.publishable` applies to all the
+    App publishes too, so logs and comments never drift apart."""
+    return redact_known_secrets(text, secrets)
 
 
 class ScrubFilter(logging.Filter):

@@ -11,6 +11,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from bot import workspace
+from bot.core.publish import neutralize_line
 from bot.core.render import PullRequestView, render_pr_body
 from bot.github import GitHubError, PullRequest
 from bot.repo_access import RepoAccess
@@ -113,7 +114,8 @@ async def open_pull(
             closes_issue=await is_last_task(ctx, task),
         )
     )
-    title = f"{task.title[:200]} (#{task.issue_number})"
+    # The title is the issue author's text: inert, so it mentions and references nothing.
+    title = f"{neutralize_line(task.title, 200)} (#{task.issue_number})"
     if existing is not None:
         await repo.api.update_pull(repo.owner, repo.name, existing.number, body=body)
         return existing

@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from bot.core.publish import neutralize, neutralize_line
+
 SLASH = "/issuewright"
 COMMANDS: tuple[str, ...] = ("retry", "cancel", "status", "plan", "fix-ci", "rollback", "help")
 # Spellings people type for the same command; keys are lowercase.
@@ -34,7 +36,9 @@ class Command:
     name: str  # one of COMMANDS
     task: int | None = None  # 1-based task number from "task N"
     text: str = ""  # rest of the line: free-text instructions for retry
-    unknown: str | None = None  # the word that was not a command (name is then "help")
+    # The word that was not a command (name is then "help"), made inert: it is only quoted
+    # back in the App's reply, which must not mention or reference anything through it.
+    unknown: str | None = None
     error: str | None = None  # malformed arguments; the handler replies with it, runs nothing
 
 
@@ -87,13 +91,14 @@ def _parse_rest(rest: str) -> Command:
     word = _ALIASES.get(word, word)
     tail = words[1].strip() if len(words) > 1 else ""
     if word not in COMMANDS:
-        return Command("help", unknown=words[0])
+        return Command("help", unknown=neutralize_line(words[0], 60))
     task: int | None = None
     match = _TASK.match(tail)
     if match:
         number = match.group(1).rstrip(".,;:")
         if not number.isascii() or not number.isdigit() or int(number) < 1:
-            return Command(word, error=f"`task` needs a task number such as `task 2`: {tail!r}")
+            quoted = neutralize(repr(tail[:80]))
+            return Command(word, error=f"`task` needs a task number such as `task 2`: {quoted}")
         task = int(number)
         # "retry task 2, use pathlib": the comma belongs to the sentence, not the text.
         tail = tail[match.end() :].strip().lstrip(",;:-").strip()

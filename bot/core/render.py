@@ -1,4 +1,11 @@
-"""What people see: the issue's status comment and the PR body. Pure functions of plain data."""
+"""What people see: the issue's status comment and the PR body. Pure functions of plain data.
+
+Titles, bodies, summaries, paths, errors and notes are third-party text (the issue's author,
+the model, or a message quoting them): every one goes through `neutralize` where it is
+placed, so the App never publishes a live mention, reference, closing keyword, image or HTML
+it did not write itself. Error text also loses its URLs (the log keeps them). The App's own
+parts (markers, `Closes #N`, links to its PRs) are written as they are.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.commands import render_retry_checkbox
+from bot.core.publish import neutralize, neutralize_line, without_urls
 
 STATUS_MARKER = "<!-- issuewright:status -->"
 PR_MARKER_PREFIX = "<!-- issuewright:pr "
@@ -62,12 +70,18 @@ class StatusView:
 
 
 def _cell(text: str | None, limit: int = 120) -> str:
+    """Third-party text for one table cell or list item: one line, cut, made inert."""
     if not text:
         return ""
     text = " ".join(text.split())
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return text.replace("|", "\\|")
+    return neutralize(text).replace("|", "\\|")
+
+
+def _error(text: str | None, limit: int = 120) -> str:
+    """An error or note: what failed and what to do, without the URLs it may quote."""
+    return _cell(without_urls(text), limit) if text else ""
 
 
 def money(value: float) -> str:
@@ -77,9 +91,10 @@ def money(value: float) -> str:
 def render_status(view: StatusView) -> str:
     lines = [STATUS_MARKER, "### 🤖 Issuewright"]
     if view.message:
-        lines += ["", view.message]
+        lines += ["", neutralize(without_urls(view.message))]
     if view.plan_only:
-        lines += ["", f"**Plan only** — nothing is generated. {view.plan_reason or ''}".rstrip()]
+        reason = neutralize(without_urls(view.plan_reason or ""))
+        lines += ["", f"**Plan only** — nothing is generated. {reason}".rstrip()]
     if view.tasks:
         lines += ["", _plan_table(view) if view.plan_only else _progress_table(view)]
     retry_lines = [
@@ -94,7 +109,7 @@ def render_status(view: StatusView) -> str:
             *retry_lines,
         ]
     if view.notes:
-        lines += ["", "**Notes**", *[f"- {_cell(n, 300)}" for n in view.notes]]
+        lines += ["", "**Notes**", *[f"- {_error(n, 300)}" for n in view.notes]]
     total_cost = sum(t.cost_usd for t in view.tasks)
     total_tokens = sum(t.input_tokens + t.output_tokens for t in view.tasks)
     if total_tokens and not view.plan_only:
@@ -123,7 +138,7 @@ def _plan_table(view: StatusView) -> str:
         est = f"{t.estimate_tokens[0]:,} / {t.estimate_tokens[1]:,}" if t.estimate_tokens else "—"
         cost = money(t.estimate_cost) if t.estimate_cost is not None else "—"
         rows.append(
-            f"| {t.ordinal} | {_cell(t.title)} | {t.task_type} | {_deps(t)} | {files} | "
+            f"| {t.ordinal} | {_cell(t.title)} | {_cell(t.task_type)} | {_deps(t)} | {files} | "
             f"{_cell(t.template) or '—'} | {est} | {cost} |"
         )
     return "\n".join(rows)
@@ -144,11 +159,11 @@ def _progress_table(view: StatusView) -> str:
         )
         cost = money(t.cost_usd) if t.cost_usd else "—"
         error = (
-            _cell(t.last_error)
+            _error(t.last_error)
             if t.state in RETRYABLE | {"checks_failed", "fixing", "pr_open", "queued"}
             else ""
         )
-        checks = t.checks or "—"
+        checks = _cell(t.checks) or "—"
         rows.append(
             f"| {t.ordinal} | {_cell(t.title)} | {state} | {pr} | {checks} | {t.attempts} | "
             f"{tokens} | {cost} | {error or '—'} |"
@@ -182,21 +197,31 @@ def render_pr_body(view: PullRequestView) -> str:
         lines += [
             "<details><summary>Task</summary>",
             "",
-            view.task_body.strip()[:4000],
+            neutralize(view.task_body.strip()[:4000]),
             "",
             "</details>",
             "",
         ]
     if view.summary.strip():
-        lines += ["### Summary (from the model)", "", view.summary.strip()[:4000], ""]
+        lines += ["### Summary (from the model)", "", neutralize(view.summary.strip()[:4000]), ""]
     lines += ["### Files changed", "", "| File | + | − |", "|---|---|---|"]
-    lines += [f"| `{path}` | {added} | {removed} |" for path, added, removed in view.files]
+    lines += [
+        f"| `{_cell(path, 300)}` | {added} | {removed} |" for path, added, removed in view.files
+    ]
     lines += [
         "",
-        f"Model `{view.model}` · {view.input_tokens:,} in / {view.output_tokens:,} out tokens · "
-        f"{money(view.cost_usd)} · template `{view.template_id}` v{view.template_version}",
+        f"Model `{_cell(view.model)}` · {view.input_tokens:,} in / {view.output_tokens:,} out "
+        f"tokens · {money(view.cost_usd)} · template `{_cell(view.template_id)}` "
+        f"v{view.template_version}",
     ]
     if view.closes_issue:
         lines += ["", f"Closes #{view.issue_number}"]
     lines += ["", f"{PR_MARKER_PREFIX}task={view.task_key} -->"]
     return "\n".join(lines) + "\n"
+
+
+def render_commit_message(title: str, ordinal: int, issue_number: int) -> str:
+    """The subject is the task's title made inert: a commit reaching the default branch would
+    otherwise close (`Fixes #2`) or reference whatever the issue's author named."""
+    subject = neutralize_line(title, 200)
+    return f"{subject}\n\nIssuewright task {ordinal} of #{issue_number}."

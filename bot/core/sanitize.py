@@ -15,6 +15,7 @@ Pure functions, no I/O. Three concerns, applied in this order by `clean_untruste
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 REDACTED = "[redacted]"
 
@@ -76,9 +77,11 @@ _BEARER = re.compile(
     r"(?P<lead>\b(?:Bearer|Basic)\s+)(?=[A-Za-z._~+/\-]*\d)[A-Za-z0-9._~+/\-]{16,}=*", re.I
 )
 # `name = value` where the name ends in a secret-ish word (`GITHUB_TOKEN=`, `"password": "…"`,
-# `api_key: …`). The name must END in the word, so `max_tokens=100` or `token_type` survive.
+# `api_key: …`). The name must END in the word, so `max_tokens=100` or `token_type` survive,
+# and must not be the end of a path: `/etc/passwd: absolute paths are not allowed` is a
+# refusal reason the status comment shows, not a password.
 _ASSIGNMENT = re.compile(
-    r"(?P<lead>(?<![A-Za-z0-9_.\-])[A-Za-z0-9_.\-]*?"
+    r"(?P<lead>(?<![A-Za-z0-9_.\-/])[A-Za-z0-9_.\-]*?"
     r"(?:password|passwd|passphrase|pwd|secret|token|api[_\-]?key|access[_\-]?key|"
     r"(?:private|secret|signing|encryption|master|auth)[_\-]?key|credentials?)"
     r"[\"']?[ \t]*(?::|=|:=|=>)[ \t]*)"
@@ -132,6 +135,22 @@ def redact_secrets(text: str) -> str:
     text = _URL_CREDENTIALS.sub(lambda m: f"{m.group('scheme')}{REDACTED}@", text)
     text = _BEARER.sub(lambda m: f"{m.group('lead')}{REDACTED}", text)
     return _ASSIGNMENT.sub(_redact_assignment, text)
+
+
+# Shorter configured values would also match ordinary words; such secrets are too weak to
+# matter anyway.
+MIN_SECRET_LENGTH = 6
+
+
+def redact_known_secrets(text: str, secrets: Iterable[str] = ()) -> str:
+    """Remove the configured secret values, then every token, key and credential pattern
+    `redact_secrets` knows. The one scrubbing for logs and for everything the App publishes,
+    so the two never drift apart."""
+    # Longest first: a secret containing another must not be left half replaced.
+    for secret in sorted(secrets, key=len, reverse=True):
+        if secret and len(secret) >= MIN_SECRET_LENGTH:
+            text = text.replace(secret, REDACTED)
+    return redact_secrets(text)
 
 
 def clean_untrusted(text: str) -> str:

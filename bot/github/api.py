@@ -39,12 +39,14 @@ class GitHubAPI(ChecksAPI):
     # ------------------------------------------------------------------ comments
     async def create_comment(self, owner: str, repo: str, number: int, body: str) -> Comment:
         issues = self.gh.rest.issues
+        body = self._public(body)
         return Comment.of(
             await call(lambda: issues.async_create_comment(owner, repo, number, body=body))
         )
 
     async def edit_comment(self, owner: str, repo: str, comment_id: int, body: str) -> Comment:
         issues = self.gh.rest.issues
+        body = self._public(body)
         return Comment.of(
             await call(lambda: issues.async_update_comment(owner, repo, comment_id, body=body))
         )
@@ -203,6 +205,7 @@ class GitHubAPI(ChecksAPI):
         draft: bool = True,
     ) -> PullRequest:
         pulls = self.gh.rest.pulls
+        title, body = self._public(title), self._public(body)
         data = await call(
             lambda: pulls.async_create(
                 owner,
@@ -245,6 +248,9 @@ class GitHubAPI(ChecksAPI):
 
         def unset(value: Any) -> Any:
             return UNSET if value is None else value
+
+        title = None if title is None else self._public(title)
+        body = None if body is None else self._public(body)
 
         return PullRequest.of(
             await call(

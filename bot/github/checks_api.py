@@ -7,14 +7,35 @@ from typing import Any, Literal
 
 from githubkit import GitHub
 
+from bot.core.publish import publishable
 from bot.github.client import GitHubError, call, github_errors, read_json
 from bot.github.models import Annotation, CheckRun
+from bot.settings import Settings
 
 
 class ChecksAPI:
     """Pagination, and the check-run calls; `GitHubAPI` adds the rest."""
 
     gh: GitHub[Any]
+    settings: Settings | None
+
+    def _public(self, text: str) -> str:
+        """Every text the App publishes leaves through here: URL user-info, the configured
+        secrets and credential patterns are scrubbed exactly as in the logs, whoever wrote
+        the text (an error message can quote a URL or a key the code never meant to show)."""
+        return publishable(text, self.settings.secrets() if self.settings is not None else ())
+
+    def _public_fields(self, fields: dict[str, Any]) -> dict[str, Any]:
+        output = fields.get("output")
+        if isinstance(output, dict):
+            public = {
+                k: self._public(v)
+                if k in ("title", "summary", "text") and isinstance(v, str)
+                else v
+                for k, v in output.items()
+            }
+            fields = {**fields, "output": public}
+        return fields
 
     async def _pages(
         self, method: Callable[..., Any], pick: str | None = None, **kw: Any
@@ -42,6 +63,7 @@ class ChecksAPI:
         """`fields`: details_url, external_id, conclusion, output={title, summary, text,
         annotations}."""
         checks = self.gh.rest.checks
+        fields = self._public_fields(fields)
         data = await call(
             lambda: checks.async_create(
                 owner, repo, name=name, head_sha=head_sha, status=status, **fields
@@ -54,6 +76,7 @@ class ChecksAPI:
     ) -> CheckRun:
         """`fields`: status, conclusion, details_url, output={title, summary, ...}."""
         checks = self.gh.rest.checks
+        fields = self._public_fields(fields)
         return CheckRun.of(
             await call(lambda: checks.async_update(owner, repo, check_run_id, **fields))
         )

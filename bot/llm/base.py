@@ -2,7 +2,8 @@
 
 Providers speak different wire formats; everything above `bot/llm/` sees only these types, so
 codegen never branches on the provider. Errors carry a `user_message` written for the
-maintainer who reads the status comment, and never contain the API key.
+maintainer who reads the status comment (what failed, what to do: no URL, no response body),
+and never contain the API key.
 """
 
 from __future__ import annotations
@@ -71,7 +72,8 @@ class LLMClient(Protocol):
 
 
 class LLMError(Exception):
-    """Base of every LLM failure. `str()` is for logs; `user_message` is for maintainers."""
+    """Base of every LLM failure. `str()` is for logs and the stored attempt; `user_message`
+    is for maintainers reading a public comment."""
 
     retryable: ClassVar[bool] = False
     summary: ClassVar[str] = "The LLM call failed"
@@ -100,7 +102,11 @@ class LLMError(Exception):
 
     @property
     def user_message(self) -> str:
-        return f"{self.summary} ({self}). {self.guidance()}"
+        """What failed and what to do, for a public comment. Never the detail: it can hold the
+        endpoint's URL (with credentials in it) and the start of whatever the endpoint
+        answered, so it goes to the log and the stored attempt instead."""
+        status = f" (HTTP {self.status_code})" if self.status_code else ""
+        return f"{self.summary}{status}. {self.guidance()}"
 
     def guidance(self) -> str:
         """What the maintainer can do about it; subclasses add what only they know."""
