@@ -151,7 +151,7 @@ class Settings:
     # timeout is per read, so a trickling endpoint would otherwise hold a worker forever.
     llm_deadline_seconds: float = 300.0
     # Bytes of one LLM answer read at most (after decoding); reading stops there.
-    llm_max_response_bytes: int = 2_000_000
+    llm_max_response_bytes: int = 8_000_000
     # Wall clock for one job; past it the job is cancelled and failed (retried, then dead).
     job_timeout_seconds: float = 1800.0
     # Jobs of one installation running at once, over every worker: no tenant takes all slots.
@@ -266,7 +266,7 @@ class Settings:
             llm_pricing_overrides=tuple(pricing),
             installation_monthly_budget_usd=_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
             llm_deadline_seconds=float(_int(env, "LLM_DEADLINE_SECONDS", 300, minimum=1)),
-            llm_max_response_bytes=_int(env, "LLM_MAX_RESPONSE_BYTES", 2_000_000, minimum=1024),
+            llm_max_response_bytes=_int(env, "LLM_MAX_RESPONSE_BYTES", 8_000_000, minimum=1024),
             job_timeout_seconds=float(_int(env, "JOB_TIMEOUT_SECONDS", 1800, minimum=1)),
             installation_max_concurrent_jobs=_int(
                 env, "INSTALLATION_MAX_CONCURRENT_JOBS", 2, minimum=1

@@ -15,9 +15,10 @@ import httpx
 
 from .base import ResponseTooLargeError
 
-# A long answer is ~100k tokens of code, about 400 KB as text and a few times that as
-# streamed events; 2 MB leaves room for both while a hostile body stops early.
-DEFAULT_MAX_RESPONSE_BYTES = 2_000_000
+# The longest answer a model gives (~128k output tokens) is about 0.5 MB of text. The cap
+# sits well above that, and above the 5 MB answers the edit checks refuse file by file with
+# a repair round (max_file_bytes), so it only stops bodies no model would send, early.
+DEFAULT_MAX_RESPONSE_BYTES = 8_000_000
 # Wall clock for one whole call: a little above the default per-read timeout (120 s) plus a
 # retry, so a slow but honest local model still finishes.
 DEFAULT_DEADLINE_SECONDS = 300.0

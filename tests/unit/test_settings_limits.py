@@ -16,7 +16,7 @@ def from_env(tmp_path: Path, **env: str) -> Settings:
 def test_defaults(tmp_path: Path) -> None:
     s = from_env(tmp_path)
     assert s.llm_deadline_seconds == 300 and s.llm_deadline_seconds > s.llm_timeout_seconds
-    assert s.llm_max_response_bytes == 2_000_000
+    assert s.llm_max_response_bytes == 8_000_000
     assert s.job_timeout_seconds == 1800
     assert s.installation_max_concurrent_jobs == 2
 
@@ -50,3 +50,11 @@ def test_values_that_would_lift_or_break_a_limit_are_refused(
     with pytest.raises(SettingsError) as raised:
         from_env(tmp_path, **{name: value})
     assert name in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_the_clients_defaults_are_the_settings_defaults() -> None:
+    # A client built without the settings (tests, tools) is bounded the same way.
+    from bot.llm.limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
+
+    assert Settings().llm_deadline_seconds == DEFAULT_DEADLINE_SECONDS
+    assert Settings().llm_max_response_bytes == DEFAULT_MAX_RESPONSE_BYTES
