@@ -206,9 +206,9 @@ class DeadlineExceededError(LLMError):
 
     def guidance(self) -> str:
         return (
-            f"The call was stopped after {self.limit_seconds:g} s (LLM_DEADLINE_SECONDS on the "
-            "server). Lower `max_output_tokens` in `.github/issuewright.yml` or ask the operator "
-            "to raise LLM_DEADLINE_SECONDS, then comment `/issuewright retry`."
+            "The server's limit is LLM_DEADLINE_SECONDS: lower `max_output_tokens` in "
+            "`.github/issuewright.yml` or ask the operator to raise it, then comment "
+            "`/issuewright retry`."
         )
 
 
@@ -224,9 +224,9 @@ class ResponseTooLargeError(LLMError):
 
     def guidance(self) -> str:
         return (
-            f"Reading stopped at {self.limit_bytes:,} bytes (LLM_MAX_RESPONSE_BYTES on the "
-            "server). Lower `max_output_tokens` in `.github/issuewright.yml` or ask the operator "
-            "to raise LLM_MAX_RESPONSE_BYTES, then comment `/issuewright retry`."
+            "The server's limit is LLM_MAX_RESPONSE_BYTES: lower `max_output_tokens` in "
+            "`.github/issuewright.yml` or ask the operator to raise it, then comment "
+            "`/issuewright retry`."
         )
 
 
