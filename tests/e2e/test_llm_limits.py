@@ -79,7 +79,8 @@ async def llm(request: pytest.FixtureRequest) -> AsyncIterator[ScriptedLLM]:
 async def test_a_never_ending_answer_fails_the_task_and_frees_the_worker(
     scenario: Scenario, llm: HostileLLM
 ) -> None:
-    number = await label_new_issue(scenario)
+    # The wait is only a safety net: without the limits the answer never ends.
+    number = await asyncio.wait_for(label_new_issue(scenario), 120)
     setting = next(s for _, limits, s in ENDPOINTS.values() if limits == llm.limits)
     task = await only_task(scenario)
     assert task.state == "failed" and task.pr_number is None
