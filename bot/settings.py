@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
@@ -289,6 +290,15 @@ class Settings:
 
     # METRICS_TOKEN: when set, GET /metrics needs `Authorization: Bearer <token>`.
     metrics_token: str | None = field(default=None, repr=False)
+    # Wall clock for one whole LLM call (every attempt and the streamed answer): httpx's
+    # timeout is per read, so a trickling endpoint would otherwise hold a worker forever.
+    llm_deadline_seconds: float = 300.0
+    # Bytes of one LLM answer read at most (after decoding); reading stops there.
+    llm_max_response_bytes: int = 8_000_000
+    # Wall clock for one job; past it the job is cancelled and failed (retried, then dead).
+    job_timeout_seconds: float = 1800.0
+    # Jobs of one installation running at once, over every worker: no tenant takes all slots.
+    installation_max_concurrent_jobs: int = 2
 
     @property
     def has_app_credentials(self) -> bool:
@@ -404,6 +414,12 @@ class Settings:
             protected_paths=_list(env, "PROTECTED_PATHS") or DEFAULT_PROTECTED_PATHS,
             ceilings=_ceilings(env),
             metrics_token=_metrics_token(env),
+            llm_deadline_seconds=float(_int(env, "LLM_DEADLINE_SECONDS", 300, minimum=1)),
+            llm_max_response_bytes=_int(env, "LLM_MAX_RESPONSE_BYTES", 8_000_000, minimum=1024),
+            job_timeout_seconds=float(_int(env, "JOB_TIMEOUT_SECONDS", 1800, minimum=1)),
+            installation_max_concurrent_jobs=_int(
+                env, "INSTALLATION_MAX_CONCURRENT_JOBS", 2, minimum=1
+            ),
         )
 
     def secrets(self) -> list[str]:
@@ -416,6 +432,10 @@ class Settings:
         values += [value for _, value in self.llm_extra_headers]
         for endpoint in self.llm_endpoints:
             values += [endpoint.api_key, *(value for _, value in endpoint.headers)]
+        # Credentials written into an endpoint URL (http://user:password@gateway/…).
+        for url in (self.llm_base_url, *(e.base_url for e in self.llm_endpoints)):
+            parts = urlsplit(url or "")
+            values += [parts.password, parts.username if parts.password else None]
         try:
             values.append(make_url(self.database_url).password)
         except (ArgumentError, ValueError):  # an unparseable URL fails later with its own message

@@ -59,6 +59,8 @@ def make_llm(ctx: HandlerContext, choice: LLMChoice) -> LLMClient:
         choice.model,
         endpoint.headers,
         s.llm_timeout_seconds,
+        deadline_seconds=s.llm_deadline_seconds,
+        max_response_bytes=s.llm_max_response_bytes,
     )
 
 

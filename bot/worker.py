@@ -30,12 +30,22 @@ log = logging.getLogger(__name__)
 
 IDLE_POLL_SECONDS = 1.0
 MAINTENANCE_SECONDS = 15.0
+# How long a job past its wall-clock limit gets to unwind after being cancelled; one that
+# ignores the cancellation is abandoned, so its slot is free either way.
+CANCEL_GRACE_SECONDS = 10.0
 
 
 class PermanentError(Exception):
     """A failure that retrying cannot fix; the job goes to the dead letter at once."""
 
     retryable = False
+
+
+class JobTimedOut(Exception):
+    """The job ran past JOB_TIMEOUT_SECONDS and was cancelled. Retried with backoff like any
+    failure, then dead-lettered with this reason once its attempts are used up."""
+
+    retryable = True
 
 
 class Worker:
@@ -59,6 +69,10 @@ class Worker:
     @property
     def lease_seconds(self) -> float:
         return float(self.ctx.settings.job_lease_seconds)
+
+    @property
+    def job_timeout_seconds(self) -> float:
+        return float(self.ctx.settings.job_timeout_seconds)
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -140,7 +154,12 @@ class Worker:
         """Claim and run one job. False when there was nothing to do."""
         if self._stopping.is_set():
             return False
-        job = await queue.claim_next_job(self.ctx.sessions, self.worker_id, self.lease_seconds)
+        job = await queue.claim_next_job(
+            self.ctx.sessions,
+            self.worker_id,
+            self.lease_seconds,
+            installation_cap=self.ctx.settings.installation_max_concurrent_jobs,
+        )
         if job is None:
             return False
         task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
@@ -168,7 +187,7 @@ class Worker:
         )
         started = time.monotonic()
         try:
-            await self._dispatch(job)
+            await self._dispatch_within_limit(job)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -187,6 +206,32 @@ class Worker:
             return
         await queue.complete(self.ctx.sessions, job, self.worker_id)
         self._observe(job, started, "done")
+
+    async def _dispatch_within_limit(self, job: queue.ClaimedJob) -> None:
+        """Run the job's handlers, cancelled past JOB_TIMEOUT_SECONDS. The lease is renewed
+        while a job runs, so without this a handler that never returns (an endpoint that
+        never finishes, a hung subprocess) would hold its slot forever."""
+        limit = self.job_timeout_seconds
+        handler = asyncio.create_task(self._dispatch(job), name=f"job-{job.id}-handlers")
+        try:
+            done, _ = await asyncio.wait({handler}, timeout=limit)
+        except asyncio.CancelledError:  # shutdown: the handlers stop with us
+            handler.cancel()
+            await asyncio.wait({handler}, timeout=CANCEL_GRACE_SECONDS)
+            raise
+        if done:
+            return handler.result()
+        handler.cancel()
+        await asyncio.wait({handler}, timeout=CANCEL_GRACE_SECONDS)
+        if handler.done():
+            if not handler.cancelled():
+                handler.exception()  # retrieved: it is reported as the timeout below
+        else:
+            log.error("job %s ignored its cancellation; abandoned to free the slot", job.id)
+            handler.add_done_callback(lambda t: t.cancelled() or t.exception())
+        raise JobTimedOut(
+            f"the job ran longer than JOB_TIMEOUT_SECONDS ({limit:g} s) and was cancelled"
+        )
 
     def _observe(self, job: queue.ClaimedJob, started: float, outcome: str) -> None:
         if self.ctx.metrics is not None:

@@ -9,6 +9,7 @@ from .base import (
     ConfigurationError,
     ContentFilteredError,
     ContextTooLongError,
+    DeadlineExceededError,
     InvalidRequestError,
     LLMClient,
     LLMError,
@@ -18,6 +19,7 @@ from .base import (
     ProviderUnavailableError,
     QuotaError,
     RateLimitedError,
+    ResponseTooLargeError,
 )
 from .factory import PROVIDERS, make_client
 from .pricing import ModelPrice, PricingTable, cost_usd
@@ -30,6 +32,7 @@ __all__ = [
     "ConfigurationError",
     "ContentFilteredError",
     "ContextTooLongError",
+    "DeadlineExceededError",
     "InvalidRequestError",
     "LLMClient",
     "LLMError",
@@ -41,6 +44,7 @@ __all__ = [
     "ProviderUnavailableError",
     "QuotaError",
     "RateLimitedError",
+    "ResponseTooLargeError",
     "RetryPolicy",
     "cost_usd",
     "make_client",

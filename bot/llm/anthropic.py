@@ -29,6 +29,7 @@ from .base import (
     iter_sse,
     snippet,
 )
+from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .retry import RetryingHTTPClient, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
@@ -89,6 +90,8 @@ class AnthropicClient(RetryingHTTPClient):
         timeout: float = 120.0,
         http_client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         headers = {"user-agent": "issuewright", "anthropic-version": API_VERSION}
         headers.update(dict(extra_headers))
@@ -102,6 +105,8 @@ class AnthropicClient(RetryingHTTPClient):
             timeout=timeout,
             http_client=http_client,
             retry=retry,
+            deadline_seconds=deadline_seconds,
+            max_response_bytes=max_response_bytes,
         )
 
     def build_body(self, request: LLMRequest) -> dict[str, Any]:

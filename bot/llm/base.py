@@ -201,6 +201,44 @@ class ProviderUnavailableError(LLMError):
         )
 
 
+class DeadlineExceededError(LLMError):
+    """The whole call (every attempt, the waits between them, the streamed answer) outlived
+    LLM_DEADLINE_SECONDS. Not retried: an endpoint that trickles would hold the slot again."""
+
+    summary = "The LLM did not finish its answer in time"
+
+    def __init__(self, detail: str, *, limit_seconds: float, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.limit_seconds = limit_seconds
+
+    def guidance(self) -> str:
+        return (
+            f"The server's limit is LLM_DEADLINE_SECONDS ({self.limit_seconds:g} s): lower "
+            "`max_output_tokens` in "
+            "`.github/issuewright.yml` or ask the operator to raise it, then comment "
+            "`/issuewright retry`."
+        )
+
+
+class ResponseTooLargeError(LLMError):
+    """The answer passed LLM_MAX_RESPONSE_BYTES; reading stopped there. Not retried: the
+    same request would get the same answer."""
+
+    summary = "The LLM endpoint sent a larger answer than the server accepts"
+
+    def __init__(self, detail: str, *, limit_bytes: int, **kw: Any) -> None:
+        super().__init__(detail, **kw)
+        self.limit_bytes = limit_bytes
+
+    def guidance(self) -> str:
+        return (
+            f"The server's limit is LLM_MAX_RESPONSE_BYTES ({self.limit_bytes:,} bytes): lower "
+            "`max_output_tokens` in "
+            "`.github/issuewright.yml` or ask the operator to raise it, then comment "
+            "`/issuewright retry`."
+        )
+
+
 def _times(n: int) -> str:
     return "once" if n == 1 else f"{n} times"
 

@@ -8,6 +8,7 @@ import httpx
 
 from .anthropic import AnthropicClient
 from .base import ConfigurationError, LLMClient
+from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .openai_compat import OpenAICompatClient
 from .retry import RetryPolicy
 
@@ -23,12 +24,18 @@ def make_client(
     timeout: float = 120.0,
     http_client: httpx.AsyncClient | None = None,
     retry: RetryPolicy | None = None,
+    deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
 ) -> LLMClient:
     """`provider` is "openai" (any OpenAI-compatible endpoint) or "anthropic".
 
     The API key is optional for OpenAI-compatible servers (Ollama, llama.cpp run without one)
     but required by Anthropic's own API, where a missing key is a setup mistake worth naming
     before any request is made.
+
+    `deadline_seconds` bounds the whole call (attempts, waits, the streamed answer) and
+    `max_response_bytes` the answer's size: the operator's LLM_DEADLINE_SECONDS and
+    LLM_MAX_RESPONSE_BYTES.
     """
     name = (provider or "").strip().lower()
     if not model:
@@ -37,6 +44,10 @@ def make_client(
         )
     if timeout <= 0:
         raise ConfigurationError(f"timeout must be positive, got {timeout}", provider=name)
+    if deadline_seconds <= 0 or max_response_bytes <= 0:
+        raise ConfigurationError(
+            "LLM_DEADLINE_SECONDS and LLM_MAX_RESPONSE_BYTES must be positive", provider=name
+        )
     if name == "openai":
         return OpenAICompatClient(
             model=model,
@@ -46,6 +57,8 @@ def make_client(
             timeout=timeout,
             http_client=http_client,
             retry=retry,
+            deadline_seconds=deadline_seconds,
+            max_response_bytes=max_response_bytes,
         )
     if name == "anthropic":
         if not api_key and base_url is None:
@@ -60,6 +73,8 @@ def make_client(
             timeout=timeout,
             http_client=http_client,
             retry=retry,
+            deadline_seconds=deadline_seconds,
+            max_response_bytes=max_response_bytes,
         )
     raise ConfigurationError(
         f"unknown provider {provider!r}; use one of {', '.join(PROVIDERS)}", provider="LLM"

@@ -32,6 +32,7 @@ from .base import (
     iter_sse,
     snippet,
 )
+from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .retry import RetryingHTTPClient, RetryPolicy, parse_retry_after
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
@@ -99,6 +100,8 @@ class OpenAICompatClient(RetryingHTTPClient):
         timeout: float = 120.0,
         http_client: httpx.AsyncClient | None = None,
         retry: RetryPolicy | None = None,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         headers = {"user-agent": "issuewright", **dict(extra_headers)}
         if api_key:  # Ollama and llama.cpp need none; "Bearer None" would confuse proxies
@@ -112,6 +115,8 @@ class OpenAICompatClient(RetryingHTTPClient):
             timeout=timeout,
             http_client=http_client,
             retry=retry,
+            deadline_seconds=deadline_seconds,
+            max_response_bytes=max_response_bytes,
         )
         # OpenAI's own API wants max_completion_tokens (reasoning models refuse max_tokens);
         # the compatible servers all understand max_tokens.

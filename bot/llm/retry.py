@@ -24,7 +24,15 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_exponential_jitter
 
-from .base import LLMError, LLMRequest, LLMResponse, redact, transport_error
+from .base import (
+    DeadlineExceededError,
+    LLMError,
+    LLMRequest,
+    LLMResponse,
+    redact,
+    transport_error,
+)
+from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES, capped, read_error_body
 
 log = logging.getLogger("bot.llm")
 
@@ -138,8 +146,8 @@ async def call_with_retries(
 
 
 class RetryingHTTPClient(ABC):
-    """What both providers share: the HTTP client, timeouts, logging, and the one retry layer
-    around `_attempt`. Subclasses only build bodies and read answers."""
+    """What both providers share: the HTTP client, timeouts, limits, logging, and the one
+    retry layer around `_attempt`. Subclasses only build bodies and read answers."""
 
     provider: ClassVar[str]
 
@@ -153,6 +161,8 @@ class RetryingHTTPClient(ABC):
         timeout: float,
         http_client: httpx.AsyncClient | None,
         retry: RetryPolicy | None,
+        deadline_seconds: float = DEFAULT_DEADLINE_SECONDS,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self.model = model
         self.url = url
@@ -163,6 +173,8 @@ class RetryingHTTPClient(ABC):
         self._http = http_client or httpx.AsyncClient()
         self._owns_http = http_client is None  # an injected client belongs to the caller
         self._retry = retry or RetryPolicy()
+        self._deadline = deadline_seconds
+        self._max_response_bytes = max_response_bytes
 
     def __repr__(self) -> str:  # never the headers: they hold the key
         return f"{type(self).__name__}(url={self.url!r}, model={self.model!r})"
@@ -186,9 +198,26 @@ class RetryingHTTPClient(ABC):
     async def complete(self, request: LLMRequest) -> LLMResponse:
         body = self.build_body(request)
         log.debug("LLM request to %s model=%s stream=%s", self.url, body["model"], request.stream)
-        response, attempts = await call_with_retries(
-            lambda: self._attempt(body, request), self._retry, what=f"{self.provider} call"
+        # Retries never plan a wait past the deadline: they give up with the real error first.
+        policy = replace(
+            self._retry, max_total_seconds=min(self._retry.max_total_seconds, self._deadline)
         )
+        # The per-read timeout lets an endpoint that sends a byte now and then hold the worker
+        # forever; this bounds the whole call, waits and streamed answer included.
+        try:
+            async with asyncio.timeout(self._deadline) as deadline:
+                response, attempts = await call_with_retries(
+                    lambda: self._attempt(body, request), policy, what=f"{self.provider} call"
+                )
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+            log.warning("LLM call to %s stopped at its %g s deadline", self.url, self._deadline)
+            raise DeadlineExceededError(
+                f"no complete answer within {self._deadline:g} s",
+                provider=self.provider,
+                limit_seconds=self._deadline,
+            ) from None
         log.info(
             "LLM answer model=%s in=%d out=%d finish=%s attempts=%d",
             response.model,
@@ -202,27 +231,25 @@ class RetryingHTTPClient(ABC):
     async def _attempt(self, body: dict[str, Any], request: LLMRequest) -> LLMResponse:
         """Exactly one HTTP exchange; every failure leaves here as an LLMError."""
         headers = dict(self._headers)
+        if request.stream:
+            headers["accept"] = "text/event-stream"
         try:
-            if request.stream:
-                headers["accept"] = "text/event-stream"
-                async with self._http.stream(
-                    "POST", self.url, json=body, headers=headers, timeout=self._timeout
-                ) as resp:
-                    if resp.status_code >= 400:
-                        await resp.aread()
-                        raise self._status_error(resp)
+            # Streamed either way, so the body is read chunk by chunk and never past the cap.
+            async with self._http.stream(
+                "POST", self.url, json=body, headers=headers, timeout=self._timeout
+            ) as raw:
+                if raw.status_code >= 400:
+                    raise self._status_error(raw, await read_error_body(raw))
+                resp = capped(raw, self._max_response_bytes, self.provider)
+                if request.stream:
                     return await self._read_stream(resp, request)
-            resp = await self._http.post(
-                self.url, json=body, headers=headers, timeout=self._timeout
-            )
-            if resp.status_code >= 400:
-                raise self._status_error(resp)
-            return self._read_completion(resp, request)
+                await resp.aread()
+                return self._read_completion(resp, request)
         except httpx.TransportError as exc:
             raise transport_error(exc, self.provider, self.url) from None
 
-    def _status_error(self, resp: httpx.Response) -> LLMError:
-        text = self._redact(resp.text)
+    def _status_error(self, resp: httpx.Response, text: str) -> LLMError:
+        text = self._redact(text)
         try:
             body = json.loads(text)
         except ValueError:

@@ -155,6 +155,7 @@ class DeliveryWriter:
                     "kind": "delivery",
                     "delivery_id": d.delivery_id,
                     "concurrency_key": d.concurrency_key,
+                    "installation_id": d.installation_id,
                     "payload": {},
                     "status": "queued",
                     "attempts": 0,

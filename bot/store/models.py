@@ -76,6 +76,8 @@ class Job(Base):
     task_id: Mapped[int | None] = mapped_column(BigInteger)
     # Jobs sharing a key never run at once (deliveries for one issue or PR, in order).
     concurrency_key: Mapped[str | None] = mapped_column(String(300))
+    # Whose work it is: at most INSTALLATION_MAX_CONCURRENT_JOBS of one installation run at once.
+    installation_id: Mapped[int | None] = mapped_column(BigInteger)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # queued → running → done | dead | cancelled (back to queued on failure with backoff)
     status: Mapped[str] = mapped_column(String(20), default="queued")
@@ -93,6 +95,7 @@ class Job(Base):
         Index("ix_jobs_claim", "status", "run_after"),
         Index("ix_jobs_task", "task_id", "status"),
         Index("ix_jobs_concurrency", "concurrency_key", "status"),
+        Index("ix_jobs_installation", "installation_id", "status"),
     )
 
 

@@ -1,9 +1,8 @@
 """Durable job queue in the app's own database.
 
 A job commits in the same transaction as the delivery it belongs to, so an accepted delivery
-always has its job. Workers claim with a lease (one `UPDATE … RETURNING`; on PostgreSQL the
-candidate row is picked `FOR UPDATE SKIP LOCKED` so workers never wait on each other), extend
-it with heartbeats, and finish with complete / fail (backoff, then dead letter) / release.
+always has its job. Workers claim with a lease (`claim.claim_next_job`, re-exported here),
+extend it with heartbeats, and finish with complete / fail (backoff, then dead letter) / release.
 A worker that dies leaves a lease that expires; `recover_expired_leases` puts the job back.
 """
 
@@ -11,31 +10,22 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
+# Claiming lives in its own module; callers keep using `queue.claim_next_job`.
+from bot.store.claim import CLAIM_LOCK_KEY as CLAIM_LOCK_KEY
+from bot.store.claim import ClaimedJob as ClaimedJob
+from bot.store.claim import claim_next_job as claim_next_job
 from bot.store.db import SessionFactory
-from bot.store.models import Delivery, Job, utcnow
+from bot.store.models import Delivery, IssueRun, Job, Task, utcnow
 
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_CAP_SECONDS = 3600.0
 ERROR_LIMIT = 4000
-
-
-@dataclass(frozen=True)
-class ClaimedJob:
-    id: int
-    kind: str
-    delivery_id: str | None
-    task_id: int | None
-    payload: dict[str, Any]
-    attempts: int
-    max_attempts: int
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -53,6 +43,7 @@ def new_job(
     max_attempts: int = 5,
     run_after: datetime | None = None,
     concurrency_key: str | None = None,
+    installation_id: int | None = None,
 ) -> Job:
     now = utcnow()
     return Job(
@@ -61,6 +52,7 @@ def new_job(
         delivery_id=delivery_id,
         task_id=task_id,
         concurrency_key=concurrency_key,
+        installation_id=installation_id,
         status="queued",
         attempts=0,
         max_attempts=max_attempts,
@@ -72,69 +64,20 @@ def new_job(
 async def enqueue(
     session: AsyncSession, kind: str, payload: dict[str, Any] | None = None, **kw: Any
 ) -> Job:
-    """Add a job inside the caller's transaction (the caller commits)."""
+    """Add a job inside the caller's transaction (the caller commits). A task's job belongs
+    to the installation of the task's run unless the caller says otherwise."""
+    if kw.get("installation_id") is None and kw.get("task_id") is not None:
+        kw["installation_id"] = (
+            await session.execute(
+                select(IssueRun.installation_id)
+                .join(Task, Task.run_id == IssueRun.id)
+                .where(Task.id == kw["task_id"])
+            )
+        ).scalar_one_or_none()
     job = new_job(kind, payload, **kw)
     session.add(job)
     await session.flush()
     return job
-
-
-async def claim_next_job(
-    sessions: SessionFactory, worker_id: str, lease_seconds: float, now: datetime | None = None
-) -> ClaimedJob | None:
-    """Claim the oldest runnable job, or None. Jobs of a task that already has a running job
-    wait, so one task never has two jobs (and two pushes) at once; likewise deliveries that
-    share a concurrency key (one issue or PR) run one after the other, in order."""
-    now = now or utcnow()
-    busy = aliased(Job)
-    candidate = (
-        select(Job.id)
-        .where(Job.status == "queued", Job.run_after <= now)
-        .where(
-            or_(
-                Job.task_id.is_(None),
-                ~exists().where(and_(busy.task_id == Job.task_id, busy.status == "running")),
-            )
-        )
-        .where(
-            or_(
-                Job.concurrency_key.is_(None),
-                ~exists().where(
-                    and_(busy.concurrency_key == Job.concurrency_key, busy.status == "running")
-                ),
-            )
-        )
-        .order_by(Job.run_after, Job.id)
-        .limit(1)
-        .with_for_update(skip_locked=True)
-        .scalar_subquery()
-    )
-    statement = (
-        update(Job)
-        .where(Job.id == candidate, Job.status == "queued")
-        .values(
-            status="running",
-            attempts=Job.attempts + 1,
-            locked_by=worker_id,
-            lease_until=now + timedelta(seconds=lease_seconds),
-            started_at=now,
-        )
-        .returning(
-            Job.id,
-            Job.kind,
-            Job.delivery_id,
-            Job.task_id,
-            Job.payload,
-            Job.attempts,
-            Job.max_attempts,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    async with sessions() as session, session.begin():
-        row = (await session.execute(statement)).first()
-    if row is None:
-        return None
-    return ClaimedJob(*row)
 
 
 async def heartbeat(
@@ -265,6 +208,7 @@ async def replay_delivery(sessions: SessionFactory, delivery_id: str, max_attemp
             delivery_id=delivery_id,
             max_attempts=max_attempts,
             concurrency_key=_concurrency_key(delivery),
+            installation_id=delivery.installation_id,
         )
         return job.id
 

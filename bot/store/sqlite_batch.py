@@ -23,8 +23,9 @@ _INSERT_DELIVERY = (
     " payload, received_at, status, reason, body_sha256) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 _INSERT_JOB = (
-    "INSERT INTO jobs (kind, delivery_id, concurrency_key, payload, status, attempts,"
-    " max_attempts, run_after, created_at) VALUES ('delivery', ?, ?, '{}', 'queued', 0, ?, ?, ?)"
+    "INSERT INTO jobs (kind, delivery_id, concurrency_key, installation_id, payload, status,"
+    " attempts, max_attempts, run_after, created_at)"
+    " VALUES ('delivery', ?, ?, ?, '{}', 'queued', 0, ?, ?, ?)"
 )
 
 
@@ -120,6 +121,7 @@ class SQLiteBatchWriter:
                     (
                         d.delivery_id,
                         d.concurrency_key,
+                        d.installation_id,
                         self._max_attempts,
                         _stamp(d.received_at),
                         _stamp(d.received_at),

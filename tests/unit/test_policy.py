@@ -176,3 +176,16 @@ def test_formatters_ceilings_and_protected_paths_from_the_environment() -> None:
     assert policy.ceilings.max_open_prs == 1 and policy.ceilings.task_budget_usd == 0.5
     assert policy.protected_paths == (".github/", "deploy/")
     assert from_env().policy.protected_paths == DEFAULT_PROTECTED_PATHS
+
+
+def test_credentials_in_endpoint_urls_are_secrets() -> None:
+    settings = from_env(
+        LLM_PROVIDER="openai",
+        LLM_MODEL="m",
+        LLM_BASE_URL="http://gw-user:gw-pass-123@gateway.internal/v1",
+        LLM_ENDPOINTS="other",
+        LLM_ENDPOINT_OTHER_PROVIDER="openai",
+        LLM_ENDPOINT_OTHER_MODEL="m",
+        LLM_ENDPOINT_OTHER_BASE_URL="https://:tok-456@llm.example/v1",
+    )
+    assert {"gw-user", "gw-pass-123", "tok-456"} <= set(settings.secrets())
