@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test lint bench-ingest lock clean
+.PHONY: serve test lint bench-ingest lock clean refresh-fixtures
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,11 @@ test: $(STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/mypy
+	$(BIN)/ruff check . scripts/refresh-fixtures && $(BIN)/ruff format --check . scripts/refresh-fixtures && $(BIN)/mypy
+
+# Re-create tests/fixtures/ from the pinned npm packages (needs npm and gzip; see its README).
+refresh-fixtures:
+	$(PYTHON) scripts/refresh-fixtures
 
 lock:
 	uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock

@@ -26,7 +26,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PAYLOAD = ROOT.parent / "shared/fixtures/github-webhooks/issues.labeled.1.json"
+PAYLOAD = ROOT / "tests/fixtures/github-webhooks/issues.labeled.1.json"
 SECRET = b"bench-secret"
 
 

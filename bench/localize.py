@@ -2,7 +2,7 @@
 
     python -m bench.localize [--limit N] [--repo owner/name] [--json OUT]
 
-For every instance of ``../shared/fixtures/swe-bench-lite/dev.json`` the repository is read at
+For every instance of ``tests/fixtures/swe-bench-lite/dev.json`` the repository is read at
 ``base_commit`` from a local git object database and both selectors run on the issue text:
 
 * ``selector``  bot.context: rank_files + pack_context (slices of files);
@@ -39,7 +39,7 @@ from bot.context import RepoMap, pack_context
 from bot.context.rank import combine, file_signals
 
 ROOT = Path(__file__).resolve().parents[1]
-DEV = ROOT.parent / "shared" / "fixtures" / "swe-bench-lite" / "dev.json"
+DEV = ROOT / "tests" / "fixtures" / "swe-bench-lite" / "dev.json"
 CACHE = ROOT / ".cache" / "localize"
 BUDGETS = (8000, 16000, 32000)
 HUNK_RE = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+\d+(?:,\d+)? @@")

@@ -24,8 +24,9 @@ from bot.store.models import Base
 pytest_plugins = ["tests.ghsim.fixtures"]
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures"
+# Data made by others (webhook examples, GitHub's schemas, SWE-bench Lite), kept in the
+# repository so a clone runs the suite with nothing beside it: see tests/fixtures/README.md.
+FIXTURES = ROOT / "tests" / "fixtures"
 WEBHOOK_SECRET = "test-webhook-secret"
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -35,7 +36,7 @@ PG_ADMIN_URL = os.environ.get(
 @pytest.fixture(scope="session")
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
-        pytest.fail(f"{FIXTURES} is missing: clone the project with ../shared beside it")
+        pytest.fail(f"{FIXTURES} is missing: run `make refresh-fixtures` or `git checkout tests`")
     return FIXTURES
 
 

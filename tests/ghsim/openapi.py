@@ -24,7 +24,7 @@ from typing import Any
 
 from jsonschema import Draft4Validator
 
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"  # tests/fixtures/
 SPEC_PATH = FIXTURES / "github-openapi" / "api.github.com.json.gz"
 
 # Status codes GitHub may answer on any operation, declared or not (rate limits, outages).

@@ -1,6 +1,6 @@
 """Webhooks the simulator sends: real published payloads as templates, our values filled in.
 
-Each payload starts from `../shared/fixtures/github-webhooks/<event>.<action>.0.json` (read
+Each payload starts from `tests/fixtures/github-webhooks/<event>.<action>.0.json` (read
 at run time, never copied), keeps that payload's shape (its keys) and takes the values from
 the simulator's state. It is then checked against the published webhook schema; because
 real payloads do not always satisfy that schema, only errors the template itself does not

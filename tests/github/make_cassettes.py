@@ -2,7 +2,7 @@
 
     .venv/bin/python -m tests.github.make_cassettes
 
-Each response body is an operation's own example in `../shared/fixtures/github-openapi/`
+Each response body is an operation's own example in `tests/fixtures/github-openapi/`
 (nothing is recorded from the network). Two deliberate changes, both stated here:
 - the installation-token example expires in 2016; its `expires_at` is moved to 2099 so
   githubkit caches it for the cassette instead of asking again, and its token-shaped

@@ -1,6 +1,6 @@
 """What the `/setup` tests share: the real app with only the setup routes, GitHub's code
-exchange replayed from the OpenAPI description's own example (read from ../shared at test
-time, never copied here), a form reader, and the two steps a browser takes to start."""
+exchange replayed from the OpenAPI description's own example (read from tests/fixtures/
+at test time, never copied here), a form reader, and the two steps a browser takes to start."""
 
 from __future__ import annotations
 
