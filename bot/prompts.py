@@ -28,10 +28,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.core.safe_yaml import YamlRefused, brief, load_yaml
 from bot.core.sanitize import clean_untrusted, fence_untrusted, redact_secrets
 from bot.core.task_types import TASK_TYPES
 
@@ -123,17 +123,17 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
     match = re.match(r"---\n(.*?)\n---\n", text, re.S)
     if not match:
         raise PromptError("no front matter: the file must start with a `---` block")
-    try:
-        meta = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        raise PromptError(f"front matter is not valid YAML: {exc}") from None
+    try:  # repository text: size, depth and alias limits (bot.core.safe_yaml)
+        meta = load_yaml(match.group(1))
+    except YamlRefused as exc:
+        raise PromptError(f"front matter {exc}") from None
     if not isinstance(meta, dict):
         raise PromptError("front matter must be a mapping")
     tid, version, task_type = meta.get("id"), meta.get("version"), meta.get("task_type")
     if not isinstance(tid, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", tid):
-        raise PromptError(f"`id` must be a lowercase name, got {tid!r}")
+        raise PromptError(f"`id` must be a lowercase name, got {brief(tid)}")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise PromptError(f"`version` must be a positive integer, got {version!r}")
+        raise PromptError(f"`version` must be a positive integer, got {brief(version)}")
     if task_type not in (*TASK_TYPES, "any"):
         raise PromptError(f"`task_type` must be one of {', '.join(TASK_TYPES)} or any")
     raw_params = meta.get("params") or {}
@@ -143,7 +143,9 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
     for name, kind in raw_params.items():
         base = str(kind).removesuffix("?")
         if not isinstance(name, str) or not name.isidentifier() or base not in _KINDS:
-            raise PromptError(f"parameter {name!r}: type {kind!r} is not one of {list(_KINDS)}")
+            raise PromptError(
+                f"parameter {brief(name)}: type {brief(kind)} is not one of {list(_KINDS)}"
+            )
         params[name] = ParamSpec(base, str(kind).endswith("?"))
     body_line = text[: match.end()].count("\n")
     try:
@@ -243,10 +245,10 @@ class PromptLibrary:
 
     def _validate_override(self, tid: str, text: str) -> PromptTemplate:
         if tid not in self.builtin:
-            raise PromptError(f"there is no built-in template {tid!r} to override")
+            raise PromptError(f"there is no built-in template {brief(tid)} to override")
         override, builtin = parse_template(text, source="override"), self.builtin[tid]
         if override.id != tid:
-            raise PromptError(f"`id` is {override.id!r}, the file name says {tid!r}")
+            raise PromptError(f"`id` is {brief(override.id)}, the file name says {brief(tid)}")
         if override.task_type != builtin.task_type:
             raise PromptError(f"`task_type` must stay {builtin.task_type!r}")
         if override.params != builtin.params:
