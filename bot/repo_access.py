@@ -76,7 +76,8 @@ class RepoAccess:
             text = await self.api.file_contents(
                 self.owner, self.name, CONFIG_PATH, meta.default_branch
             )
-            self._config = parse_repo_config(text)
+            # Up to 64 KB of YAML parsed in pure Python: off the event loop, like planning.
+            self._config = await asyncio.to_thread(parse_repo_config, text)
         return self._config
 
     async def base_branch(self) -> str:

@@ -7,20 +7,9 @@ import pytest
 from bot.core.safe_yaml import MAX_BYTES, YamlRefused, brief, load_yaml
 from bot.prompts import PromptError, parse_template
 from bot.repo_config import CONFIG_PATH, MAX_PROBLEMS, RepoConfig, parse_repo_config
+from tests.hostile import alias_bomb, deep
 
 DEFAULTS = RepoConfig()
-
-
-def alias_bomb(key: str = "max_tasks_per_issue") -> str:
-    """Eight levels of nine aliases: ~330 bytes that print as ~300 MB (9**8 items)."""
-    lines = ["a: &a [x,x,x,x,x,x,x,x,x]"]
-    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
-        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
-    return "\n".join([*lines, f"{key}: *h"]) + "\n"
-
-
-def deep(levels: int) -> str:
-    return "trigger_label: " + "[" * levels + "x" + "]" * levels + "\n"
 
 
 def deep_mapping(levels: int) -> str:

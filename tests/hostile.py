@@ -1,0 +1,15 @@
+"""Hostile inputs shared by unit and e2e tests (repository YAML, issue bodies, templates)."""
+
+from __future__ import annotations
+
+
+def alias_bomb(key: str = "max_tasks_per_issue") -> str:
+    """Eight levels of nine aliases: ~330 bytes that print as ~300 MB (9**8 items)."""
+    lines = ["a: &a [x,x,x,x,x,x,x,x,x]"]
+    for prev, name in zip("abcdefg", "bcdefgh", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "\n".join([*lines, f"{key}: *h"]) + "\n"
+
+
+def deep(levels: int) -> str:
+    return "trigger_label: " + "[" * levels + "x" + "]" * levels + "\n"
