@@ -13,3 +13,13 @@ def alias_bomb(key: str = "max_tasks_per_issue") -> str:
 
 def deep(levels: int) -> str:
     return "trigger_label: " + "[" * levels + "x" + "]" * levels + "\n"
+
+
+def many_items(count: int, deps: int) -> str:
+    """A task list of `count` items, each naming the `deps` items before it as dependencies
+    (the shape that made the cycle check search millions of paths)."""
+    lines = ["## Tasks"]
+    for n in range(1, count + 1):
+        before = ", ".join(str(d) for d in range(max(1, n - deps), n)) or "nothing"
+        lines.append(f"- [ ] Add operation {n}, after tasks {before}.")
+    return "\n".join(lines) + "\n"
