@@ -142,7 +142,8 @@ async def _generate(
         )
     )
     try:
-        library = PromptLibrary(await repo.prompt_overrides())
+        # Vetting overrides renders them: off the event loop, like the plan below.
+        library = await asyncio.to_thread(PromptLibrary, await repo.prompt_overrides())
         repo_map = await repo.repo_map()
         text = IssueText(repo.full_name, task.issue_number, issue.title, issue.body, issue.labels)
         planned = PlannedTask(
