@@ -34,6 +34,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from bot.core.safe_yaml import YamlRefused, brief, load_yaml
 from bot.core.sanitize import clean_untrusted, fence_untrusted, redact_secrets
 from bot.core.task_types import TASK_TYPES
+from bot.prompt_sandbox import GuardedEnvironment, RenderLimit, render_limited
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 TEMPLATE_IDS: tuple[str, ...] = (*TASK_TYPES, "system", "fix_ci", "review_feedback", "retry")
@@ -100,8 +101,8 @@ def _with_title(body: object, title: object) -> str:
     return body_text
 
 
-def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def _environment(kind: type[SandboxedEnvironment] = SandboxedEnvironment) -> SandboxedEnvironment:
+    env = kind(
         undefined=StrictUndefined,
         autoescape=False,  # prompts are Markdown, not HTML
         keep_trailing_newline=True,
@@ -115,6 +116,7 @@ def _environment() -> SandboxedEnvironment:
 
 
 _ENV = _environment()
+_OVERRIDE_ENV = _environment(GuardedEnvironment)  # step, time and size budgets per render
 
 
 def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
@@ -149,7 +151,10 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
         params[name] = ParamSpec(base, str(kind).endswith("?"))
     body_line = text[: match.end()].count("\n")
     try:
-        compiled = _ENV.from_string(text[match.end() :])
+        env = _OVERRIDE_ENV if source == "override" else _ENV
+        compiled = env.from_string(text[match.end() :])
+    except RenderLimit as exc:
+        raise PromptError(str(exc)) from None
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" at line {line + body_line}" if isinstance(line, int) else ""
@@ -213,7 +218,12 @@ def render_template(template: PromptTemplate, params: Mapping[str, Any]) -> Rend
     """Validate and clean `params`, then render this one template; errors are PromptError."""
     values = validate_params(template, params)
     try:
-        text = template.template.render(values)
+        if template.source == "override":
+            text = render_limited(template.template, values)
+        else:
+            text = template.template.render(values)
+    except RenderLimit as exc:
+        raise PromptError(f"{template.id}: rendering stopped: {exc}") from None
     except Exception as exc:  # a template is code from the repository: any error is its own
         raise PromptError(f"{template.id}: render failed: {type(exc).__name__}: {exc}") from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()

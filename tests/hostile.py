@@ -23,3 +23,11 @@ def many_items(count: int, deps: int) -> str:
         before = ", ".join(str(d) for d in range(max(1, n - deps), n)) or "nothing"
         lines.append(f"- [ ] Add operation {n}, after tasks {before}.")
     return "\n".join(lines) + "\n"
+
+
+# Jinja that stays small as text and does not stay small as work: appended to a built-in
+# template, each makes an override that passes every other check.
+NESTED_LOOPS = "{% for a in range(100000) %}{% for b in range(100000) %}{% endfor %}{% endfor %}"
+NESTED_LOOPS_WITH_OUTPUT = (
+    "{% for a in range(100000) %}{% for b in range(100000) %}x{% endfor %}{% endfor %}"
+)

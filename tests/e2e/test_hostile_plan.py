@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select
 
 from bot import planning
+from bot.prompts import PROMPTS_DIR
 from bot.store.models import Delivery
-from tests.e2e.conftest import MAINTAINER, REPO, Scenario
-from tests.e2e.planning_helpers import status_of, tasks_in_db
-from tests.hostile import many_items
+from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
+from tests.e2e.planning_helpers import BUG_REPORT, other_repo, status_of, tasks_in_db
+from tests.hostile import NESTED_LOOPS, many_items
 
 GUARD_SECONDS = 60  # only reached when the plan blocks the event loop (the bug)
 
@@ -64,3 +65,22 @@ async def test_a_delivery_is_stored_and_answered_while_a_hostile_plan_is_compute
     assert "600 open tasks" in status and "limit is 10" in status
     assert await tasks_in_db(scenario) == []
     assert other.number != issue.number
+
+
+async def test_a_prompt_override_with_nested_loops_falls_back_with_a_note(
+    scenario: Scenario,
+) -> None:
+    sim = scenario.sim
+    builtin = (PROMPTS_DIR / "bug_fix.md.j2").read_text(encoding="utf-8")
+    files = {**CALC_FILES, ".github/issuewright/prompts/bug_fix.md.j2": builtin + NESTED_LOOPS}
+    repo = other_repo(sim, files)
+    issue = await sim.open_issue(repo, "calc.add returns the wrong result", BUG_REPORT)
+    await sim.label_issue(repo, issue.number, "issuewright", user=MAINTAINER)
+    await scenario.settle()
+
+    body = status_of(sim, repo, issue.number).body
+    assert ".github/issuewright/prompts/bug_fix.md.j2" in body and "was not used" in body
+    assert "steps" in body and "built-in `bug_fix` v1" in body
+    assert len(scenario.llm.requests) == 1
+    assert "# Fix a bug: issue #1 in octo-org/other" in scenario.llm.prompt_text(0)
+    assert len(sim.pulls(repo)) == 1  # the work went on with the built-in template
