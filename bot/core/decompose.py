@@ -170,11 +170,11 @@ def decompose(
     if len(open_ordinals) > max_tasks:
         # Counted before any per-task work: hundreds of items cost one linear scan, never
         # the bodies, dependencies and types of tasks that will not be planned.
-        message = (
+        split = (
             f"This issue holds {len(open_ordinals)} open tasks; the limit is {max_tasks}. "
             "Split it into smaller issues (or raise `max_tasks_per_issue`) and label them."
         )
-        return Decomposition(tasks=[], source=source, done=done, too_many=True, message=message)
+        return Decomposition(tasks=[], source=source, done=done, too_many=True, message=split)
     backward_only = True  # every edge so far points to an earlier item: no cycle possible
     graph: dict[int, list[int]] = {}
     last_open_in_list: dict[tuple[object, ...], int] = {}
