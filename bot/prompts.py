@@ -10,10 +10,11 @@ Every other string reaching a template (also inside lists and dicts) is cleaned 
 an override that forgets the `untrusted` filter cannot put hidden text into a prompt.
 
 Repositories override templates from `.github/issuewright/prompts/<id>.md.j2` (the caller
-reads them and passes {id: text}). Overrides render in a `SandboxedEnvironment`; one that
-fails validation — front matter, syntax, parameters different from the built-in's, a render
-error, or a prompt that lost the edit format or the untrusted-data fence — is not used: the
-built-in renders instead and `problem` says why, for the status comment. Sample data and the
+reads them and passes {id: text}). Overrides render in a budgeted sandbox (steps, time and
+size: bot/prompt_sandbox.py); one that fails validation — front matter, syntax, parameters
+different from the built-in's, a render error or limit, or a prompt that lost the edit format
+or the untrusted-data fence — is not used: the built-in renders instead and `problem` says
+why, for the status comment. Sample data and the
 rendering check (also `issuewright prompts check`) are bot/prompts_check.py.
 """
 
