@@ -8,7 +8,7 @@ fixed 200 deliveries/s, server pinned to core 0 and load to core 1 as in bench/i
   (`asyncio.to_thread(make_plan, ...)`): hundreds of task items each naming fifty others, a
   repository config that raises `max_tasks_per_issue` to take them all, and a prompt override
   with nested loops (stopped by the sandbox, then the built-in renders);
-- `plan-on-loop`: the same plans called on the event loop, as before issue 17, for scale.
+- `plan-on-loop`: one such plan called on the event loop, as before issue 17, for scale.
 
     .venv/bin/python -m bench.hostile_plan [--seconds 8] [--items 40]
 
@@ -65,9 +65,12 @@ def serve(mode: str, port: int, url: str, items: int) -> None:
     data_dir = Path(url.rsplit("/", 1)[0].removeprefix("sqlite+aiosqlite:///"))
     app = create_app(Settings(webhook_secret=SECRET, database_url=url, data_dir=data_dir))
     plan = hostile_planner(items)
-    done = data_dir / f"{mode}.plans"
+    done, go = data_dir / f"{mode}.plans", data_dir / f"{mode}.go"
 
     async def plans_forever() -> None:
+        # After the client's warm-up (a file: the client is another process).
+        while not go.exists():  # noqa: ASYNC110
+            await asyncio.sleep(0.05)
         count = 0
         while True:
             start = time.perf_counter()
@@ -75,10 +78,11 @@ def serve(mode: str, port: int, url: str, items: int) -> None:
                 tasks = await asyncio.to_thread(plan)
             else:
                 tasks = plan()  # the old way: the event loop computes it
-                await asyncio.sleep(0)
             count += 1
             seconds = time.perf_counter() - start
             done.write_text(f"{count} {tasks} {seconds:.2f}\n")
+            if mode == "plan-on-loop":
+                return  # one blocked stretch is enough to see it; back to back never ends
 
     async def start_plans(_app: Any) -> None:
         if mode != "quiet":
@@ -114,7 +118,8 @@ def measure(mode: str, body: bytes, args: argparse.Namespace, workdir: Path) -> 
     plans = workdir / f"{mode}.plans"
     try:
         asyncio.run(saturate(port, body, 1.0, 8))  # warm-up
-        if mode != "quiet":  # measure while a plan is being computed, not before the first
+        (workdir / f"{mode}.go").touch()
+        if mode == "plan":  # measure while a plan is being computed, not before the first
             while not plans.exists() and proc.poll() is None:
                 time.sleep(0.1)
         before = plans.read_text().split() if plans.exists() else ["0", "0", "0"]
