@@ -10,10 +10,11 @@ Every other string reaching a template (also inside lists and dicts) is cleaned 
 an override that forgets the `untrusted` filter cannot put hidden text into a prompt.
 
 Repositories override templates from `.github/issuewright/prompts/<id>.md.j2` (the caller
-reads them and passes {id: text}). Overrides render in a `SandboxedEnvironment`; one that
-fails validation — front matter, syntax, parameters different from the built-in's, a render
-error, or a prompt that lost the edit format or the untrusted-data fence — is not used: the
-built-in renders instead and `problem` says why, for the status comment. Sample data and the
+reads them and passes {id: text}). Overrides render in a budgeted sandbox (steps, time and
+size: bot/prompt_sandbox.py); one that fails validation — front matter, syntax, parameters
+different from the built-in's, a render error or limit, or a prompt that lost the edit format
+or the untrusted-data fence — is not used: the built-in renders instead and `problem` says
+why, for the status comment. Sample data and the
 rendering check (also `issuewright prompts check`) are bot/prompts_check.py.
 """
 
@@ -28,12 +29,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.core.safe_yaml import YamlRefused, brief, load_yaml
 from bot.core.sanitize import clean_untrusted, fence_untrusted, redact_secrets
 from bot.core.task_types import TASK_TYPES
+from bot.prompt_sandbox import GuardedEnvironment, RenderLimit, render_limited
 
 PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
 TEMPLATE_IDS: tuple[str, ...] = (*TASK_TYPES, "system", "fix_ci", "review_feedback", "retry")
@@ -100,8 +102,8 @@ def _with_title(body: object, title: object) -> str:
     return body_text
 
 
-def _environment() -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+def _environment(kind: type[SandboxedEnvironment] = SandboxedEnvironment) -> SandboxedEnvironment:
+    env = kind(
         undefined=StrictUndefined,
         autoescape=False,  # prompts are Markdown, not HTML
         keep_trailing_newline=True,
@@ -115,6 +117,7 @@ def _environment() -> SandboxedEnvironment:
 
 
 _ENV = _environment()
+_OVERRIDE_ENV = _environment(GuardedEnvironment)  # step, time and size budgets per render
 
 
 def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
@@ -123,17 +126,17 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
     match = re.match(r"---\n(.*?)\n---\n", text, re.S)
     if not match:
         raise PromptError("no front matter: the file must start with a `---` block")
-    try:
-        meta = yaml.safe_load(match.group(1))
-    except yaml.YAMLError as exc:
-        raise PromptError(f"front matter is not valid YAML: {exc}") from None
+    try:  # repository text: size, depth and alias limits (bot.core.safe_yaml)
+        meta = load_yaml(match.group(1))
+    except YamlRefused as exc:
+        raise PromptError(f"front matter {exc}") from None
     if not isinstance(meta, dict):
         raise PromptError("front matter must be a mapping")
     tid, version, task_type = meta.get("id"), meta.get("version"), meta.get("task_type")
     if not isinstance(tid, str) or not re.fullmatch(r"[a-z][a-z0-9_]*", tid):
-        raise PromptError(f"`id` must be a lowercase name, got {tid!r}")
+        raise PromptError(f"`id` must be a lowercase name, got {brief(tid)}")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise PromptError(f"`version` must be a positive integer, got {version!r}")
+        raise PromptError(f"`version` must be a positive integer, got {brief(version)}")
     if task_type not in (*TASK_TYPES, "any"):
         raise PromptError(f"`task_type` must be one of {', '.join(TASK_TYPES)} or any")
     raw_params = meta.get("params") or {}
@@ -143,11 +146,16 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
     for name, kind in raw_params.items():
         base = str(kind).removesuffix("?")
         if not isinstance(name, str) or not name.isidentifier() or base not in _KINDS:
-            raise PromptError(f"parameter {name!r}: type {kind!r} is not one of {list(_KINDS)}")
+            raise PromptError(
+                f"parameter {brief(name)}: type {brief(kind)} is not one of {list(_KINDS)}"
+            )
         params[name] = ParamSpec(base, str(kind).endswith("?"))
     body_line = text[: match.end()].count("\n")
     try:
-        compiled = _ENV.from_string(text[match.end() :])
+        env = _OVERRIDE_ENV if source == "override" else _ENV
+        compiled = env.from_string(text[match.end() :])
+    except RenderLimit as exc:
+        raise PromptError(str(exc)) from None
     except TemplateError as exc:
         line = getattr(exc, "lineno", None)
         where = f" at line {line + body_line}" if isinstance(line, int) else ""
@@ -211,7 +219,12 @@ def render_template(template: PromptTemplate, params: Mapping[str, Any]) -> Rend
     """Validate and clean `params`, then render this one template; errors are PromptError."""
     values = validate_params(template, params)
     try:
-        text = template.template.render(values)
+        if template.source == "override":
+            text = render_limited(template.template, values)
+        else:
+            text = template.template.render(values)
+    except RenderLimit as exc:
+        raise PromptError(f"{template.id}: rendering stopped: {exc}") from None
     except Exception as exc:  # a template is code from the repository: any error is its own
         raise PromptError(f"{template.id}: render failed: {type(exc).__name__}: {exc}") from None
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -243,10 +256,10 @@ class PromptLibrary:
 
     def _validate_override(self, tid: str, text: str) -> PromptTemplate:
         if tid not in self.builtin:
-            raise PromptError(f"there is no built-in template {tid!r} to override")
+            raise PromptError(f"there is no built-in template {brief(tid)} to override")
         override, builtin = parse_template(text, source="override"), self.builtin[tid]
         if override.id != tid:
-            raise PromptError(f"`id` is {override.id!r}, the file name says {tid!r}")
+            raise PromptError(f"`id` is {brief(override.id)}, the file name says {brief(tid)}")
         if override.task_type != builtin.task_type:
             raise PromptError(f"`task_type` must stay {builtin.task_type!r}")
         if override.params != builtin.params:

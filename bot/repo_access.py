@@ -111,7 +111,9 @@ class RepoAccess:
             text = await self.api.file_contents(
                 self.owner, self.name, CONFIG_PATH, meta.default_branch
             )
-            self._config = load_repo_config(text, self.ctx.settings.policy)
+            # Up to 64 KB of YAML parsed in pure Python: off the event loop, like planning.
+            policy = self.ctx.settings.policy
+            self._config = await asyncio.to_thread(load_repo_config, text, policy)
         return self._config
 
     async def base_branch(self) -> str:

@@ -12,9 +12,8 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any
 
-import yaml
-
 from bot.core.policy import Policy, choose_llm, effective_config
+from bot.core.safe_yaml import SHOWN_CHARS, YamlRefused, brief, load_yaml
 
 
 @dataclass(frozen=True)
@@ -101,15 +100,16 @@ def _check_value(key: str, value: Any) -> str | None:
         ok = isinstance(value, allowed)
     if not ok:
         want = " or ".join(_TYPE_NAMES[t] for t in allowed if t is not type(None))
-        return f"`{key}` must be {want}, got {value!r}"
+        return f"`{key}` must be {want}, got {brief(value)}"
     if isinstance(value, float) and not math.isfinite(value):
-        return f"`{key}` must be a finite number, got {value!r}"
+        return f"`{key}` must be a finite number, got {brief(value)}"
     if key in {"trigger_label", "plan_label"} and not value.strip():
         return f"`{key}` must not be empty"
     if key == "llm_provider" and value not in (None, "openai", "anthropic"):
-        return f"`llm_provider` must be openai or anthropic, got {value!r}"
+        return f"`llm_provider` must be openai or anthropic, got {brief(value)}"
     if key in {"formatter", "llm_endpoint"} and value is not None and not _NAME.fullmatch(value):
-        return f"`{key}` must be a name the server offers (letters, digits, - and _), got {value!r}"
+        shown = brief(value)
+        return f"`{key}` must be a name the server offers (letters, digits, - and _), got {shown}"
     if key == "denied_paths" and not all(isinstance(p, str) and p for p in value):
         return "`denied_paths` must be a list of paths"
     if (
@@ -122,15 +122,15 @@ def _check_value(key: str, value: Any) -> str | None:
         }
         and value < 1
     ):
-        return f"`{key}` must be at least 1, got {value}"
+        return f"`{key}` must be at least 1, got {brief(value)}"
     if key in {"ci_fix_attempts", "max_open_prs", "max_new_prs_per_hour", "max_file_bytes"} and (
         value < 0
     ):
-        return f"`{key}` must not be negative, got {value}"
+        return f"`{key}` must not be negative, got {brief(value)}"
     if key in {"task_budget_usd", "monthly_budget_usd"} and value is not None and value < 0:
-        return f"`{key}` must not be negative, got {value}"
+        return f"`{key}` must not be negative, got {brief(value)}"
     if key == "budget_warn_ratio" and not 0 < value <= 1:
-        return f"`budget_warn_ratio` must be between 0 and 1, got {value}"
+        return f"`budget_warn_ratio` must be between 0 and 1, got {brief(value)}"
     return None
 
 
@@ -139,13 +139,10 @@ def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
     invalid) and the problems found, worded for the people who wrote the file."""
     if text is None or not text.strip():
         return RepoConfig(), []
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        return RepoConfig(), [f"{CONFIG_PATH} is not valid YAML{where}: {problem}; using defaults"]
+    try:  # size, depth and alias limits; never raises anything but YamlRefused
+        raw = load_yaml(text)
+    except YamlRefused as exc:
+        return RepoConfig(), [f"{CONFIG_PATH} {exc}; using defaults"]
     if raw is None:
         return RepoConfig(), []
     if not isinstance(raw, dict):
@@ -159,7 +156,7 @@ def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
             problems.append(f"`{name}` is ignored: {_OPERATOR_ONLY[name]}")
             continue
         if name not in known:
-            problems.append(f"unknown key `{key}` ignored")
+            problems.append(f"unknown key `{str(key)[:SHOWN_CHARS]}` ignored")
             continue
         error = _check_value(name, value)
         if error:
@@ -174,14 +171,25 @@ def parse_repo_config(text: str | None) -> tuple[RepoConfig, list[str]]:
     if config.plan_label == config.trigger_label:
         # One label cannot both start work and only preview it.
         problems.append(
-            f"`plan_label` and `trigger_label` must differ (both are {config.trigger_label!r}); "
-            "using the default for the clashing one"
+            "`plan_label` and `trigger_label` must differ "
+            f"(both are {brief(config.trigger_label)}); using the default for the clashing one"
         )
         values.pop("plan_label", None)
         config = RepoConfig(**values)
         if config.plan_label == config.trigger_label:
             config = RepoConfig(**{**values, "trigger_label": RepoConfig.trigger_label})
-    return config, problems
+    return config, _bounded(problems)
+
+
+MAX_PROBLEMS = 10
+
+
+def _bounded(problems: list[str]) -> list[str]:
+    # Thousands of unknown keys fit in 64 KB: the status comment lists the first few only.
+    if len(problems) <= MAX_PROBLEMS:
+        return problems
+    more = len(problems) - MAX_PROBLEMS + 1
+    return [*problems[: MAX_PROBLEMS - 1], f"… and {more} more problem(s) in the file"]
 
 
 def load_repo_config(text: str | None, policy: Policy) -> tuple[RepoConfig, list[str]]:
@@ -190,4 +198,4 @@ def load_repo_config(text: str | None, policy: Policy) -> tuple[RepoConfig, list
     config, problems = parse_repo_config(text)
     config, narrowed = effective_config(config, policy)
     _, llm_problems = choose_llm(config, policy)
-    return config, [*problems, *narrowed, *llm_problems]
+    return config, _bounded([*problems, *narrowed, *llm_problems])

@@ -4,6 +4,7 @@ Used by the label trigger and by the `plan` / `retry` commands."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection, Sequence
 from typing import Any
@@ -245,7 +246,10 @@ async def start_run(
         repo_map, overrides = None, {}
         problems.append(str(exc))
         plan_only, plan_reason = True, "Nothing can be generated until the base branch exists."
-    plan = make_plan(
+    # CPU only, but seconds for a big issue or a hostile override: off the event loop, so
+    # the webhook receiver and the other jobs keep running meanwhile.
+    plan = await asyncio.to_thread(
+        make_plan,
         text,
         repo_map,
         config,

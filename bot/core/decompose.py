@@ -48,6 +48,7 @@ from bot.core.task_types import (
 
 Source = Literal["task_list", "headed_list", "whole_issue"]
 TITLE_MAX = 120
+MAX_DEPENDENCIES = 32  # per task; more is a list of everything, not an order of work
 
 
 @dataclass(frozen=True)
@@ -103,14 +104,16 @@ def _explicit_deps(text: str) -> list[int]:
 
 
 def _reaches(graph: dict[int, list[int]], start: int, target: int) -> bool:
-    seen, todo = set(), [start]
+    # Each node is pushed once: O(nodes + edges), however many paths lead to it.
+    seen, todo = {start}, [start]
     while todo:
         node = todo.pop()
         if node == target:
             return True
-        if node not in seen:
-            seen.add(node)
-            todo.extend(graph.get(node, []))
+        for nxt in graph.get(node, ()):
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
     return False
 
 
@@ -164,6 +167,15 @@ def decompose(
 
     done = [n for n, it in enumerate(chosen, 1) if it.check == "x"]
     open_ordinals = {n for n, it in enumerate(chosen, 1) if it.check != "x"}
+    if len(open_ordinals) > max_tasks:
+        # Counted before any per-task work: hundreds of items cost one linear scan, never
+        # the bodies, dependencies and types of tasks that will not be planned.
+        split = (
+            f"This issue holds {len(open_ordinals)} open tasks; the limit is {max_tasks}. "
+            "Split it into smaller issues (or raise `max_tasks_per_issue`) and label them."
+        )
+        return Decomposition(tasks=[], source=source, done=done, too_many=True, message=split)
+    backward_only = True  # every edge so far points to an earlier item: no cycle possible
     graph: dict[int, list[int]] = {}
     last_open_in_list: dict[tuple[object, ...], int] = {}
     tasks: list[PlannedTask] = []
@@ -175,11 +187,15 @@ def decompose(
         explicit = _explicit_deps(item_body)
         if not explicit and item.ordered and item.list_key in last_open_in_list:
             explicit = [last_open_in_list[item.list_key]]
-        for dep in explicit:
-            if dep in open_ordinals and dep != ordinal and dep not in deps:
-                if not _reaches(graph, dep, ordinal):  # keep the plan acyclic
-                    deps.append(dep)
-                    graph.setdefault(ordinal, []).append(dep)
+        for dep in dict.fromkeys(explicit):
+            if len(deps) >= MAX_DEPENDENCIES or dep not in open_ordinals or dep == ordinal:
+                continue
+            # Keep the plan acyclic. While all edges point backwards the new backward edge
+            # cannot close a cycle, so the search runs only once a forward edge exists.
+            if (backward_only and dep < ordinal) or not _reaches(graph, dep, ordinal):
+                deps.append(dep)
+                graph.setdefault(ordinal, []).append(dep)
+                backward_only = backward_only and dep < ordinal
         last_open_in_list[item.list_key] = ordinal
         own = words_type(_title(item.text))
         tasks.append(
@@ -193,12 +209,6 @@ def decompose(
             )
         )
     message = None
-    too_many = len(tasks) > max_tasks
-    if too_many:
-        message = (
-            f"This issue holds {len(tasks)} open tasks; the limit is {max_tasks}. "
-            "Split it into smaller issues (or raise `max_tasks_per_issue`) and label them."
-        )
-    elif not tasks:
+    if not tasks:
         message = "Every task-list item in this issue is already checked: nothing left to do."
-    return Decomposition(tasks=tasks, source=source, done=done, too_many=too_many, message=message)
+    return Decomposition(tasks=tasks, source=source, done=done, message=message)

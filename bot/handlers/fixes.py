@@ -58,8 +58,11 @@ async def _context(repo: RepoAccess, config: Any, query: str, branch: str) -> tu
     )
     cache = Path(repo.ctx.settings.data_dir) / "repomaps"
     repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, out.stdout.strip(), cache)
-    ranked = rank_files(repo_map, query)
-    packed = pack_context(repo_map, ranked, query, budget_tokens=config.context_budget_tokens)
+    # Ranking, packing and rendering are CPU work: off the event loop (the receiver's).
+    ranked = await asyncio.to_thread(rank_files, repo_map, query)
+    packed = await asyncio.to_thread(
+        pack_context, repo_map, ranked, query, budget_tokens=config.context_budget_tokens
+    )
     return packed.text, list(packed.files)
 
 
@@ -131,8 +134,9 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
     diff = await _diff(repo, base, task.branch)
     query = "\n".join([task.title, *(c["output"] for c in failing)])
     context, files = await _context(repo, config, query, task.branch)
-    library = PromptLibrary(await repo.prompt_overrides())
-    prompt = library.render(
+    library = await asyncio.to_thread(PromptLibrary, await repo.prompt_overrides())
+    prompt = await asyncio.to_thread(
+        library.render,
         "fix_ci",
         {
             "repo": repo.full_name,
@@ -149,7 +153,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
             "repo_instructions": config.instructions or None,
         },
     )
-    system = render_system(library, repo.full_name, config)
+    system = await asyncio.to_thread(render_system, library, repo.full_name, config)
     spec = AttemptSpec(
         "ci_fix",
         system,
@@ -203,8 +207,9 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
     context, files = await _context(
         repo, config, "\n".join([task.title, *(c["body"] for c in conversation)]), task.branch
     )
-    library = PromptLibrary(await repo.prompt_overrides())
-    prompt = library.render(
+    library = await asyncio.to_thread(PromptLibrary, await repo.prompt_overrides())
+    prompt = await asyncio.to_thread(
+        library.render,
         "review_feedback",
         {
             "repo": repo.full_name,
@@ -219,7 +224,7 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
             "repo_instructions": config.instructions or None,
         },
     )
-    system = render_system(library, repo.full_name, config)
+    system = await asyncio.to_thread(render_system, library, repo.full_name, config)
     spec = AttemptSpec(
         "review",
         system,

@@ -143,7 +143,8 @@ async def _generate(
         )
     )
     try:
-        library = PromptLibrary(await repo.prompt_overrides())
+        # Vetting overrides renders them: off the event loop, like the plan below.
+        library = await asyncio.to_thread(PromptLibrary, await repo.prompt_overrides())
         repo_map = await repo.repo_map()
         # The text a maintainer approved, never edits made since (dependent, throttled and
         # retried tasks run long after the label).
