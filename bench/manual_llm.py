@@ -208,7 +208,7 @@ async def world(
 ) -> AsyncIterator[World]:
     from githubkit.cache import MemCacheStrategy
 
-    from bot.gh_access import GitHubAccess
+    from bot.github.access import GitHubAccess
     from bot.store.db import make_engine
     from bot.store.migrate import upgrade
     from tests.conftest import make_settings

@@ -32,7 +32,7 @@ from typing import Any
 from githubkit.cache import MemCacheStrategy
 
 from bot.core.policy import Ceilings
-from bot.gh_access import GitHubAccess
+from bot.github.access import GitHubAccess
 from bot.store.db import make_engine
 from bot.store.migrate import upgrade
 from tests.conftest import make_settings

@@ -11,16 +11,16 @@ from litestar import Litestar
 from litestar.datastructures import State
 from litestar.openapi import OpenAPIConfig
 
-from bot.dispatch import Router
 from bot.handlers import build_router
-from bot.metrics import metrics_for, metrics_routes
+from bot.jobs.dispatch import Router
+from bot.jobs.worker import Worker
+from bot.ops.metrics import metrics_for, metrics_routes
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
 from bot.store.ingest import DeliveryWriter
 from bot.web.health import healthz, index, readyz
 from bot.web.webhooks import receive_webhook
-from bot.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,7 @@ def create_app(
         sessions = make_session_factory(engine)
         access = github
         if access is None and settings.has_app_credentials:
-            from bot.gh_access import GitHubAccess
+            from bot.github.access import GitHubAccess
 
             access = GitHubAccess.from_settings(settings)
         ctx = HandlerContext(

@@ -18,7 +18,7 @@ from bot.store.db import SessionFactory
 class HandlerContext:
     settings: Settings
     sessions: SessionFactory
-    # bot.gh_access.GitHubAccess (None: the app has no credentials yet).
+    # bot.github.access.GitHubAccess (None: the app has no credentials yet).
     github: Any = None
     # (provider, base_url, api_key, model) → a bot.llm client; tests inject recorded ones.
     llm_factory: Callable[..., Any] | None = None

@@ -13,8 +13,8 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from bot.app import create_app
+from bot.jobs.worker import Worker
 from bot.settings import Settings
-from bot.worker import Worker
 from tests.ingest.helpers import headers_for
 
 

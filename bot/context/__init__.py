@@ -9,7 +9,6 @@ Optional, when the repository enables ``llm_localize``: ``bot.context.llm_pick.l
 reorders ``ranked`` by an LLM's picks before packing (never drops a candidate).
 """
 
-from .cli import cli_context_rank
 from .pack import PackedContext, pack_context
 from .rank import rank_files
 from .repomap import FileEntry, RepoMap, build_repo_map
@@ -21,7 +20,6 @@ __all__ = [
     "PackedContext",
     "RepoMap",
     "build_repo_map",
-    "cli_context_rank",
     "extract_signals",
     "pack_context",
     "rank_files",

@@ -19,7 +19,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from bot.git_env import BASE_CONFIG, git_environment
+from bot.git.env import BASE_CONFIG, git_environment
 
 from .parse import Outline, module_name, outline_python, outline_tree_sitter
 from .textutil import CompoundSplitter, code_tokens, file_ext, file_kind, path_tokens

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.repo_config import RepoConfig
+    from bot.repo.config import RepoConfig
 
 # Paths no LLM edit may touch whatever a repository says: CI definitions, the app's own
 # config and prompt overrides (an edit there would steer the app on its next run), review

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.dispatch import DeliveryEvent, Router
-from bot.repo_access import RepoAccess
+from bot.jobs.dispatch import DeliveryEvent, Router
+from bot.repo.access import RepoAccess
 from bot.runtime import HandlerContext
-from bot.tracker import ignore, on_checks, task_for_sha
+from bot.track.tracker import ignore, on_checks, task_for_sha
 
 router = Router()
 

@@ -8,15 +8,15 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from bot.command_actions import ACTIONS, CommandFailed, Target, find_target
 from bot.core.commands import help_text, parse_command, retry_checkboxes, ticked_retries
 from bot.core.lifecycle import TaskState, is_stopped
 from bot.core.render import STATUS_MARKER
-from bot.dispatch import DeliveryEvent, Router
-from bot.repo_access import RepoAccess
-from bot.runs import may_command, reply_denied
+from bot.jobs.dispatch import DeliveryEvent, Router
+from bot.plan.start import may_command, reply_denied
+from bot.repo.access import RepoAccess
 from bot.runtime import HandlerContext
 from bot.store.models import CommandRun
+from bot.track.commands import ACTIONS, CommandFailed, Target, find_target
 
 log = logging.getLogger(__name__)
 router = Router()

@@ -8,21 +8,21 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot import workspace
-from bot.attempts import AttemptSpec, note, run_attempt
+from bot.attempt.runner import AttemptSpec, note, run_attempt
 from bot.context import RepoMap, pack_context, rank_files
 from bot.core.ci_logs import log_excerpt
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
-from bot.dispatch import Router
-from bot.planning import render_system
-from bot.prompts import PromptLibrary
-from bot.repo_access import RepoAccess
-from bot.runs import WRITE_ROLES, llm_choice
+from bot.git import worktrees as workspace
+from bot.jobs.dispatch import Router
+from bot.plan.planner import render_system
+from bot.plan.start import WRITE_ROLES, llm_choice
+from bot.prompts.library import PromptLibrary
+from bot.repo.access import RepoAccess
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Task
-from bot.taskstore import apply_event
-from bot.tracker import FAILED_CONCLUSIONS, after_attempt, latest_runs, refresh
+from bot.store.tasks import apply_event
+from bot.track.tracker import FAILED_CONCLUSIONS, after_attempt, latest_runs, refresh
 
 log = logging.getLogger(__name__)
 router = Router()

@@ -8,24 +8,24 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from bot import workspace
-from bot.approvals import approved_text
-from bot.attempts import AttemptSpec, discard_checkout, run_attempt, show_status, task_note
-from bot.codegen import end_task
+from bot.attempt.llm_edits import end_task
+from bot.attempt.localize import llm_ranking
+from bot.attempt.pull_request import throttle_reason
+from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt, show_status, task_note
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState
-from bot.dispatch import Router
+from bot.git import worktrees as workspace
 from bot.github import RateLimited
-from bot.localize_llm import llm_ranking
-from bot.planning import IssueText, plan_task
-from bot.prompts import PromptLibrary
-from bot.pulls import throttle_reason
-from bot.repo_access import RepoAccess
-from bot.runs import llm_choice, run_planned_tasks
+from bot.jobs.dispatch import Router
+from bot.plan.approvals import approved_text
+from bot.plan.planner import IssueText, plan_task
+from bot.plan.start import llm_choice, run_planned_tasks
+from bot.prompts.library import PromptLibrary
+from bot.repo.access import RepoAccess
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import IssueRun, Job, Task, utcnow
-from bot.taskstore import apply_event, record_stage
+from bot.store.tasks import apply_event, record_stage
 
 log = logging.getLogger(__name__)
 router = Router()

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.dispatch import DeliveryEvent, Router
+from bot.jobs.dispatch import DeliveryEvent, Router
 from bot.runtime import HandlerContext
 from bot.store.models import Installation, Repository, utcnow
 

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import logging
 
-from bot.approvals import (
+from bot.core.approval import github_time, text_hash
+from bot.core.lifecycle import TaskEvent
+from bot.jobs.dispatch import DeliveryEvent, Router
+from bot.plan.approvals import (
     acts,
     approve_text,
     has_edit_note,
@@ -13,14 +16,11 @@ from bot.approvals import (
     note_ignored_edit,
     record_label_event,
 )
-from bot.core.approval import github_time, text_hash
-from bot.core.lifecycle import TaskEvent
-from bot.dispatch import DeliveryEvent, Router
-from bot.repo_access import RepoAccess
-from bot.runs import cancel_not_started, may_command, reply_denied, start_run
+from bot.plan.start import cancel_not_started, may_command, reply_denied, start_run
+from bot.repo.access import RepoAccess
+from bot.report.status_comment import show
 from bot.runtime import HandlerContext
-from bot.status import show
-from bot.taskstore import get_run, record_stage
+from bot.store.tasks import get_run, record_stage
 
 log = logging.getLogger(__name__)
 router = Router()

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from bot.checkrun import mirror_task
 from bot.core.lifecycle import TaskEvent
-from bot.dispatch import DeliveryEvent, Router
-from bot.repo_access import RepoAccess
-from bot.runs import enqueue_task_job, may_command
+from bot.jobs.dispatch import DeliveryEvent, Router
+from bot.plan.start import enqueue_task_job, may_command
+from bot.repo.access import RepoAccess
+from bot.report.check_run import mirror_task
 from bot.runtime import HandlerContext
-from bot.taskstore import apply_event, task_by_branch, task_by_pr
-from bot.tracker import ignore, on_closed, on_foreign_push, on_merged, refresh
+from bot.store.tasks import apply_event, task_by_branch, task_by_pr
+from bot.track.tracker import ignore, on_closed, on_foreign_push, on_merged, refresh
 
 router = Router()
 

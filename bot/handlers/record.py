@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.dispatch import DeliveryEvent, Router
+from bot.jobs.dispatch import DeliveryEvent, Router
 from bot.runtime import HandlerContext
 from bot.store.models import Event
 

@@ -30,9 +30,9 @@ import yaml
 from dotenv import dotenv_values
 from litestar import HttpMethod, MediaType, Request, Response, get, post, route
 
-from bot.envfile import CREDENTIAL_KEYS, write_env
 from bot.settings import Settings
 from bot.web import setup_pages as pages
+from bot.web.envfile import CREDENTIAL_KEYS, write_env
 from bot.web.setup_gate import COOKIE, STATE_TTL_SECONDS, SetupGate, StateStore, same_browser
 
 __all__ = ["MANIFEST_PATH", "SetupGate", "StateStore", "setup_routes", "write_env"]

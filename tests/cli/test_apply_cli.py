@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from bot.cli.main import main
 
 ANSWER = "docs/a.md\n```\n<<<<<<< SEARCH\nhi\n=======\nho\n>>>>>>> REPLACE\n```\n"
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import main
-from bot.prompts import TEMPLATE_IDS
+from bot.cli.main import main
+from bot.prompts.library import TEMPLATE_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXE = ROOT / ".venv" / "bin" / "issuewright"

@@ -13,7 +13,7 @@ import pytest
 from githubkit.cache import MemCacheStrategy
 
 from bot.core.policy import Endpoint
-from bot.gh_access import GitHubAccess
+from bot.github.access import GitHubAccess
 from bot.settings import Settings
 from tests.conftest import make_settings
 from tests.ghsim.simulator import GitHubSimulator

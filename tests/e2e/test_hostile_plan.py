@@ -1,6 +1,6 @@
 """A hostile plan (hundreds of task items, each naming a hundred others) is computed off the
 event loop: while it runs, the receiver stores and answers another delivery. The plan's work
-blocks on a threading.Event (injected by replacing `bot.planning.decompose`), so the test
+blocks on a threading.Event (injected by replacing `bot.plan.planner.decompose`), so the test
 knows the plan is still being computed without any timer."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import planning
-from bot.prompts import PROMPTS_DIR
+from bot.plan import planner as planning
+from bot.prompts.library import PROMPTS_DIR
 from bot.store.models import Delivery
 from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
 from tests.e2e.planning_helpers import BUG_REPORT, other_repo, status_of, tasks_in_db

@@ -7,10 +7,10 @@ from pathlib import Path
 from litestar.testing import AsyncTestClient
 
 from bot.app import create_app
-from bot.dispatch import Router
+from bot.jobs.dispatch import Router
+from bot.jobs.worker import Worker
 from bot.store.db import make_engine
 from bot.store.migrate import head_revision
-from bot.worker import Worker
 from tests.conftest import make_settings
 
 

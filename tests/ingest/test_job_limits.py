@@ -11,16 +11,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import worker as worker_module
-from bot.dispatch import Router
-from bot.runs import enqueue_task_job
+from bot.jobs import worker as worker_module
+from bot.jobs.dispatch import Router
+from bot.jobs.worker import Worker
+from bot.plan.start import enqueue_task_job
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store import queue
 from bot.store.db import SessionFactory, make_engine, make_session_factory
 from bot.store.ingest import DeliveryWriter, IncomingDelivery
 from bot.store.models import Delivery, IssueRun, Job, Task, utcnow
-from bot.worker import Worker
 
 A, B = 101, 202
 SAFETY = 30.0  # a regression fails instead of hanging; no assertion is about time

@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.dispatch import Router
+from bot.jobs.dispatch import Router
+from bot.jobs.worker import PermanentError, Worker
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store import queue
 from bot.store.db import SessionFactory, make_engine, make_session_factory
 from bot.store.models import Delivery, Job, utcnow
-from bot.worker import PermanentError, Worker
 from tests.conftest import ROOT
 
 

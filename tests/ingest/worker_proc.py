@@ -11,11 +11,11 @@ import signal
 import sys
 from typing import Any
 
-from bot.dispatch import Router
+from bot.jobs.dispatch import Router
+from bot.jobs.worker import Worker
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
-from bot.worker import Worker
 
 
 async def main(url: str, grace: float) -> None:

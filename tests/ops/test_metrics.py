@@ -16,8 +16,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import create_app
 from bot.core.lifecycle import TaskState
-from bot.dispatch import Router
-from bot.metrics import Metrics, metrics_routes
+from bot.jobs.dispatch import Router
+from bot.ops.metrics import Metrics, metrics_routes
 from bot.settings import Settings
 from bot.store.db import SessionFactory, make_engine, make_session_factory
 from bot.store.models import IssueRun, Job, Task, utcnow

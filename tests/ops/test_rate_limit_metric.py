@@ -10,8 +10,8 @@ from litestar.testing import AsyncTestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.app import create_app
-from bot.dispatch import Router
-from bot.gh_access import GitHubAccess
+from bot.github.access import GitHubAccess
+from bot.jobs.dispatch import Router
 from tests.conftest import make_settings
 from tests.ghsim import GitHubSimulator
 

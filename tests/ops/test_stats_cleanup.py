@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.cleanup import cleanup, cli_cleanup
-from bot.stats import SpendRow, cli_stats, compute_stats, parse_duration
+from bot.ops.cleanup import cleanup, cli_cleanup
+from bot.ops.stats import SpendRow, cli_stats, compute_stats, parse_duration
 from bot.store.db import SessionFactory, make_engine, make_session_factory
 from bot.store.models import Attempt, Delivery, Event, IssueRun, Job, Task, WorkerBeat, utcnow
 from tests.conftest import make_settings
@@ -324,7 +324,7 @@ def git(*args: str, cwd: Path) -> str:
 async def test_cleanup_removes_a_real_worktree_through_its_mirror(
     tmp_path: Path, sqlite_url: str
 ) -> None:
-    """Laid out like bot/workspace.py: data/mirrors/o/r.git and data/worktrees/o/r/<dir>."""
+    """Laid out like bot/git/worktrees.py: data/mirrors/o/r.git and data/worktrees/o/r/<dir>."""
     engine = make_engine(sqlite_url)
     sessions = make_session_factory(engine)
     try:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.context import RepoMap, build_repo_map, cli_context_rank
+from bot.cli.context_rank import cli_context_rank
+from bot.context import RepoMap, build_repo_map
 from bot.context import repomap as repomap_module
 
 PY = (

@@ -9,14 +9,14 @@ import pytest
 from jinja2.exceptions import SecurityError
 
 from bot.core.decompose import TASK_TYPES, decompose
-from bot.prompts import (
+from bot.prompts.library import (
     PROMPTS_DIR,
     TEMPLATE_IDS,
     PromptError,
     PromptLibrary,
     parse_template,
 )
-from bot.prompts_check import check_templates, cli_prompts_check, sample_params
+from bot.prompts.vetting import check_templates, cli_prompts_check, sample_params
 
 LIBRARY = PromptLibrary()
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bot.core.safe_yaml import MAX_BYTES, YamlRefused, brief, load_yaml
-from bot.prompts import PromptError, parse_template
-from bot.repo_config import CONFIG_PATH, MAX_PROBLEMS, RepoConfig, parse_repo_config
+from bot.prompts.library import PromptError, parse_template
+from bot.repo.config import CONFIG_PATH, MAX_PROBLEMS, RepoConfig, parse_repo_config
 from tests.hostile import alias_bomb, deep
 
 DEFAULTS = RepoConfig()

@@ -173,7 +173,7 @@ def test_nothing_is_read_at_import_time(tmp_path: Path) -> None:
     write_env(tmp_path, "PORT=bogus\n")
     env = {**os.environ, "PORT": "not-a-port"}
     code = (
-        "import bot.settings, bot.app, bot.cli, bot.logs\n"
+        "import bot.settings, bot.app, bot.cli.main, bot.logs\n"
         "try:\n"
         "    bot.settings.Settings.from_env()\n"
         "except bot.settings.SettingsError as exc:\n"

@@ -16,7 +16,7 @@ import httpx
 from litestar.testing import AsyncTestClient
 
 from bot.app import create_app
-from bot.dispatch import Router
+from bot.jobs.dispatch import Router
 from bot.settings import Settings
 from bot.web.setup import SetupGate, setup_routes
 from tests.conftest import FIXTURES, make_settings

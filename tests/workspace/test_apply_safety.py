@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import safety
-from bot.apply_cmd import cli_apply
+from bot.attempt import safe_write as safety
+from bot.cli.apply import cli_apply
 from tests.workspace.conftest import make_repo, run_git, snapshot
 
 PY = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"

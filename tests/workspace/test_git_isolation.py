@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.git_env import git_environment
-from bot.git_remote import push_branch
-from bot.workspace import BASE_CONFIG, add_worktree, apply_answer, commit_all, ensure_mirror
+from bot.git.env import git_environment
+from bot.git.remote import push_branch
+from bot.git.worktrees import BASE_CONFIG, add_worktree, apply_answer, commit_all, ensure_mirror
 from tests.workspace import hostile_git
 from tests.workspace.test_workspace import ANSWER, BOT, BRANCH, TOKEN, Remote
 

@@ -12,14 +12,14 @@ from typing import ClassVar
 
 import pytest
 
-from bot import workspace
-from bot.git_remote import (
+from bot.git import worktrees as workspace
+from bot.git.remote import (
     ForeignCommitsError,
     delete_remote_branch,
     push_branch,
     remote_branch_sha,
 )
-from bot.workspace import (
+from bot.git.worktrees import (
     GitError,
     GitIdentity,
     RepoRef,

@@ -1,0 +1,1 @@
+"""One codegen attempt: LLM → edits → worktree → push → pull request."""

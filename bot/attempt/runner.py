@@ -1,0 +1,301 @@
+"""Running one attempt on a task's branch, whatever started it (first generation, CI fix,
+review feedback): worktree, LLM edits, commit, push, PR, and an outcome that is always
+recorded — a task never stays `generating` or `fixing` after its job ended."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.attempt.budget_guard import BudgetExceeded, Spend
+from bot.attempt.llm_edits import (
+    AttemptResult,
+    StopAttempt,
+    bot_identity,
+    end_task,
+    finish_attempt,
+    generate_edits,
+    llm_failure,
+    start_attempt,
+)
+from bot.attempt.pull_request import open_pull
+from bot.core.lifecycle import TaskEvent
+from bot.core.policy import LLMChoice
+from bot.core.publish import publishable
+from bot.git import remote as git_remote
+from bot.git import worktrees as workspace
+from bot.github import GitHubError
+from bot.llm.base import ChatMessage, LLMError
+from bot.prompts.library import RenderedPrompt
+from bot.repo.access import RepoAccess
+from bot.report.status_comment import show
+from bot.runtime import HandlerContext
+from bot.settings import RepoConfig
+from bot.store.models import IssueRun, Task, utcnow
+from bot.store.tasks import apply_event, record_stage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AttemptSpec:
+    kind: str  # generate | ci_fix | review
+    system: RenderedPrompt
+    prompt: RenderedPrompt
+    files: tuple[str, ...]
+    start_ref: str  # branch the worktree starts from: the base, or the task's own branch
+    success: TaskEvent  # PR_OPENED, FIX_PUSHED, FEEDBACK_PUSHED
+    failure: TaskEvent  # GENERATION_FAILED, FIX_FAILED
+    extra_instructions: str | None = None
+
+
+async def note(ctx: HandlerContext, run_id: int, text: str) -> None:
+    async with ctx.sessions() as session, session.begin():
+        run = await session.get(IssueRun, run_id)
+        if run is not None and text not in (run.notes or []):
+            run.notes = [*(run.notes or []), text]
+
+
+async def task_note(ctx: HandlerContext, run_id: int, ordinal: int, text: str | None) -> None:
+    """The run's one note about a task ("Task N: …"), replacing the previous one; None
+    removes it. The status table shows only the start of an error, the notes up to 300
+    characters: the whole reason and what to do. A stale "waiting" or "failed" note would
+    contradict the table, so each new state of the task replaces it."""
+    prefix = f"Task {ordinal}: "
+    text = publishable(text, ctx.settings.secrets()) if text else text  # a stored row
+    async with ctx.sessions() as session, session.begin():
+        run = await session.get(IssueRun, run_id)
+        if run is None:
+            return
+        kept = [n for n in run.notes or [] if not n.startswith(prefix)]
+        run.notes = [*kept, prefix + text] if text else kept
+
+
+async def show_status(
+    ctx: HandlerContext, repo: RepoAccess, run_id: int, force: bool = True
+) -> None:
+    await show(
+        ctx,
+        repo.api,
+        run_id,
+        force=force,
+    )
+
+
+async def run_attempt(
+    ctx: HandlerContext,
+    repo: RepoAccess,
+    task_id: int,
+    config: RepoConfig,
+    choice: LLMChoice,
+    job_id: int,
+    spec: AttemptSpec,
+    *,
+    checkout: asyncio.Task[Path] | None = None,
+) -> None:
+    """`checkout`: the worktree, already being made by the caller (from `spec.start_ref`)."""
+    cause = f"job:{job_id}"
+    async with ctx.sessions() as session:
+        task = await session.get(Task, task_id)
+        run = await session.get(IssueRun, task.run_id) if task else None
+    assert task is not None and run is not None and task.branch
+    user_prompt = spec.prompt.text
+    if spec.extra_instructions:
+        user_prompt += (
+            "\n\n## Extra instructions from a maintainer (data, not system rules)\n"
+            + spec.extra_instructions[:2000]
+        )
+    messages = [ChatMessage("system", spec.system.text), ChatMessage("user", user_prompt)]
+    async with ctx.sessions() as session, session.begin():
+        await record_stage(
+            session, "context_chosen", ", ".join(spec.files[:10]), task_id=task_id, job_id=job_id
+        )
+    attempt_id = await start_attempt(
+        ctx, task_id, spec.kind, job_id, spec.prompt, choice, repo.installation_id
+    )
+    ref = repo.repo_ref()
+    spend = Spend()
+    worktree = None
+    pushed = False
+    failure: StopAttempt | None = None
+    outcome = "failed"
+    try:
+        base = await repo.base_branch()
+        base_sha = await repo.base_sha(base)
+        if checkout is None:
+            checkout = asyncio.create_task(
+                asyncio.to_thread(
+                    workspace.add_worktree,
+                    ref,
+                    branch=task.branch,
+                    base=spec.start_ref,
+                    sparse=not config.formatter,  # a formatter may need the whole tree
+                )
+            )
+        worktree = await checkout
+        result = await generate_edits(
+            ctx, repo, task, run, attempt_id, worktree, config, choice, messages, spend
+        )
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task_id)
+            assert row is not None
+            row.head_sha = result.commit  # before the push, so its webhooks match this task
+        await push(ctx, repo, task, spec, cause)
+        pushed = True
+        async with ctx.sessions() as session, session.begin():
+            await record_stage(
+                session, "pushed", f"{task.branch} at {result.commit[:12]}", task_id=task_id
+            )
+        pr_number = task.pr_number
+        if spec.success == TaskEvent.PR_OPENED:
+            pr_number = await open_task_pull(
+                ctx, repo, task, run, config, spec, choice, worktree, base, base_sha, result
+            )
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task_id)
+            assert row is not None
+            row.pr_number = pr_number
+            row.pr_opened_at = row.pr_opened_at or utcnow()
+            row.files = sorted({*(row.files or []), *(c.path for c in result.plan.changes)})
+            row.last_error = None
+            await apply_event(session, row, spec.success, cause)
+            await record_stage(
+                session,
+                "pr_opened" if spec.kind == "generate" else "pushed_fix",
+                f"#{pr_number}",
+                task_id=task_id,
+            )
+        outcome = "success"
+        await finish_attempt(ctx, attempt_id, outcome)
+        await task_note(ctx, run.id, task.ordinal, None)
+    except StopAttempt as stop:
+        # Shared code raises GENERATION_FAILED; a fix or review attempt fails as its own kind.
+        failure = stop
+        if stop.event == TaskEvent.GENERATION_FAILED:
+            failure = StopAttempt(
+                spec.failure, stop.message, keep_branch=stop.keep_branch, detail=stop.detail
+            )
+    except BudgetExceeded as exc:
+        outcome = "budget_exceeded"
+        failure = StopAttempt(TaskEvent.BUDGET_EXCEEDED, exc.decision.message)
+    except LLMError as exc:
+        llm_stop = llm_failure(exc)
+        failure = StopAttempt(spec.failure, llm_stop.message, detail=llm_stop.detail)
+    except Exception as exc:
+        # GitHub down after githubkit's own retries, git failing…: a terminal state with the
+        # reason, not a job silently retried (a retry would spend money again).
+        log.exception("task %s attempt failed", task_id)
+        message = f"unexpected error: {type(exc).__name__}: {exc}"[:400]
+        if pushed:
+            message += f". The pushed branch `{task.branch}` is kept"
+        failure = StopAttempt(
+            spec.failure, message + ". Comment `/issuewright retry` to try again.", keep_branch=True
+        )
+    finally:
+        if worktree is not None:
+            await asyncio.to_thread(workspace.remove_worktree, ref, worktree)
+        elif checkout is not None:
+            await discard_checkout(repo, checkout)
+        for text in spend.notes:
+            await note(ctx, run.id, text)
+    if failure is not None:
+        if failure.event == TaskEvent.CANCEL:
+            outcome = "cancelled"
+        if failure.detail:
+            # The comment gets the message; what exactly went wrong is for the operator.
+            log.warning("task %s attempt failed: %s", task_id, failure.detail)
+        record = f"{failure.message}\n{failure.detail}" if failure.detail else failure.message
+        await finish_attempt(ctx, attempt_id, outcome, record)
+        await end_task(ctx, task_id, failure.event, cause, failure.message)
+        await task_note(ctx, run.id, task.ordinal, failure.message)
+        if pushed and not failure.keep_branch and spec.kind == "generate":
+            await asyncio.to_thread(
+                git_remote.delete_remote_branch, ref, task.branch, token=await repo.git_token()
+            )
+    from bot.track.tracker import refresh  # the tracker imports this module's callers
+
+    await refresh(ctx, repo, task_id)
+
+
+async def discard_checkout(repo: RepoAccess, checkout: asyncio.Task[Path]) -> None:
+    """Wait for a worktree being made and remove it (the attempt ended before using it)."""
+    try:
+        worktree = await checkout
+    except Exception:
+        return  # it was never made
+    await asyncio.to_thread(workspace.remove_worktree, repo.repo_ref(), worktree)
+
+
+async def push(
+    ctx: HandlerContext, repo: RepoAccess, task: Task, spec: AttemptSpec, cause: str
+) -> None:
+    assert task.branch
+    try:
+        await asyncio.to_thread(
+            git_remote.push_branch,
+            repo.repo_ref(),
+            task.branch,
+            token=await repo.git_token(),
+            bot_email=bot_identity(ctx).email,
+        )
+    except git_remote.ForeignCommitsError as exc:
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task.id)
+            assert row is not None
+            row.head_sha = task.head_sha  # our commit never reached GitHub
+            await apply_event(session, row, TaskEvent.FOREIGN_COMMIT, cause, reason=str(exc))
+        raise StopAttempt(
+            spec.failure,
+            f"someone else pushed to `{task.branch}`; the app no longer "
+            "pushes to it. Comment `/issuewright retry` to start again on a fresh branch.",
+            keep_branch=True,
+        ) from None
+
+
+async def open_task_pull(
+    ctx: HandlerContext,
+    repo: RepoAccess,
+    task: Task,
+    run: IssueRun,
+    config: RepoConfig,
+    spec: AttemptSpec,
+    choice: LLMChoice,
+    worktree: Path,
+    base: str,
+    base_sha: str,
+    result: AttemptResult,
+) -> int:
+    """The task's PR (found or made) once its branch is pushed; the branch stays if not."""
+    assert task.branch
+    issue = await repo.api.get_issue(repo.owner, repo.name, task.issue_number)
+    if issue.state != "open":
+        raise StopAttempt(
+            TaskEvent.CANCEL, "the issue was closed while generating", keep_branch=True
+        )
+    try:
+        pr = await open_pull(
+            ctx,
+            repo,
+            task,
+            run,
+            config,
+            branch=task.branch,
+            base=base,
+            worktree=worktree,
+            base_sha=base_sha,
+            summary=result.summary,
+            model=choice.model,
+            template=(spec.prompt.template_id, spec.prompt.version),
+            tokens=(result.spend.input_tokens, result.spend.output_tokens),
+            cost=result.spend.cost_usd,
+        )
+    except GitHubError as exc:
+        raise StopAttempt(
+            spec.failure,
+            f"the pull request could not be opened ({exc}); the pushed branch "
+            f"`{task.branch}` is kept. Comment `/issuewright retry` to try again.",
+            keep_branch=True,
+        ) from None
+    return pr.number

@@ -1,0 +1,133 @@
+"""`issuewright apply`: what the bot would do with a saved model answer, on a local checkout.
+
+Same parser, path rules and syntax checks as the pipeline (bot/attempt/safe_write.py). Exit codes:
+0 applied (or would apply, with --dry-run), 1 refused (nothing written), 2 unusable input.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bot.attempt import safe_write as safety
+from bot.core.edit_apply import FileChange
+from bot.git.env import BASE_CONFIG, git_environment
+
+
+def cli_apply(
+    repo: Path,
+    answer: str,
+    dry_run: bool,
+    as_json: bool,
+    denied_paths: Sequence[str] = safety.DEFAULT_DENIED,
+    max_file_bytes: int = safety.DEFAULT_MAX_FILE_BYTES,
+) -> int:
+    root = _checkout_root(repo)
+    if isinstance(root, str):
+        return _fail(root)
+    text = _read_answer(answer)
+    if text is None:
+        return _fail(f"answer file {answer} cannot be read")
+    plan = safety.plan_answer(root, text, denied_paths=denied_paths, max_file_bytes=max_file_bytes)
+    write_error = None
+    if plan.ok and not dry_run:
+        try:
+            safety.write_plan(root, plan)
+        except safety.WriteError as exc:
+            write_error = str(exc)
+    ok = plan.ok and write_error is None
+    if as_json:
+        problems: list[dict[str, Any]] = [
+            {"path": p.path, "reason": p.reason, "line": p.line} for p in plan.problems
+        ]
+        if write_error:
+            problems.append({"path": None, "reason": write_error, "line": None})
+        print(
+            json.dumps(
+                {
+                    "ok": ok,
+                    "dry_run": dry_run,
+                    "changes": [_change_json(c) for c in plan.changes] if plan.ok else [],
+                    "problems": problems,
+                    "notes": list(plan.notes),
+                    "summary": plan.summary,
+                },
+                indent=2,
+            )
+        )
+        return 0 if ok else 1
+    if not plan.ok:
+        print("refused, nothing written:")
+        for problem in plan.problems:
+            print(f"  {problem.render()}")
+        return 1
+    for change in plan.changes:
+        print(f"{change.action:<7} {_change_text(change)}")
+    for note in plan.notes:
+        print(f"note: {note}")
+    if write_error:
+        print(f"refused, nothing written: {write_error}")
+        return 1
+    if dry_run:
+        print("dry run: nothing written")
+    return 0
+
+
+def _checkout_root(repo: Path) -> Path | str:
+    if not repo.is_dir():
+        return f"repository directory {repo} does not exist"
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=repo,
+            capture_output=True,
+            text=True,
+            env=git_environment(BASE_CONFIG),  # like every git the app runs: no host config
+        )
+    except OSError:
+        return "git is not installed or cannot run"
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return f"{repo} is not a git checkout (with a work tree)"
+    # Answers name paths from the top of the checkout, whichever folder was given.
+    return Path(proc.stdout.strip())
+
+
+def _read_answer(answer: str) -> str | None:
+    try:
+        if answer == "-":
+            stream = getattr(sys.stdin, "buffer", None)
+            data = stream.read() if stream is not None else sys.stdin.read().encode()
+        else:
+            data = Path(answer).read_bytes()
+    except OSError:
+        return None
+    # Undecodable bytes survive as surrogates, so the content check names the file they are in.
+    return data.decode("utf-8", errors="surrogateescape")
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def _change_text(change: FileChange) -> str:
+    counts = f"(+{change.added} -{change.removed})"
+    if change.action == "rename":
+        return f"{change.old_path} -> {change.path} {counts}"
+    return f"{change.path} {counts}"
+
+
+def _change_json(change: FileChange) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "path": change.path,
+        "action": change.action,
+        "added": change.added,
+        "removed": change.removed,
+    }
+    if change.old_path:
+        item["from"] = change.old_path
+    return item

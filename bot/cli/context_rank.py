@@ -1,0 +1,53 @@
+"""``issuewright context rank``: show what the selector ranks and packs for an issue."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from bot.context.pack import pack_context
+from bot.context.rank import rank_files
+from bot.context.repomap import RepoMap
+
+
+def _fail(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) -> int:
+    """Rank *repo*'s files against the issue text in *query_file* and print the packing.
+
+    ``as_json`` prints ``{"ranked": [{"path", "score"}…], "packed": [{"path", "start",
+    "end"}…], "tokens": n}``. Bad arguments print one line and return 2.
+    """
+    repo = Path(repo)
+    if not repo.is_dir():
+        return _fail(f"--repo {repo}: not a directory")
+    if budget <= 0:
+        return _fail(f"--budget {budget}: must be a positive number of tokens")
+    try:
+        query = Path(query_file).read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return _fail(f"--query-file {query_file}: {exc.strerror or exc}")
+    if not query.strip():
+        return _fail(f"--query-file {query_file}: the file is empty")
+    repo_map = RepoMap.from_dir(repo)
+    ranked = rank_files(repo_map, query)
+    packed = pack_context(repo_map, ranked, query, budget_tokens=budget)
+    if as_json:
+        doc = {
+            "ranked": [{"path": p, "score": round(s, 4)} for p, s in ranked if s > 0],
+            "packed": [{"path": p, "start": s, "end": e} for p, s, e in packed.slices],
+            "tokens": packed.tokens,
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(f"ranked ({len(repo_map.paths)} files, best first):")
+    for path, score in ranked[:20]:
+        print(f"  {score:8.3f}  {path}")
+    print(f"packed ({packed.tokens} of {budget} tokens):")
+    for path, start, end in packed.slices:
+        print(f"  {path} lines {start}-{end}")
+    return 0

@@ -1,0 +1,1 @@
+"""Adapter around the `git` binary: mirrors, worktrees, sparse checkouts, pushes."""

@@ -1,0 +1,260 @@
+"""Git for one task attempt: a cached bare mirror per repository, a worktree per attempt,
+and commit. Uses the `git` binary. Writing an answer is bot/attempt/safe_write.py; pushing and
+deleting remote branches is bot/git/remote.py.
+
+The installation token reaches git only through the environment of the one git process
+that needs it (GIT_CONFIG_COUNT/KEY/VALUE setting `http.extraHeader`), never through argv
+(visible in `ps`), a remote URL, or a config file; any git output is scrubbed of it before
+it is raised or logged. No configuration of the host reaches git (bot/git/env.py): only
+its BASE_CONFIG and the repository's own files.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import fcntl
+import logging
+import re
+import shutil
+import subprocess
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.attempt import safe_write as safety
+from bot.git import sparse as sparse_checkout
+from bot.git.env import BASE_CONFIG, git_environment
+
+log = logging.getLogger(__name__)
+
+REMOTE_REFS = "refs/remotes/origin"
+
+
+class GitError(RuntimeError):
+    """A git command failed; the message is safe to show and store (no token)."""
+
+
+@dataclass(frozen=True)
+class GitIdentity:
+    name: str
+    email: str
+
+    def trailer(self) -> str:
+        # Names and emails come from GitHub users: keep them on one line and in their slots.
+        name = re.sub(r"[\r\n<>]", " ", self.name).strip()
+        email = re.sub(r"[\s<>]", "", self.email)
+        return f"Co-authored-by: {name} <{email}>"
+
+
+@dataclass(frozen=True)
+class RepoRef:
+    """Where a repository's remote is and where its mirror is cached."""
+
+    owner: str
+    name: str
+    url_template: str  # e.g. "https://github.com/{owner}/{repo}.git"; tests use file:// paths
+    data_dir: Path
+
+    def __post_init__(self) -> None:
+        for part in (self.owner, self.name):
+            if not re.fullmatch(r"[A-Za-z0-9_.-]+", part) or part in (".", ".."):
+                raise ValueError(f"invalid repository name part {part!r}")
+
+    @property
+    def url(self) -> str:
+        return self.url_template.format(owner=self.owner, repo=self.name)
+
+    @property
+    def mirror(self) -> Path:
+        return self.data_dir / "mirrors" / self.owner / f"{self.name}.git"
+
+
+def branch_name(issue: int, task: int | str) -> str:
+    return f"issuewright/{issue}-{task}"
+
+
+def _secrets(token: str | None) -> list[str]:
+    if not token:
+        return []
+    return [token, _basic(token), f"x-access-token:{token}"]
+
+
+def _basic(token: str) -> str:
+    return base64.b64encode(f"x-access-token:{token}".encode()).decode()
+
+
+def scrub(text: str, token: str | None) -> str:
+    for secret in sorted(_secrets(token), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
+def git(
+    *args: str,
+    cwd: Path | None = None,
+    token: str | None = None,
+    env: dict[str, str] | None = None,
+    stdin: str | None = None,
+    check: bool = True,
+    timeout: float = 600.0,
+) -> subprocess.CompletedProcess[str]:
+    """Run git; with `token`, authenticate HTTPS as x-access-token via the environment."""
+    config = list(BASE_CONFIG)
+    if token:
+        config.append(("http.extraHeader", f"Authorization: Basic {_basic(token)}"))
+    full_env = git_environment(config, env)
+    log.debug("git %s", " ".join(args))
+    try:
+        proc = subprocess.run(
+            ["git", *args],
+            cwd=cwd,
+            env=full_env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=timeout,  # a stalled fetch or push must not hold a worker forever
+        )
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {args[0]} did not finish within {timeout:.0f} seconds") from None
+    except OSError as exc:
+        raise GitError(f"git {args[0]} could not run: {exc.strerror}") from None
+    if check and proc.returncode != 0:
+        detail = scrub((proc.stderr or proc.stdout).strip(), token)[-2000:]
+        raise GitError(f"git {args[0]} failed (exit {proc.returncode}): {detail}")
+    return proc
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    # Workers share mirrors: serialize fetches and worktree changes per repository.
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def ensure_mirror(repo: RepoRef, *, token: str | None = None) -> Path:
+    """Create the bare mirror if missing, else fetch what is new; return its path.
+
+    Remote branches land in refs/remotes/origin/* (not refs/heads/*) so a fetch never
+    touches the branches checked out in attempt worktrees. No remote is configured: the
+    URL is passed on each fetch, so nothing about the remote is stored on disk.
+    """
+    mirror = repo.mirror
+    with _locked(mirror):
+        if not (mirror / "HEAD").exists():
+            # Build beside and rename, so a crash never leaves a half-made mirror in place.
+            staging = mirror.with_name(f"{mirror.name}.tmp-{uuid.uuid4().hex[:8]}")
+            try:
+                git("init", "--bare", "--quiet", str(staging))
+                _fetch(staging, repo, token)
+                staging.rename(mirror)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        else:
+            _fetch(mirror, repo, token)
+    return mirror
+
+
+def _fetch(mirror: Path, repo: RepoRef, token: str | None) -> None:
+    spec = f"+refs/heads/*:{REMOTE_REFS}/*"
+    git("fetch", "--quiet", "--prune", "--no-tags", repo.url, spec, cwd=mirror, token=token)
+
+
+def add_worktree(repo: RepoRef, *, branch: str, base: str, sparse: bool = False) -> Path:
+    """A fresh worktree on `branch`, reset to the fetched `base`, for one attempt. With
+    `sparse`, no file is checked out until `apply_answer` needs it (see bot/git/sparse.py)."""
+    mirror = repo.mirror
+    start = f"{REMOTE_REFS}/{base}"
+    dest = repo.data_dir / "worktrees" / repo.owner / repo.name
+    dest = dest / f"{branch.replace('/', '-')}-{uuid.uuid4().hex[:8]}"
+    if not (mirror / "HEAD").exists():
+        raise GitError(f"no mirror of {repo.owner}/{repo.name} yet; call ensure_mirror first")
+    with _locked(mirror):
+        if git("rev-parse", "--verify", "--quiet", start, cwd=mirror, check=False).returncode:
+            raise GitError(f"base branch {base!r} was not found on the remote")
+        git("worktree", "prune", cwd=mirror)
+        for stale in _worktrees_on(mirror, branch):  # left by a crashed earlier attempt
+            git("worktree", "remove", "--force", str(stale), cwd=mirror, check=False)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        lazy = ("--no-checkout",) if sparse else ()
+        git(
+            "worktree",
+            "add",
+            "--quiet",
+            *lazy,
+            "--no-track",
+            "-B",
+            branch,
+            str(dest),
+            start,
+            cwd=mirror,
+        )
+    if sparse:
+        sparse_checkout.start(dest)
+    return dest
+
+
+def _worktrees_on(mirror: Path, branch: str) -> list[Path]:
+    out = git("worktree", "list", "--porcelain", cwd=mirror).stdout
+    found, current = [], None
+    for line in out.splitlines():
+        if line.startswith("worktree "):
+            current = Path(line[len("worktree ") :])
+        elif line == f"branch refs/heads/{branch}" and current:
+            found.append(current)
+    return found
+
+
+def remove_worktree(repo: RepoRef, worktree: Path) -> None:
+    with _locked(repo.mirror):
+        git("worktree", "remove", "--force", str(worktree), cwd=repo.mirror, check=False)
+        shutil.rmtree(worktree, ignore_errors=True)
+        git("worktree", "prune", cwd=repo.mirror, check=False)
+
+
+def apply_answer(
+    worktree: Path,
+    answer: str,
+    *,
+    denied_paths: Sequence[str] = safety.DEFAULT_DENIED,
+    max_file_bytes: int = safety.DEFAULT_MAX_FILE_BYTES,
+) -> safety.Plan:
+    """Check and write an answer all-or-nothing (a formatter, if any, runs afterwards:
+    bot/attempt/formatter.py).
+
+    Returns the plan: when it has problems nothing was written (see
+    `bot.core.edits.render_repair_message` for the repair round).
+    """
+    if sparse_checkout.is_sparse(worktree):
+        sparse_checkout.materialize(worktree, sparse_checkout.answer_paths(answer))
+    plan = safety.plan_answer(
+        worktree, answer, denied_paths=denied_paths, max_file_bytes=max_file_bytes
+    )
+    if plan.ok:
+        safety.write_plan(worktree, plan)
+    return plan
+
+
+def commit_all(
+    worktree: Path, message: str, *, author: GitIdentity, co_authors: Sequence[GitIdentity] = ()
+) -> str | None:
+    """Commit every change in the worktree as `author`; return the sha, or None if no change."""
+    git("add", "--all", cwd=worktree)
+    if git("diff", "--cached", "--quiet", cwd=worktree, check=False).returncode == 0:
+        return None
+    trailers = "\n".join(c.trailer() for c in co_authors)
+    body = message.strip() + (f"\n\n{trailers}" if trailers else "") + "\n"
+    env = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_COMMITTER_NAME": author.name,
+        "GIT_COMMITTER_EMAIL": author.email,
+    }
+    git("commit", "--quiet", "--no-verify", "-F", "-", cwd=worktree, env=env, stdin=body)
+    return git("rev-parse", "HEAD", cwd=worktree).stdout.strip()

@@ -1,0 +1,1 @@
+"""Run jobs: the worker claims durable jobs and dispatches them; scheduling of task jobs."""

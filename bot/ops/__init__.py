@@ -1,0 +1,1 @@
+"""Operating the app: metrics, stats and retention."""

@@ -1,0 +1,1 @@
+"""Plan: an issue becomes atomic tasks, stored and scheduled."""

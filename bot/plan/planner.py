@@ -1,0 +1,212 @@
+"""A plan for an issue: its tasks, the files chosen for each, the prompt it would get, and
+what that would cost. Shared by the app's plan preview, the codegen pipeline and
+`issuewright plan`. CPU only: no GitHub or LLM call happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.context import RepoMap, pack_context, rank_files
+from bot.core.budget import estimate_tokens
+from bot.core.decompose import Decomposition, PlannedTask, decompose
+from bot.llm.pricing import PricingTable
+from bot.prompts.library import PromptLibrary, RenderedPrompt
+from bot.settings import RepoConfig
+
+# A typical SEARCH/REPLACE answer for one task; real counts come from `usage`.
+ESTIMATED_OUTPUT_TOKENS = 1500
+
+
+@dataclass(frozen=True)
+class IssueText:
+    repo: str
+    number: int
+    title: str
+    body: str
+    labels: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class TaskPlan:
+    task: PlannedTask
+    files: list[str]
+    slices: list[tuple[str, int, int]]
+    context: str
+    template_id: str
+    template_version: int
+    system: RenderedPrompt
+    prompt: RenderedPrompt
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None: the model's price is unknown (local models)
+
+
+@dataclass(frozen=True)
+class Plan:
+    issue: IssueText
+    decomposition: Decomposition
+    tasks: list[TaskPlan]
+    model: str | None
+    problems: list[str]  # prompt overrides that were not used, …
+
+    @property
+    def estimate(self) -> dict[str, Any]:
+        known = [t.cost_usd for t in self.tasks if t.cost_usd is not None]
+        return {
+            "model": self.model,
+            "input_tokens": sum(t.input_tokens for t in self.tasks),
+            "output_tokens": sum(t.output_tokens for t in self.tasks),
+            # One task at an unknown price makes the total unknown, not smaller.
+            "cost_usd": round(sum(known), 6) if len(known) == len(self.tasks) else None,
+        }
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "tasks": [
+                {
+                    "key": t.task.key,
+                    "ordinal": t.task.ordinal,
+                    "title": t.task.title,
+                    "type": t.task.type,
+                    "depends_on": list(t.task.depends_on),
+                    "files": t.files,
+                    "template": {"id": t.template_id, "version": t.template_version},
+                    "estimate": {
+                        "input_tokens": t.input_tokens,
+                        "output_tokens": t.output_tokens,
+                        "cost_usd": t.cost_usd,
+                    },
+                }
+                for t in self.tasks
+            ],
+            "done": self.decomposition.done,
+            "message": self.decomposition.message,
+            "estimate": self.estimate,
+            "problems": self.problems,
+        }
+
+
+def task_query(issue: IssueText, task: PlannedTask) -> tuple[str, str]:
+    """What the selector reads for one task: its own words first, then the issue's."""
+    if task.body.strip() and task.body.strip() != issue.body.strip():
+        return f"{task.title}\n{task.body}\n\n{issue.title}\n{issue.body}", task.title
+    return f"{issue.title}\n{issue.body}", issue.title
+
+
+def prompt_params(
+    issue: IssueText,
+    task: PlannedTask,
+    all_tasks: Sequence[PlannedTask],
+    context: str,
+    config: RepoConfig,
+) -> dict[str, Any]:
+    # Ordinals count checked (done) items too, so keys stay stable; the prompt's "task N of M"
+    # must count only the tasks to do, or the model reads "task 3 of 2".
+    ordinals = [t.ordinal for t in all_tasks]
+    position = ordinals.index(task.ordinal) + 1 if task.ordinal in ordinals else 1
+    return {
+        "repo": issue.repo,
+        "issue_number": issue.number,
+        "issue_title": issue.title,
+        "issue_body": issue.body,
+        "task_title": task.title,
+        "task_body": task.body,
+        "task_ordinal": position,
+        "task_count": max(len(all_tasks), position),
+        "other_tasks": [t.title for t in all_tasks if t.ordinal != task.ordinal],
+        "context": context,
+        "repo_instructions": config.instructions or None,
+    }
+
+
+def render_system(library: PromptLibrary, repo: str, config: RepoConfig) -> RenderedPrompt:
+    """The system prompt every attempt starts with: the rules, the edit format, the paths
+    the repository denies."""
+    return library.render("system", {"repo": repo, "denied_paths": list(config.denied_paths)})
+
+
+def plan_task(
+    issue: IssueText,
+    task: PlannedTask,
+    all_tasks: Sequence[PlannedTask],
+    repo_map: RepoMap | None,
+    library: PromptLibrary,
+    config: RepoConfig,
+    *,
+    model: str | None,
+    pricing: PricingTable | None = None,
+    readme: str = "",
+    ranked: list[tuple[str, float]] | None = None,
+) -> TaskPlan:
+    """`ranked`: a ranking made beforehand (e.g. reordered by the optional LLM step)."""
+    files: list[str] = []
+    slices: list[tuple[str, int, int]] = []
+    context = ""
+    if repo_map is not None:
+        query, title = task_query(issue, task)
+        if ranked is None:
+            ranked = rank_files(repo_map, query, title=title)
+        packed = pack_context(
+            repo_map,
+            ranked,
+            query,
+            budget_tokens=config.context_budget_tokens,
+            instructions=config.instructions,
+        )
+        files, slices, context = list(packed.files), list(packed.slices), packed.text
+    system = render_system(library, issue.repo, config)
+    prompt = library.render(task.type, prompt_params(issue, task, all_tasks, context, config))
+    input_tokens = estimate_tokens(system.text) + estimate_tokens(prompt.text)
+    cost = None
+    if model:
+        table = pricing or PricingTable()
+        if table.is_known(model):
+            cost = table.cost_usd(model, input_tokens, ESTIMATED_OUTPUT_TOKENS)
+    return TaskPlan(
+        task=task,
+        files=files,
+        slices=slices,
+        context=context,
+        template_id=prompt.template_id,
+        template_version=prompt.version,
+        system=system,
+        prompt=prompt,
+        input_tokens=input_tokens,
+        output_tokens=ESTIMATED_OUTPUT_TOKENS,
+        cost_usd=cost,
+    )
+
+
+def make_plan(
+    issue: IssueText,
+    repo_map: RepoMap | None,
+    config: RepoConfig,
+    *,
+    model: str | None = None,
+    overrides: Mapping[str, str] | None = None,
+    pricing: PricingTable | None = None,
+) -> Plan:
+    decomposition = decompose(
+        issue.title,
+        issue.body,
+        list(issue.labels),
+        issue.repo,
+        issue.number,
+        max_tasks=config.max_tasks_per_issue,
+    )
+    library = PromptLibrary(overrides)
+    tasks = [] if decomposition.too_many else decomposition.tasks
+    plans = [
+        plan_task(issue, t, tasks, repo_map, library, config, model=model, pricing=pricing)
+        for t in tasks
+    ]
+    # An override can pass validation with sample data and still fail on this issue's data;
+    # it falls back per render, and people should hear about that too.
+    problems = list(library.problems)
+    for tp in plans:
+        for rendered in (tp.system, tp.prompt):
+            if rendered.problem and rendered.problem not in problems:
+                problems.append(rendered.problem)
+    return Plan(issue, decomposition, plans, model, problems)

@@ -1,0 +1,314 @@
+"""Starting work on an issue: plan it, store its tasks, and queue what can start.
+
+Used by the label trigger and by the `plan` / `retry` commands."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection, Sequence
+from typing import Any
+
+from sqlalchemy import select, update
+
+from bot.core.decompose import PlannedTask
+from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
+from bot.core.policy import LLMChoice, choose_llm
+from bot.llm.pricing import PricingTable
+from bot.plan.approvals import LabelEvent, approve, record_label_mark
+from bot.plan.planner import IssueText, Plan, make_plan
+from bot.repo.access import BaseBranchMissing, RepoAccess
+from bot.report.status_comment import show
+from bot.runtime import HandlerContext
+from bot.settings import CONFIG_PATH, RepoConfig, Settings
+from bot.store import queue
+from bot.store.models import IssueRun, Job, Task, utcnow
+from bot.store.tasks import apply_event, get_run, record_stage, tasks_of
+
+log = logging.getLogger(__name__)
+
+WRITE_ROLES = {"admin", "maintain", "write"}
+GENERATION_KINDS = ("generate", "ci_fix", "review")
+
+
+def llm_choice(config: RepoConfig, settings: Settings) -> LLMChoice | None:
+    """The operator's endpoint and model a repository uses, or None (plan-only mode)."""
+    return choose_llm(config, settings.policy)[0]
+
+
+async def may_command(repo: RepoAccess, login: str) -> bool:
+    return await repo.api.permission(repo.owner, repo.name, login) in WRITE_ROLES
+
+
+def denied_message(login: str) -> str:
+    return (
+        f"@{login} only people with write, maintain or admin permission on this repository can "
+        f"start or steer Issuewright. <!-- issuewright:denied:{login} -->"
+    )
+
+
+async def reply_denied(
+    repo: RepoAccess, number: int, login: str, comment_id: int | None = None
+) -> None:
+    """😕 and one short reply (never repeated for the same person on the same issue)."""
+    if comment_id is not None:
+        await repo.api.react_to_comment(repo.owner, repo.name, comment_id, "confused")
+    else:
+        await repo.api.react_to_issue(repo.owner, repo.name, number, "confused")
+    marker = f"<!-- issuewright:denied:{login} -->"
+    bot = repo.ctx.github.bot_login
+    if await repo.api.find_comment(repo.owner, repo.name, number, marker, author=bot) is None:
+        await repo.api.create_comment(repo.owner, repo.name, number, denied_message(login))
+
+
+async def ensure_run(
+    repo: RepoAccess,
+    issue: dict[str, Any],
+    triggered_by: str,
+    notes: Sequence[str],
+    plan_only: bool,
+    label_event: LabelEvent | None = None,
+) -> int:
+    """The issue's run, with `issue`'s text approved by `triggered_by` (who has write
+    permission: every caller checked)."""
+    ctx = repo.ctx
+    repository_id = await repo.identity()
+    async with ctx.sessions() as session, session.begin():
+        run = await get_run(session, repository_id, repo.installation_id, issue["number"])
+        if run is None:
+            run = IssueRun(
+                repository=repo.full_name,
+                repository_id=repository_id,
+                installation_id=repo.installation_id,
+                issue_number=issue["number"],
+            )
+            session.add(run)
+        run.repository = repo.full_name  # the name it has now, for people to read
+        run.title = issue.get("title") or ""
+        run.author = (issue.get("user") or {}).get("login")
+        run.triggered_by = triggered_by
+        run.notes = list(notes)
+        approve(run, issue.get("title"), issue.get("body"), triggered_by)
+        if label_event is not None:
+            record_label_mark(run, label_event)
+        run.plan_only = plan_only
+        run.updated_at = utcnow()
+        await session.flush()
+        return run.id
+
+
+async def store_tasks(
+    ctx: HandlerContext, run_id: int, repo: RepoAccess, plan: Plan, cause: str
+) -> None:
+    """Insert new tasks; update the text of tasks that have not started. Keys are stable, so
+    a re-label or an edited issue never duplicates a task."""
+    async with ctx.sessions() as session, session.begin():
+        existing = {t.key: t for t in await tasks_of(session, run_id)}
+        planned_keys = {tp.task.key for tp in plan.tasks}
+        for row in existing.values():
+            # Taken out of the issue (or ticked as done) before work began: do not build it.
+            if row.key not in planned_keys and row.state in NOT_STARTED:
+                if await apply_event(
+                    session, row, TaskEvent.CANCEL, cause, reason="no longer in the issue"
+                ):
+                    row.last_error = "taken out of the issue"  # shown in the status table
+                    await _drop_queued_jobs(session, row)
+        for tp in plan.tasks:
+            t = tp.task
+            found = existing.get(t.key)
+            if found is not None:
+                row = found
+            else:
+                row = Task(
+                    key=t.key,
+                    run_id=run_id,
+                    repository=repo.full_name,
+                    repository_id=repo.repository_id,
+                    issue_number=plan.issue.number,
+                    ordinal=t.ordinal,
+                    title=t.title,
+                    state=str(TaskState.PLANNED),
+                )
+                session.add(row)
+            if row.state in NOT_STARTED or row.state == TaskState.CANCELLED:
+                row.title, row.body, row.task_type = t.title, t.body, t.type
+                row.depends_on = list(t.depends_on)
+                row.files = tp.files
+                row.updated_at = utcnow()
+
+
+async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTask]:
+    """All of a run's tasks as the planner made them. A task's prompt is rendered with these
+    so it says "task N of M" and names the other tasks, which get their own PRs."""
+    async with ctx.sessions() as session:
+        rows = await tasks_of(session, run_id)
+    return [
+        PlannedTask(
+            t.key,
+            t.ordinal,
+            t.title,
+            t.body or "",
+            t.task_type,  # type: ignore[arg-type]
+            list(t.depends_on or []),
+        )
+        for t in rows
+    ]
+
+
+async def enqueue_task_job(
+    session: Any, task: Task, kind: str = "generate", **payload: Any
+) -> bool:
+    """Queue a generation job for the task unless one is already waiting."""
+    pending = (
+        await session.execute(
+            select(Job.id).where(
+                Job.task_id == task.id, Job.status == "queued", Job.kind.in_(GENERATION_KINDS)
+            )
+        )
+    ).first()
+    if pending is not None:
+        return False
+    await queue.enqueue(session, kind, {"task_id": task.id, **payload}, task_id=task.id)
+    return True
+
+
+async def schedule_ready_tasks(
+    ctx: HandlerContext, run_id: int, cause: str, *, revive: Collection[str] = ()
+) -> int:
+    """planned tasks → queued, or blocked while a dependency is not merged; queued tasks get
+    a generation job. Cancelled tasks come back only when their key is in `revive` (a
+    re-label names the issue's current tasks): a merge elsewhere must not undo a cancel."""
+    queued = 0
+    async with ctx.sessions() as session, session.begin():
+        tasks = await tasks_of(session, run_id)
+        by_ordinal = {t.ordinal: t for t in tasks}
+        for task in tasks:
+            waiting = [
+                d
+                for d in task.depends_on or []
+                if d in by_ordinal and by_ordinal[d].state != TaskState.MERGED
+            ]
+            if task.state == TaskState.CANCELLED and task.key in revive:
+                await apply_event(session, task, TaskEvent.RETRY, cause)
+            if task.state == TaskState.BLOCKED and not waiting:
+                await apply_event(session, task, TaskEvent.UNBLOCK, cause)
+            elif task.state in {TaskState.PLANNED, TaskState.QUEUED} and waiting:
+                await apply_event(
+                    session, task, TaskEvent.BLOCK, cause, reason=f"waits for task {waiting}"
+                )
+            elif task.state == TaskState.PLANNED:
+                await apply_event(session, task, TaskEvent.ENQUEUE, cause)
+            if task.state == TaskState.QUEUED and await enqueue_task_job(session, task):
+                queued += 1
+    if queued:
+        ctx.wake.set()
+    return queued
+
+
+async def start_run(
+    repo: RepoAccess,
+    issue: dict[str, Any],
+    triggered_by: str,
+    *,
+    plan_only: bool,
+    cause: str,
+    label_event: LabelEvent | None = None,
+) -> None:
+    """Plan the issue as given (the text `triggered_by`, who has write permission, approves),
+    update its tasks and status comment; unless planning only, queue work."""
+    ctx = repo.ctx
+    config, problems = await repo.config()
+    # Name the file: "unknown key `x` ignored" alone does not say where to fix it.
+    problems = [p if CONFIG_PATH in p else f"`{CONFIG_PATH}`: {p}" for p in problems]
+    choice = llm_choice(config, ctx.settings)
+    plan_reason = None
+    if choice is None:
+        plan_only = True
+        plan_reason = (
+            "No LLM is configured for this repository (the server's operator sets "
+            f"LLM_PROVIDER / LLM_MODEL or LLM_ENDPOINTS; `{CONFIG_PATH}` picks among them "
+            "with `llm_endpoint` and `llm_model`)."
+        )
+        if problems:  # the LLM may be set in a file that could not be used as written
+            plan_reason += f" `{CONFIG_PATH}` has problems (see Notes), so defaults apply."
+    elif plan_only:
+        plan_reason = "Asked for a plan; remove the plan label and add the trigger label to start."
+    text = IssueText(
+        repo.full_name,
+        issue["number"],
+        issue.get("title") or "",
+        issue.get("body") or "",
+        [label["name"] for label in issue.get("labels") or [] if isinstance(label, dict)],
+    )
+    try:
+        repo_map, overrides = await repo.repo_map(), await repo.prompt_overrides()
+    except BaseBranchMissing as exc:  # say so on the issue instead of failing in silence
+        repo_map, overrides = None, {}
+        problems.append(str(exc))
+        plan_only, plan_reason = True, "Nothing can be generated until the base branch exists."
+    # CPU only, but seconds for a big issue or a hostile override: off the event loop, so
+    # the webhook receiver and the other jobs keep running meanwhile.
+    plan = await asyncio.to_thread(
+        make_plan,
+        text,
+        repo_map,
+        config,
+        model=choice.model if choice else None,
+        overrides=overrides,
+        pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
+    )
+    run_id = await ensure_run(
+        repo, issue, triggered_by, [*problems, *plan.problems], plan_only, label_event
+    )
+    async with ctx.sessions() as session, session.begin():
+        await record_stage(
+            session,
+            "planned",
+            f"{len(plan.tasks)} task(s) for {repo.full_name}#{text.number}",
+            data={"cause": cause, "plan_only": plan_only},
+        )
+    message = plan.decomposition.message
+    if not plan.decomposition.too_many:
+        await store_tasks(ctx, run_id, repo, plan, cause)
+    details = {
+        tp.task.ordinal: {
+            "files": tuple(tp.files),
+            "template": f"{tp.template_id} v{tp.template_version}",
+            "estimate_tokens": (tp.input_tokens, tp.output_tokens),
+            "estimate_cost": tp.cost_usd,
+        }
+        for tp in plan.tasks
+    }
+    if not plan_only and not plan.decomposition.too_many:
+        keys = [tp.task.key for tp in plan.tasks]
+        await schedule_ready_tasks(ctx, run_id, cause, revive=keys)
+    await show(
+        ctx,
+        repo.api,
+        run_id,
+        plan=details if plan_only else None,
+        message=message,
+        plan_reason=plan_reason,
+        model=choice.model if choice else None,
+    )
+
+
+async def cancel_not_started(
+    ctx: HandlerContext, run_id: int, cause: str, event: TaskEvent
+) -> list[int]:
+    """Cancel the run's tasks that have not started generating; drop their queued jobs."""
+    cancelled = []
+    async with ctx.sessions() as session, session.begin():
+        for task in await tasks_of(session, run_id):
+            if await apply_event(session, task, event, cause):
+                cancelled.append(task.ordinal)
+                await _drop_queued_jobs(session, task)
+    return cancelled
+
+
+async def _drop_queued_jobs(session: Any, task: Task) -> None:
+    await session.execute(
+        update(Job)
+        .where(Job.task_id == task.id, Job.status == "queued")
+        .values(status="cancelled", finished_at=utcnow())
+    )

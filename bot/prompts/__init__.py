@@ -1,0 +1,1 @@
+"""Task-type prompt templates (the templates themselves live in the repository's prompts/)."""

@@ -1,0 +1,96 @@
+"""Sample parameters for the prompt templates, and checking templates by rendering them.
+
+`check_rendered` renders a template with `prompts/samples.yaml` (with and without optional
+parameters) and fails if the prompt lost the edit format or the untrusted-data fence;
+`PromptLibrary` uses it to vet repository overrides. `issuewright prompts check` runs it on
+every built-in template and, with `--repo`, on a repository's overrides.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core.sanitize import FENCE_TAG
+from bot.prompts.library import (
+    PROMPTS_DIR,
+    TEMPLATE_IDS,
+    PromptError,
+    PromptLibrary,
+    PromptTemplate,
+    render_template,
+)
+
+REQUIRED_MARKERS = ("<<<<<<< SEARCH", "SUMMARY:")  # every prompt must teach the edit format
+
+
+@functools.lru_cache(maxsize=4)
+def _samples(directory: Path) -> dict[str, dict[str, Any]]:
+    data = yaml.safe_load((directory / "samples.yaml").read_text(encoding="utf-8"))
+    return {"by_name": data.get("by_name") or {}, "by_type": data["by_type"]}
+
+
+def sample_params(
+    template: PromptTemplate, *, optional: bool = True, directory: Path = PROMPTS_DIR
+) -> dict[str, Any]:
+    """Values from `prompts/samples.yaml`; with optional=False optional ones are left out."""
+    samples = _samples(directory)
+    return {
+        name: copy.deepcopy(samples["by_name"].get(name, samples["by_type"][spec.kind]))
+        for name, spec in template.params.items()
+        if optional or not spec.optional
+    }
+
+
+def check_rendered(template: PromptTemplate, reference: PromptTemplate) -> None:
+    """Render with sample data (with and without optionals); raise PromptError if broken."""
+    for optional in (True, False):
+        text = render_template(template, sample_params(reference, optional=optional)).text
+        kept = render_template(reference, sample_params(reference, optional=optional)).text
+        for marker in (*REQUIRED_MARKERS, f"<{FENCE_TAG}"):
+            if marker in kept and marker not in text:
+                raise PromptError(f"the rendered prompt lost {marker!r}")
+
+
+def check_templates(
+    overrides: Mapping[str, str] | None = None, directory: Path | None = None
+) -> list[str]:
+    """Render every built-in (and given override) with sample data; return the problems."""
+    return [line for ok, line in _check_lines(overrides, directory) if not ok]
+
+
+def _check_lines(
+    overrides: Mapping[str, str] | None, directory: Path | None
+) -> list[tuple[bool, str]]:
+    try:
+        library = PromptLibrary(overrides, directory)
+    except PromptError as exc:
+        return [(False, f"error {exc}")]
+    lines: list[tuple[bool, str]] = []
+    for tid in TEMPLATE_IDS:
+        builtin = library.builtin[tid]
+        try:
+            check_rendered(builtin, builtin)
+            lines.append((True, f"ok {tid} v{builtin.version}"))
+        except PromptError as exc:
+            lines.append((False, f"error {tid} v{builtin.version}: {exc}"))
+        if tid in library.overrides:
+            lines.append((True, f"ok {tid} v{library.overrides[tid].version} (override)"))
+    lines.extend((False, f"error {problem}") for problem in library.problems)
+    return lines
+
+
+def cli_prompts_check(overrides_dir: Path | None = None) -> int:
+    """`issuewright prompts check [--repo DIR]`: one line per template; exit 0 or 1."""
+    overrides: dict[str, str] = {}
+    if overrides_dir is not None:
+        overrides = {p.name: p.read_text(encoding="utf-8") for p in overrides_dir.glob("*.md.j2")}
+    lines = _check_lines(overrides, None)
+    for _ok, line in lines:
+        print(line)
+    return 0 if all(ok for ok, _ in lines) else 1

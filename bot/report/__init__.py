@@ -1,0 +1,1 @@
+"""What people see on GitHub: the status comment, notes and the check run."""

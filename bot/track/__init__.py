@@ -1,0 +1,1 @@
+"""After the pull request: checks, reviews, merges and comment commands."""
