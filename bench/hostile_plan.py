@@ -37,9 +37,9 @@ MODES = ("quiet", "plan", "plan-on-loop")
 def hostile_planner(items: int) -> Any:
     """A function computing one hostile plan, and the counters it updates."""
     from bot.context import RepoMap
+    from bot.core.repo_config import parse_repo_config
     from bot.plan.planner import IssueText, make_plan
-    from bot.prompts.library import PROMPTS_DIR
-    from bot.repo.config import parse_repo_config
+    from bot.prompts.templates import PROMPTS_DIR
 
     repo_map = RepoMap.from_dir(ROOT / "bot")  # this project's own code as the repository
     config, _ = parse_repo_config(f"max_tasks_per_issue: {items}\n")

@@ -2,7 +2,7 @@
 
 `from_env` is the only place the environment is read; nothing here reads it at import time,
 so tests build `Settings(...)` directly. The per-repository `.github/issuewright.yml` schema
-lives in `bot.repo.config` and is re-exported here.
+lives in `bot.core.repo_config` and is re-exported here.
 """
 
 from __future__ import annotations
@@ -25,8 +25,9 @@ from bot.core.policy import (
     Ceilings,
     Endpoint,
     Policy,
+    load_repo_config,
 )
-from bot.repo.config import CONFIG_PATH, RepoConfig, load_repo_config, parse_repo_config
+from bot.core.repo_config import CONFIG_PATH, RepoConfig, parse_repo_config
 
 __all__ = [
     "CONFIG_PATH",

@@ -22,7 +22,7 @@ from pathlib import Path, PurePosixPath
 
 from bot.attempt import safe_write as safety
 from bot.core.policy import FORMATTER_CONFIG_NAMES
-from bot.git.worktrees import git
+from bot.git.cmd import git
 from bot.settings import RepoConfig, Settings
 
 MAX_SHOWN = 5

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.attempt import safe_write as safety
+from bot.attempt.apply_answer import apply_answer
 from bot.attempt.budget_guard import Spend, call_llm, make_llm
 from bot.attempt.formatter import FormatterRefused, format_changes, formatter_for
 from bot.attempt.safe_write import Plan as EditPlan
@@ -136,7 +137,7 @@ async def generate_edits(
                 )
             try:
                 plan = await asyncio.to_thread(
-                    workspace.apply_answer,
+                    apply_answer,
                     worktree,
                     response.text,
                     denied_paths=config.denied_paths,

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.core.publish import neutralize_line
 from bot.core.render import PullRequestView, render_pr_body
-from bot.git import worktrees as workspace
+from bot.git import cmd as git_cmd
 from bot.github import GitHubError, PullRequest
 from bot.repo.access import RepoAccess
 from bot.runtime import HandlerContext
@@ -25,7 +25,7 @@ PR_LABEL = "issuewright-pr"
 
 
 def diff_numstat(worktree: Path, base_sha: str) -> list[tuple[str, int, int]]:
-    out = workspace.git("diff", "--numstat", "-M", f"{base_sha}..HEAD", cwd=worktree).stdout
+    out = git_cmd.git("diff", "--numstat", "-M", f"{base_sha}..HEAD", cwd=worktree).stdout
     files = []
     for line in out.splitlines():
         added, removed, path = line.split("\t", 2)

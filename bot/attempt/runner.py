@@ -23,14 +23,14 @@ from bot.attempt.llm_edits import (
 from bot.attempt.pull_request import open_pull
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
-from bot.core.publish import publishable
 from bot.git import remote as git_remote
 from bot.git import worktrees as workspace
 from bot.github import GitHubError
 from bot.llm.base import ChatMessage, LLMError
-from bot.prompts.library import RenderedPrompt
+from bot.prompts.templates import RenderedPrompt
 from bot.repo.access import RepoAccess
-from bot.report.status_comment import show
+from bot.report.notes import note, task_note
+from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import IssueRun, Task, utcnow
@@ -49,39 +49,6 @@ class AttemptSpec:
     success: TaskEvent  # PR_OPENED, FIX_PUSHED, FEEDBACK_PUSHED
     failure: TaskEvent  # GENERATION_FAILED, FIX_FAILED
     extra_instructions: str | None = None
-
-
-async def note(ctx: HandlerContext, run_id: int, text: str) -> None:
-    async with ctx.sessions() as session, session.begin():
-        run = await session.get(IssueRun, run_id)
-        if run is not None and text not in (run.notes or []):
-            run.notes = [*(run.notes or []), text]
-
-
-async def task_note(ctx: HandlerContext, run_id: int, ordinal: int, text: str | None) -> None:
-    """The run's one note about a task ("Task N: …"), replacing the previous one; None
-    removes it. The status table shows only the start of an error, the notes up to 300
-    characters: the whole reason and what to do. A stale "waiting" or "failed" note would
-    contradict the table, so each new state of the task replaces it."""
-    prefix = f"Task {ordinal}: "
-    text = publishable(text, ctx.settings.secrets()) if text else text  # a stored row
-    async with ctx.sessions() as session, session.begin():
-        run = await session.get(IssueRun, run_id)
-        if run is None:
-            return
-        kept = [n for n in run.notes or [] if not n.startswith(prefix)]
-        run.notes = [*kept, prefix + text] if text else kept
-
-
-async def show_status(
-    ctx: HandlerContext, repo: RepoAccess, run_id: int, force: bool = True
-) -> None:
-    await show(
-        ctx,
-        repo.api,
-        run_id,
-        force=force,
-    )
 
 
 async def run_attempt(
@@ -214,9 +181,8 @@ async def run_attempt(
             await asyncio.to_thread(
                 git_remote.delete_remote_branch, ref, task.branch, token=await repo.git_token()
             )
-    from bot.track.tracker import refresh  # the tracker imports this module's callers
 
-    await refresh(ctx, repo, task_id)
+    await publish_task(ctx, repo, task_id)
 
 
 async def discard_checkout(repo: RepoAccess, checkout: asyncio.Task[Path]) -> None:

@@ -30,7 +30,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     from bot.context import RepoMap
     from bot.llm.pricing import PricingTable
     from bot.plan.planner import IssueText, make_plan
-    from bot.plan.start import llm_choice
+    from bot.repo.config import llm_choice
     from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
     body = _read_text(args.issue_file, "issue file")
@@ -115,7 +115,7 @@ def cmd_context_rank(args: argparse.Namespace) -> int:
 
 
 def cmd_prompts_check(args: argparse.Namespace) -> int:
-    from bot.prompts.vetting import cli_prompts_check
+    from bot.cli.prompts_check import cli_prompts_check
 
     return cli_prompts_check(Path(args.overrides) if args.overrides else None)
 

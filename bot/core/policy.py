@@ -12,10 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from bot.repo.config import RepoConfig
+from bot.core.repo_config import RepoConfig, bounded_problems, parse_repo_config
 
 # Paths no LLM edit may touch whatever a repository says: CI definitions, the app's own
 # config and prompt overrides (an edit there would steer the app on its next run), review
@@ -251,3 +249,12 @@ def effective_config(config: RepoConfig, policy: Policy) -> tuple[RepoConfig, li
             protected += tuple(p for p in RUNNER_CONFIG_PATHS if p not in protected)
     changes["denied_paths"] = protected
     return replace(config, **changes), problems  # type: ignore[arg-type]
+
+
+def load_repo_config(text: str | None, policy: Policy) -> tuple[RepoConfig, list[str]]:
+    """The file parsed, then narrowed to what the operator allows (bot/core/policy.py): the
+    one way a job or a CLI command reads a repository's config."""
+    config, problems = parse_repo_config(text)
+    config, narrowed = effective_config(config, policy)
+    _, llm_problems = choose_llm(config, policy)
+    return config, bounded_problems([*problems, *narrowed, *llm_problems])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.git.worktrees import GitError, RepoRef, git
+from bot.git.cmd import GitError, RepoRef, git
 
 
 class ForeignCommitsError(GitError):

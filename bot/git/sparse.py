@@ -12,9 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.attempt.safe_write import check_path
-from bot.core.edit_apply import touched_paths
-from bot.core.edits import parse_answer
+from bot.git.cmd import git
 
 NOTHING = "/.issuewright-sparse-nothing"  # a pattern that matches no file
 _GLOB = re.compile(r"([\\*?\[\]!#])")
@@ -26,30 +24,19 @@ def _pattern(path: str) -> str:
 
 
 def start(worktree: Path) -> None:
-    from bot.git.worktrees import git
 
     git("sparse-checkout", "set", "--no-cone", NOTHING, cwd=worktree)
     git("read-tree", "-mu", "HEAD", cwd=worktree)
 
 
 def is_sparse(worktree: Path) -> bool:
-    from bot.git.worktrees import git
 
     out = git("config", "--get", "core.sparseCheckout", cwd=worktree, check=False).stdout
     return out.strip() == "true"
 
 
-def answer_paths(answer: str) -> list[str]:
-    """Paths the answer names that could be written at all (hostile ones are left for the
-    safety checks to refuse; there is nothing to check out for them)."""
-    # The safety rules without any denied prefix: a path they refuse (NUL byte, too long,
-    # traversal, .git/) is never handed to git, whose argv cannot even hold a NUL.
-    return [p for p in touched_paths(parse_answer(answer).edits) if check_path(p, ()) is None]
-
-
 def materialize(worktree: Path, paths: list[str]) -> None:
     """Check out `paths` and every parent of theirs that is not a directory in HEAD."""
-    from bot.git.worktrees import git
 
     if not paths:
         return

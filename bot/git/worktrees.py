@@ -11,29 +11,18 @@ its BASE_CONFIG and the repository's own files.
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import fcntl
 import logging
 import re
 import shutil
-import subprocess
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.attempt import safe_write as safety
 from bot.git import sparse as sparse_checkout
-from bot.git.env import BASE_CONFIG, git_environment
+from bot.git.cmd import REMOTE_REFS, GitError, RepoRef, git, locked
 
 log = logging.getLogger(__name__)
-
-REMOTE_REFS = "refs/remotes/origin"
-
-
-class GitError(RuntimeError):
-    """A git command failed; the message is safe to show and store (no token)."""
 
 
 @dataclass(frozen=True)
@@ -48,94 +37,8 @@ class GitIdentity:
         return f"Co-authored-by: {name} <{email}>"
 
 
-@dataclass(frozen=True)
-class RepoRef:
-    """Where a repository's remote is and where its mirror is cached."""
-
-    owner: str
-    name: str
-    url_template: str  # e.g. "https://github.com/{owner}/{repo}.git"; tests use file:// paths
-    data_dir: Path
-
-    def __post_init__(self) -> None:
-        for part in (self.owner, self.name):
-            if not re.fullmatch(r"[A-Za-z0-9_.-]+", part) or part in (".", ".."):
-                raise ValueError(f"invalid repository name part {part!r}")
-
-    @property
-    def url(self) -> str:
-        return self.url_template.format(owner=self.owner, repo=self.name)
-
-    @property
-    def mirror(self) -> Path:
-        return self.data_dir / "mirrors" / self.owner / f"{self.name}.git"
-
-
 def branch_name(issue: int, task: int | str) -> str:
     return f"issuewright/{issue}-{task}"
-
-
-def _secrets(token: str | None) -> list[str]:
-    if not token:
-        return []
-    return [token, _basic(token), f"x-access-token:{token}"]
-
-
-def _basic(token: str) -> str:
-    return base64.b64encode(f"x-access-token:{token}".encode()).decode()
-
-
-def scrub(text: str, token: str | None) -> str:
-    for secret in sorted(_secrets(token), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
-def git(
-    *args: str,
-    cwd: Path | None = None,
-    token: str | None = None,
-    env: dict[str, str] | None = None,
-    stdin: str | None = None,
-    check: bool = True,
-    timeout: float = 600.0,
-) -> subprocess.CompletedProcess[str]:
-    """Run git; with `token`, authenticate HTTPS as x-access-token via the environment."""
-    config = list(BASE_CONFIG)
-    if token:
-        config.append(("http.extraHeader", f"Authorization: Basic {_basic(token)}"))
-    full_env = git_environment(config, env)
-    log.debug("git %s", " ".join(args))
-    try:
-        proc = subprocess.run(
-            ["git", *args],
-            cwd=cwd,
-            env=full_env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=timeout,  # a stalled fetch or push must not hold a worker forever
-        )
-    except subprocess.TimeoutExpired:
-        raise GitError(f"git {args[0]} did not finish within {timeout:.0f} seconds") from None
-    except OSError as exc:
-        raise GitError(f"git {args[0]} could not run: {exc.strerror}") from None
-    if check and proc.returncode != 0:
-        detail = scrub((proc.stderr or proc.stdout).strip(), token)[-2000:]
-        raise GitError(f"git {args[0]} failed (exit {proc.returncode}): {detail}")
-    return proc
-
-
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    # Workers share mirrors: serialize fetches and worktree changes per repository.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name(path.name + ".lock"), "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def ensure_mirror(repo: RepoRef, *, token: str | None = None) -> Path:
@@ -146,7 +49,7 @@ def ensure_mirror(repo: RepoRef, *, token: str | None = None) -> Path:
     URL is passed on each fetch, so nothing about the remote is stored on disk.
     """
     mirror = repo.mirror
-    with _locked(mirror):
+    with locked(mirror):
         if not (mirror / "HEAD").exists():
             # Build beside and rename, so a crash never leaves a half-made mirror in place.
             staging = mirror.with_name(f"{mirror.name}.tmp-{uuid.uuid4().hex[:8]}")
@@ -175,7 +78,7 @@ def add_worktree(repo: RepoRef, *, branch: str, base: str, sparse: bool = False)
     dest = dest / f"{branch.replace('/', '-')}-{uuid.uuid4().hex[:8]}"
     if not (mirror / "HEAD").exists():
         raise GitError(f"no mirror of {repo.owner}/{repo.name} yet; call ensure_mirror first")
-    with _locked(mirror):
+    with locked(mirror):
         if git("rev-parse", "--verify", "--quiet", start, cwd=mirror, check=False).returncode:
             raise GitError(f"base branch {base!r} was not found on the remote")
         git("worktree", "prune", cwd=mirror)
@@ -212,33 +115,10 @@ def _worktrees_on(mirror: Path, branch: str) -> list[Path]:
 
 
 def remove_worktree(repo: RepoRef, worktree: Path) -> None:
-    with _locked(repo.mirror):
+    with locked(repo.mirror):
         git("worktree", "remove", "--force", str(worktree), cwd=repo.mirror, check=False)
         shutil.rmtree(worktree, ignore_errors=True)
         git("worktree", "prune", cwd=repo.mirror, check=False)
-
-
-def apply_answer(
-    worktree: Path,
-    answer: str,
-    *,
-    denied_paths: Sequence[str] = safety.DEFAULT_DENIED,
-    max_file_bytes: int = safety.DEFAULT_MAX_FILE_BYTES,
-) -> safety.Plan:
-    """Check and write an answer all-or-nothing (a formatter, if any, runs afterwards:
-    bot/attempt/formatter.py).
-
-    Returns the plan: when it has problems nothing was written (see
-    `bot.core.edits.render_repair_message` for the repair round).
-    """
-    if sparse_checkout.is_sparse(worktree):
-        sparse_checkout.materialize(worktree, sparse_checkout.answer_paths(answer))
-    plan = safety.plan_answer(
-        worktree, answer, denied_paths=denied_paths, max_file_bytes=max_file_bytes
-    )
-    if plan.ok:
-        safety.write_plan(worktree, plan)
-    return plan
 
 
 def commit_all(

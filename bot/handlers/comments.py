@@ -12,8 +12,8 @@ from bot.core.commands import help_text, parse_command, retry_checkboxes, ticked
 from bot.core.lifecycle import TaskState, is_stopped
 from bot.core.render import STATUS_MARKER
 from bot.jobs.dispatch import DeliveryEvent, Router
-from bot.plan.start import may_command, reply_denied
 from bot.repo.access import RepoAccess
+from bot.repo.permissions import may_command, reply_denied
 from bot.runtime import HandlerContext
 from bot.store.models import CommandRun
 from bot.track.commands import ACTIONS, CommandFailed, Target, find_target
@@ -110,7 +110,7 @@ async def on_comment_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> Non
     body = comment.get("body") or ""
     if delivery.sender_is_bot or STATUS_MARKER not in body or not delivery.repository:
         return
-    if (comment.get("user") or {}).get("login") != ctx.github.bot_login:
+    if (comment.get("user") or {}).get("login") != ctx.require_github().bot_login:
         return  # someone quoting the marker in their own comment
     old = ((delivery.payload.get("changes") or {}).get("body") or {}).get("from")
     ticked = ticked_retries(old, body)

@@ -8,21 +8,25 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.attempt.runner import AttemptSpec, note, run_attempt
+from bot.attempt.runner import AttemptSpec, run_attempt
 from bot.context import RepoMap, pack_context, rank_files
+from bot.core.checks import FAILED_CONCLUSIONS, latest_runs
 from bot.core.ci_logs import log_excerpt
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
-from bot.git import worktrees as workspace
+from bot.git import cmd as git_cmd
 from bot.jobs.dispatch import Router
 from bot.plan.planner import render_system
-from bot.plan.start import WRITE_ROLES, llm_choice
 from bot.prompts.library import PromptLibrary
 from bot.repo.access import RepoAccess
+from bot.repo.config import llm_choice
+from bot.repo.permissions import WRITE_ROLES
+from bot.report.notes import note
+from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Task
 from bot.store.tasks import apply_event
-from bot.track.tracker import FAILED_CONCLUSIONS, after_attempt, latest_runs, refresh
+from bot.track.tracker import after_attempt
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -40,9 +44,9 @@ async def _load(ctx: HandlerContext, task_id: int) -> tuple[Task, IssueRun] | No
 async def _diff(repo: RepoAccess, base: str, branch: str) -> str:
     mirror = await repo.sync_mirror()
     out = await asyncio.to_thread(
-        workspace.git,
+        git_cmd.git,
         "diff",
-        f"{workspace.REMOTE_REFS}/{base}...{workspace.REMOTE_REFS}/{branch}",
+        f"{git_cmd.REMOTE_REFS}/{base}...{git_cmd.REMOTE_REFS}/{branch}",
         cwd=mirror,
         check=False,
     )
@@ -54,7 +58,7 @@ async def _context(repo: RepoAccess, config: Any, query: str, branch: str) -> tu
     the files as the PR left them (the prompt says so)."""
     mirror = await repo.sync_mirror()
     out = await asyncio.to_thread(
-        workspace.git, "rev-parse", f"{workspace.REMOTE_REFS}/{branch}^{{commit}}", cwd=mirror
+        git_cmd.git, "rev-parse", f"{git_cmd.REMOTE_REFS}/{branch}^{{commit}}", cwd=mirror
     )
     cache = Path(repo.ctx.settings.data_dir) / "repomaps"
     repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, out.stdout.strip(), cache)
@@ -121,7 +125,7 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
             f"Task {task.ordinal}: {', '.join(same)} also fail(s) on `{base}`, so no CI-fix "
             "attempt was made; fix the base branch, then comment `/issuewright fix-ci`.",
         )
-        await refresh(ctx, repo, task.id)
+        await publish_task(ctx, repo, task.id)
         return
     cause = f"job:{job_id}"
     async with ctx.sessions() as session, session.begin():

@@ -11,7 +11,7 @@ from typing import Any
 from bot.attempt.llm_edits import end_task
 from bot.attempt.localize import llm_ranking
 from bot.attempt.pull_request import throttle_reason
-from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt, show_status, task_note
+from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.git import worktrees as workspace
@@ -19,9 +19,12 @@ from bot.github import RateLimited
 from bot.jobs.dispatch import Router
 from bot.plan.approvals import approved_text
 from bot.plan.planner import IssueText, plan_task
-from bot.plan.start import llm_choice, run_planned_tasks
+from bot.plan.start import run_planned_tasks
 from bot.prompts.library import PromptLibrary
 from bot.repo.access import RepoAccess
+from bot.repo.config import llm_choice
+from bot.report.notes import task_note
+from bot.report.publish import publish_run
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import IssueRun, Job, Task, utcnow
@@ -53,7 +56,7 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
             await queue.enqueue(
                 session, "generate", payload, task_id=task_id, run_after=exc.reset_at
             )
-        await show_status(ctx, repo, run.id)
+        await publish_run(ctx, repo.api, run.id)
     except Exception as exc:
         # Before any LLM call (run_attempt handles its own failures). The queue retries with
         # backoff; on the last try the task must not stay queued or generating forever.
@@ -70,7 +73,7 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
                 await apply_event(session, row, TaskEvent.START_GENERATION, f"job:{job_id}")
         await end_task(ctx, task_id, TaskEvent.GENERATION_FAILED, f"job:{job_id}", message)
         await task_note(ctx, run.id, task.ordinal, message)
-        await show_status(ctx, repo, run.id)
+        await publish_run(ctx, repo.api, run.id)
 
 
 async def _last_try(ctx: HandlerContext, job_id: int) -> bool:
@@ -97,11 +100,11 @@ async def _generate(
     if choice is None or issue.state != "open" or getattr(issue, "locked", False):
         why = "no LLM is configured" if choice is None else "the issue is closed or locked"
         await end_task(ctx, task_id, TaskEvent.CANCEL, cause, f"not generated: {why}")
-        await show_status(ctx, repo, run.id)
+        await publish_run(ctx, repo.api, run.id)
         return
     if resuming and task.branch and await _adopt_open_pull(ctx, repo, task, cause):
         await task_note(ctx, run.id, task.ordinal, None)
-        await show_status(ctx, repo, run.id)
+        await publish_run(ctx, repo.api, run.id)
         return
     waiting = None if resuming else await throttle_reason(ctx, repo.full_name, config)
     if waiting:
@@ -109,7 +112,7 @@ async def _generate(
         await task_note(ctx, run.id, task.ordinal, f"{waiting}; checked again {again:%H:%M} UTC.")
         async with ctx.sessions() as session, session.begin():
             await queue.enqueue(session, "generate", payload, task_id=task_id, run_after=again)
-        await show_status(ctx, repo, run.id)
+        await publish_run(ctx, repo.api, run.id)
         return
     async with ctx.sessions() as session, session.begin():
         row = await session.get(Task, task_id)
@@ -127,7 +130,7 @@ async def _generate(
         branch = row.branch
     assert branch is not None
     await task_note(ctx, run.id, task.ordinal, None)
-    await show_status(ctx, repo, run.id)
+    await publish_run(ctx, repo.api, run.id)
 
     base = await repo.base_branch()
     await repo.base_sha(base)

@@ -8,6 +8,7 @@ import logging
 from bot.core.approval import github_time, text_hash
 from bot.core.lifecycle import TaskEvent
 from bot.jobs.dispatch import DeliveryEvent, Router
+from bot.jobs.schedule import cancel_not_started
 from bot.plan.approvals import (
     acts,
     approve_text,
@@ -16,9 +17,10 @@ from bot.plan.approvals import (
     note_ignored_edit,
     record_label_event,
 )
-from bot.plan.start import cancel_not_started, may_command, reply_denied, start_run
+from bot.plan.start import start_run
 from bot.repo.access import RepoAccess
-from bot.report.status_comment import show
+from bot.repo.permissions import may_command, reply_denied
+from bot.report.publish import publish_run
 from bot.runtime import HandlerContext
 from bot.store.tasks import get_run, record_stage
 
@@ -118,7 +120,7 @@ async def on_unlabeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         issue["number"],
         cancelled,
     )
-    await show(
+    await publish_run(
         ctx,
         repo.api,
         run.id,
@@ -145,7 +147,7 @@ async def on_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         return  # nothing approved yet: the label will take the text as it is then
     title, body = issue.get("title"), issue.get("body")
     login = delivery.sender.get("login", "")
-    if text_hash(title, body) == run.approved_hash or login == ctx.github.bot_login:
+    if text_hash(title, body) == run.approved_hash or login == ctx.require_github().bot_login:
         return  # back to the approved text, or the app ticking a task's checkbox
     repo = RepoAccess.open(
         ctx, delivery.installation_id, delivery.repository, delivery.repository_id
@@ -153,9 +155,9 @@ async def on_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     if await may_command(repo, login):
         await approve_text(ctx, run.id, title, body, login)
         if has_edit_note(run):
-            await show(ctx, repo.api, run.id)
+            await publish_run(ctx, repo.api, run.id)
         return
     log.info("%s#%s: edit by %s ignored", delivery.repository, issue["number"], login)
     await _ignore(ctx, delivery, f"{login} edited the approved issue without write permission")
     await note_ignored_edit(ctx, run.id, login, github_time(issue.get("updated_at")))
-    await show(ctx, repo.api, run.id)
+    await publish_run(ctx, repo.api, run.id)

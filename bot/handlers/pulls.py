@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from bot.core.lifecycle import TaskEvent
 from bot.jobs.dispatch import DeliveryEvent, Router
-from bot.plan.start import enqueue_task_job, may_command
+from bot.jobs.schedule import enqueue_task_job
 from bot.repo.access import RepoAccess
+from bot.repo.permissions import may_command
 from bot.report.check_run import mirror_task
+from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.store.tasks import apply_event, task_by_branch, task_by_pr
-from bot.track.tracker import ignore, on_closed, on_foreign_push, on_merged, refresh
+from bot.track.tracker import ignore, on_closed, on_foreign_push, on_merged
 
 router = Router()
 
@@ -53,14 +55,14 @@ async def on_pull_request(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         await on_closed(ctx, repo, task.id, TaskEvent.REOPENED, cause)
     elif delivery.action == "synchronize":
         after = delivery.payload.get("after") or (pr.get("head") or {}).get("sha")
-        ours = delivery.sender.get("login") == ctx.github.bot_login
+        ours = delivery.sender.get("login") == ctx.require_github().bot_login
         # Another bot's push (a formatter, dependabot) is as foreign as a person's.
         if after and after != task.head_sha and not ours:
             await on_foreign_push(
                 ctx, repo, task.id, after, delivery.sender.get("login", "someone"), cause
             )
         elif after and after == task.head_sha:
-            await refresh(ctx, repo, task.id)  # the app's own push: its new head's check run
+            await publish_task(ctx, repo, task.id)  # the app's own push: its new head's check run
 
 
 @router.on("pull_request_review", "submitted")

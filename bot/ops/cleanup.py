@@ -26,6 +26,7 @@ from sqlalchemy import ColumnElement, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.lifecycle import ACTIVE_STATES
+from bot.git import cmd as git_cmd
 from bot.ops.stats import database_error_line, parse_duration, run_with_database
 from bot.settings import Settings
 from bot.store.db import SessionFactory
@@ -165,7 +166,7 @@ def _remove_worktree(worktrees_dir: Path, owner: str, repo: str, path: Path) -> 
     if mirror.is_dir():
         # Through git, under the mirror's lock, so the mirror forgets the worktree too and
         # a worker adding a worktree at the same moment is not disturbed.
-        ref = workspace.RepoRef(owner, repo, url_template="", data_dir=worktrees_dir.parent)
+        ref = git_cmd.RepoRef(owner, repo, url_template="", data_dir=worktrees_dir.parent)
         workspace.remove_worktree(ref, path)
     else:
         shutil.rmtree(path, ignore_errors=True)

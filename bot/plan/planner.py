@@ -12,7 +12,8 @@ from bot.context import RepoMap, pack_context, rank_files
 from bot.core.budget import estimate_tokens
 from bot.core.decompose import Decomposition, PlannedTask, decompose
 from bot.llm.pricing import PricingTable
-from bot.prompts.library import PromptLibrary, RenderedPrompt
+from bot.prompts.library import PromptLibrary
+from bot.prompts.templates import RenderedPrompt
 from bot.settings import RepoConfig
 
 # A typical SEARCH/REPLACE answer for one task; real counts come from `usage`.

@@ -6,59 +6,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any
-
-from sqlalchemy import select, update
 
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
-from bot.core.policy import LLMChoice, choose_llm
+from bot.jobs.schedule import drop_queued_jobs, schedule_ready_tasks
 from bot.llm.pricing import PricingTable
 from bot.plan.approvals import LabelEvent, approve, record_label_mark
 from bot.plan.planner import IssueText, Plan, make_plan
 from bot.repo.access import BaseBranchMissing, RepoAccess
-from bot.report.status_comment import show
+from bot.repo.config import llm_choice
+from bot.report.publish import publish_run
 from bot.runtime import HandlerContext
-from bot.settings import CONFIG_PATH, RepoConfig, Settings
-from bot.store import queue
-from bot.store.models import IssueRun, Job, Task, utcnow
+from bot.settings import CONFIG_PATH
+from bot.store.models import IssueRun, Task, utcnow
 from bot.store.tasks import apply_event, get_run, record_stage, tasks_of
 
 log = logging.getLogger(__name__)
-
-WRITE_ROLES = {"admin", "maintain", "write"}
-GENERATION_KINDS = ("generate", "ci_fix", "review")
-
-
-def llm_choice(config: RepoConfig, settings: Settings) -> LLMChoice | None:
-    """The operator's endpoint and model a repository uses, or None (plan-only mode)."""
-    return choose_llm(config, settings.policy)[0]
-
-
-async def may_command(repo: RepoAccess, login: str) -> bool:
-    return await repo.api.permission(repo.owner, repo.name, login) in WRITE_ROLES
-
-
-def denied_message(login: str) -> str:
-    return (
-        f"@{login} only people with write, maintain or admin permission on this repository can "
-        f"start or steer Issuewright. <!-- issuewright:denied:{login} -->"
-    )
-
-
-async def reply_denied(
-    repo: RepoAccess, number: int, login: str, comment_id: int | None = None
-) -> None:
-    """😕 and one short reply (never repeated for the same person on the same issue)."""
-    if comment_id is not None:
-        await repo.api.react_to_comment(repo.owner, repo.name, comment_id, "confused")
-    else:
-        await repo.api.react_to_issue(repo.owner, repo.name, number, "confused")
-    marker = f"<!-- issuewright:denied:{login} -->"
-    bot = repo.ctx.github.bot_login
-    if await repo.api.find_comment(repo.owner, repo.name, number, marker, author=bot) is None:
-        await repo.api.create_comment(repo.owner, repo.name, number, denied_message(login))
 
 
 async def ensure_run(
@@ -112,7 +77,7 @@ async def store_tasks(
                     session, row, TaskEvent.CANCEL, cause, reason="no longer in the issue"
                 ):
                     row.last_error = "taken out of the issue"  # shown in the status table
-                    await _drop_queued_jobs(session, row)
+                    await drop_queued_jobs(session, row)
         for tp in plan.tasks:
             t = tp.task
             found = existing.get(t.key)
@@ -153,56 +118,6 @@ async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTas
         )
         for t in rows
     ]
-
-
-async def enqueue_task_job(
-    session: Any, task: Task, kind: str = "generate", **payload: Any
-) -> bool:
-    """Queue a generation job for the task unless one is already waiting."""
-    pending = (
-        await session.execute(
-            select(Job.id).where(
-                Job.task_id == task.id, Job.status == "queued", Job.kind.in_(GENERATION_KINDS)
-            )
-        )
-    ).first()
-    if pending is not None:
-        return False
-    await queue.enqueue(session, kind, {"task_id": task.id, **payload}, task_id=task.id)
-    return True
-
-
-async def schedule_ready_tasks(
-    ctx: HandlerContext, run_id: int, cause: str, *, revive: Collection[str] = ()
-) -> int:
-    """planned tasks → queued, or blocked while a dependency is not merged; queued tasks get
-    a generation job. Cancelled tasks come back only when their key is in `revive` (a
-    re-label names the issue's current tasks): a merge elsewhere must not undo a cancel."""
-    queued = 0
-    async with ctx.sessions() as session, session.begin():
-        tasks = await tasks_of(session, run_id)
-        by_ordinal = {t.ordinal: t for t in tasks}
-        for task in tasks:
-            waiting = [
-                d
-                for d in task.depends_on or []
-                if d in by_ordinal and by_ordinal[d].state != TaskState.MERGED
-            ]
-            if task.state == TaskState.CANCELLED and task.key in revive:
-                await apply_event(session, task, TaskEvent.RETRY, cause)
-            if task.state == TaskState.BLOCKED and not waiting:
-                await apply_event(session, task, TaskEvent.UNBLOCK, cause)
-            elif task.state in {TaskState.PLANNED, TaskState.QUEUED} and waiting:
-                await apply_event(
-                    session, task, TaskEvent.BLOCK, cause, reason=f"waits for task {waiting}"
-                )
-            elif task.state == TaskState.PLANNED:
-                await apply_event(session, task, TaskEvent.ENQUEUE, cause)
-            if task.state == TaskState.QUEUED and await enqueue_task_job(session, task):
-                queued += 1
-    if queued:
-        ctx.wake.set()
-    return queued
 
 
 async def start_run(
@@ -282,7 +197,7 @@ async def start_run(
     if not plan_only and not plan.decomposition.too_many:
         keys = [tp.task.key for tp in plan.tasks]
         await schedule_ready_tasks(ctx, run_id, cause, revive=keys)
-    await show(
+    await publish_run(
         ctx,
         repo.api,
         run_id,
@@ -290,25 +205,4 @@ async def start_run(
         message=message,
         plan_reason=plan_reason,
         model=choice.model if choice else None,
-    )
-
-
-async def cancel_not_started(
-    ctx: HandlerContext, run_id: int, cause: str, event: TaskEvent
-) -> list[int]:
-    """Cancel the run's tasks that have not started generating; drop their queued jobs."""
-    cancelled = []
-    async with ctx.sessions() as session, session.begin():
-        for task in await tasks_of(session, run_id):
-            if await apply_event(session, task, event, cause):
-                cancelled.append(task.ordinal)
-                await _drop_queued_jobs(session, task)
-    return cancelled
-
-
-async def _drop_queued_jobs(session: Any, task: Task) -> None:
-    await session.execute(
-        update(Job)
-        .where(Job.task_id == task.id, Job.status == "queued")
-        .values(status="cancelled", finished_at=utcnow())
     )

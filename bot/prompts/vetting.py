@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import copy
 import functools
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from bot.core.sanitize import FENCE_TAG
-from bot.prompts.library import (
+from bot.prompts.templates import (
     PROMPTS_DIR,
-    TEMPLATE_IDS,
     PromptError,
-    PromptLibrary,
     PromptTemplate,
     render_template,
 )
@@ -55,42 +52,3 @@ def check_rendered(template: PromptTemplate, reference: PromptTemplate) -> None:
         for marker in (*REQUIRED_MARKERS, f"<{FENCE_TAG}"):
             if marker in kept and marker not in text:
                 raise PromptError(f"the rendered prompt lost {marker!r}")
-
-
-def check_templates(
-    overrides: Mapping[str, str] | None = None, directory: Path | None = None
-) -> list[str]:
-    """Render every built-in (and given override) with sample data; return the problems."""
-    return [line for ok, line in _check_lines(overrides, directory) if not ok]
-
-
-def _check_lines(
-    overrides: Mapping[str, str] | None, directory: Path | None
-) -> list[tuple[bool, str]]:
-    try:
-        library = PromptLibrary(overrides, directory)
-    except PromptError as exc:
-        return [(False, f"error {exc}")]
-    lines: list[tuple[bool, str]] = []
-    for tid in TEMPLATE_IDS:
-        builtin = library.builtin[tid]
-        try:
-            check_rendered(builtin, builtin)
-            lines.append((True, f"ok {tid} v{builtin.version}"))
-        except PromptError as exc:
-            lines.append((False, f"error {tid} v{builtin.version}: {exc}"))
-        if tid in library.overrides:
-            lines.append((True, f"ok {tid} v{library.overrides[tid].version} (override)"))
-    lines.extend((False, f"error {problem}") for problem in library.problems)
-    return lines
-
-
-def cli_prompts_check(overrides_dir: Path | None = None) -> int:
-    """`issuewright prompts check [--repo DIR]`: one line per template; exit 0 or 1."""
-    overrides: dict[str, str] = {}
-    if overrides_dir is not None:
-        overrides = {p.name: p.read_text(encoding="utf-8") for p in overrides_dir.glob("*.md.j2")}
-    lines = _check_lines(overrides, None)
-    for _ok, line in lines:
-        print(line)
-    return 0 if all(ok for ok, _ in lines) else 1

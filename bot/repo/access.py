@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from bot.context import RepoMap
+from bot.core.policy import load_repo_config
+from bot.git import cmd as git_cmd
 from bot.git import worktrees as workspace
 from bot.github import GitHubAPI, Repository
-from bot.repo.config import load_repo_config
 from bot.runtime import HandlerContext
 from bot.settings import CONFIG_PATH, RepoConfig
 
@@ -25,7 +26,7 @@ class NotConfigured(RuntimeError):
     retryable = False
 
 
-class BaseBranchMissing(workspace.GitError):
+class BaseBranchMissing(git_cmd.GitError):
     """The branch work starts from is not in the repository (a typo in `base_branch`?).
     Retrying cannot help: the people who wrote the config must fix it."""
 
@@ -120,17 +121,17 @@ class RepoAccess:
         config, _ = await self.config()
         return config.base_branch or (await self.meta()).default_branch
 
-    def repo_ref(self) -> workspace.RepoRef:
+    def repo_ref(self) -> git_cmd.RepoRef:
         settings = self.ctx.settings
         template = settings.git_url_template or f"{settings.github_web_url}/{{owner}}/{{repo}}.git"
-        return workspace.RepoRef(self.owner, self.name, template, Path(settings.data_dir))
+        return git_cmd.RepoRef(self.owner, self.name, template, Path(settings.data_dir))
 
     async def git_token(self) -> str | None:
         if self.ctx.settings.git_url_template and self.ctx.settings.git_url_template.startswith(
             "file:"
         ):
             return None  # local remotes (tests, air-gapped mirrors) need no token
-        return await self.ctx.github.git_token(self.installation_id)
+        return await self.ctx.require_github().git_token(self.installation_id)
 
     async def sync_mirror(self) -> Path:
         token = await self.git_token()
@@ -141,11 +142,11 @@ class RepoAccess:
         if branch not in self._base_sha:
             mirror = await self.sync_mirror()
             out = await asyncio.to_thread(
-                workspace.git,
+                git_cmd.git,
                 "rev-parse",
                 "--verify",
                 "--quiet",
-                f"{workspace.REMOTE_REFS}/{branch}^{{commit}}",
+                f"{git_cmd.REMOTE_REFS}/{branch}^{{commit}}",
                 cwd=mirror,
                 check=False,
             )
@@ -179,13 +180,13 @@ class RepoAccess:
         mirror = self.repo_ref().mirror
 
         def read() -> dict[str, str]:
-            listing = workspace.git(
+            listing = git_cmd.git(
                 "ls-tree", "--name-only", sha, OVERRIDES_DIR, cwd=mirror, check=False
             )
             found: dict[str, str] = {}
             for path in listing.stdout.splitlines():
                 if path.endswith(".md.j2"):
-                    blob = workspace.git("show", f"{sha}:{path}", cwd=mirror, check=False)
+                    blob = git_cmd.git("show", f"{sha}:{path}", cwd=mirror, check=False)
                     if blob.returncode == 0:
                         found[path] = blob.stdout
             return found

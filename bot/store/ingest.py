@@ -11,44 +11,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.store.incoming import IncomingDelivery, Outcome, StoreUnavailable
 from bot.store.models import Delivery, Job
 from bot.store.sqlite_batch import SQLiteBatchWriter
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 256
-
-# "duplicate": this delivery id was stored before; "replayed": this body was stored before
-# under another delivery id (a captured signed body sent again). Neither is acted on.
-Outcome = Literal["stored", "duplicate", "replayed"]
-
-
-@dataclass(frozen=True)
-class IncomingDelivery:
-    delivery_id: str
-    event: str
-    action: str | None
-    installation_id: int | None
-    repository: str | None
-    payload: str
-    received_at: datetime
-    handled: bool  # False → stored as "ignored", no job
-    concurrency_key: str | None = None  # "owner/repo#number" for issue and PR events
-    # sha256 of the raw body: the same signed body under another delivery id is a replay,
-    # answered as a duplicate (GitHub's own redeliveries keep their delivery id).
-    body_sha256: str | None = None
-
-
-class StoreUnavailable(RuntimeError):
-    """The database could not take the delivery; the caller answers 503 so GitHub shows it."""
 
 
 class DeliveryWriter:

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from bot.store.ingest import IncomingDelivery
+    from bot.store.incoming import IncomingDelivery
 
 _INSERT_DELIVERY = (
     "INSERT OR IGNORE INTO deliveries (delivery_id, event, action, installation_id, repository,"

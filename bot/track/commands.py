@@ -13,14 +13,15 @@ from sqlalchemy import update
 from bot.core.commands import Command
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.git import remote as git_remote
+from bot.jobs.schedule import enqueue_task_job
 from bot.plan.approvals import approve_text
-from bot.plan.start import enqueue_task_job, start_run
+from bot.plan.start import start_run
 from bot.repo.access import RepoAccess
-from bot.report.status_comment import show
+from bot.report.notes import drop_task_notes
+from bot.report.publish import publish_run
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Job, Task, utcnow
 from bot.store.tasks import apply_event, get_run, task_by_pr, tasks_of
-from bot.track.tracker import drop_task_notes
 
 
 class CommandFailed(Exception):
@@ -74,7 +75,7 @@ async def _status(
     ctx: HandlerContext, repo: RepoAccess, target: Target, message: str | None = None
 ) -> None:
     if target.run is not None:
-        await show(
+        await publish_run(
             ctx,
             repo.api,
             target.run.id,

@@ -11,40 +11,18 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.checklist import tick_task_item
+from bot.core.checks import latest_runs, summarize_checks
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.github import CheckRun
-from bot.plan.start import enqueue_task_job, schedule_ready_tasks
+from bot.jobs.schedule import enqueue_task_job, schedule_ready_tasks
 from bot.repo.access import RepoAccess
-from bot.report.check_run import mirror_task
-from bot.report.status_comment import show
+from bot.report.notes import drop_task_notes
+from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Task
 from bot.store.tasks import apply_event, record_stage, tasks_by_head, tasks_of
 
 log = logging.getLogger(__name__)
-
-FAILED_CONCLUSIONS = {
-    "failure",
-    "timed_out",
-    "cancelled",
-    "action_required",
-    "startup_failure",
-    "stale",
-}
-CHECK_RUN_NAME = "issuewright"
-
-
-def summarize_checks(runs: Sequence[CheckRun]) -> tuple[str, str]:
-    """("running" | "passed" | "failed", a short text for the status table)."""
-    if not runs:
-        return "running", "🔄 waiting"
-    done = [r for r in runs if r.status == "completed"]
-    failed = [r for r in done if (r.conclusion or "") in FAILED_CONCLUSIONS]
-    if failed:
-        return "failed", f"❌ {len(failed)}/{len(runs)} failed"
-    if len(done) < len(runs):
-        return "running", f"🔄 {len(done)}/{len(runs)}"
-    return "passed", f"✅ {len(runs)}/{len(runs)}"
 
 
 async def task_for_sha(
@@ -65,44 +43,6 @@ async def task_for_sha(
 async def ignore(ctx: HandlerContext, delivery_id: str, reason: str) -> None:
     async with ctx.sessions() as session, session.begin():
         await record_stage(session, "ignored", reason, delivery_id=delivery_id)
-
-
-async def refresh(
-    ctx: HandlerContext, repo: RepoAccess, task_id: int, message: str | None = None
-) -> None:
-    """What people see after a change to one task: the status comment and its check run."""
-    async with ctx.sessions() as session:
-        task = await session.get(Task, task_id)
-    if task is None:
-        return
-    await show(
-        ctx,
-        repo.api,
-        task.run_id,
-        message=message,
-    )
-    await mirror_task(repo, task)
-
-
-async def drop_task_notes(session: AsyncSession, task: Task) -> None:
-    """Notes about a task ("ci also fails on main", "review feedback was not applied") are
-    news only until the task moves on (an attempt pushed, a merge, a retry); a task that is
-    doing fine must not keep showing them."""
-    run = await session.get(IssueRun, task.run_id)
-    if run is not None and run.notes:
-        prefix = f"Task {task.ordinal}:"
-        run.notes = [n for n in run.notes if not str(n).startswith(prefix)]
-
-
-def latest_runs(runs: Sequence[CheckRun], own_slug: str) -> list[CheckRun]:
-    """CI's check runs, the newest per (app, name): a re-run that passed replaces the run
-    that failed (GitHub's `filter=latest` does the same; not every list is filtered so)."""
-    newest: dict[tuple[str, str], CheckRun] = {}
-    for run in runs:
-        key = (run.app_slug, run.name)
-        if run.app_slug != own_slug and (key not in newest or run.id > newest[key].id):
-            newest[key] = run
-    return sorted(newest.values(), key=lambda r: r.id)
 
 
 async def ci_runs(ctx: HandlerContext, repo: RepoAccess, sha: str) -> list[CheckRun]:
@@ -134,7 +74,7 @@ async def on_checks(
             task.last_error = None
         if changed and event == TaskEvent.CHECKS_FAILED:
             await _after_failure(ctx, session, task, config.ci_fix_attempts, cause)
-    await refresh(ctx, repo, task_id)
+    await publish_task(ctx, repo, task_id)
 
 
 async def _after_failure(
@@ -195,7 +135,7 @@ async def after_attempt(
         if await ci_runs(ctx, repo, sha):
             await on_checks(ctx, repo, task_id, sha, cause)
             return
-    await refresh(ctx, repo, task_id)
+    await publish_task(ctx, repo, task_id)
 
 
 async def on_merged(ctx: HandlerContext, repo: RepoAccess, task_id: int, cause: str) -> None:
@@ -216,7 +156,7 @@ async def on_merged(ctx: HandlerContext, repo: RepoAccess, task_id: int, cause: 
     message = None
     if tasks and all(t.state == TaskState.MERGED for t in tasks):
         message = f"🎉 All {len(tasks)} task(s) of this issue are merged."
-    await refresh(ctx, repo, task_id, message)
+    await publish_task(ctx, repo, task_id, message)
 
 
 async def on_closed(
@@ -226,7 +166,7 @@ async def on_closed(
         task = await session.get(Task, task_id)
         assert task is not None
         await apply_event(session, task, event, cause)
-    await refresh(ctx, repo, task_id)
+    await publish_task(ctx, repo, task_id)
 
 
 async def on_foreign_push(
@@ -253,4 +193,4 @@ async def on_foreign_push(
             )
             if text not in (run.notes or []):
                 run.notes = [*(run.notes or []), text]
-    await refresh(ctx, repo, task_id)
+    await publish_task(ctx, repo, task_id)

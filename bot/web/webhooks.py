@@ -17,7 +17,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 
-from bot.store.ingest import IncomingDelivery, StoreUnavailable
+from bot.store.incoming import IncomingDelivery, StoreUnavailable
 from bot.store.models import utcnow
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from bot.cli.main import main
-from bot.prompts.library import TEMPLATE_IDS
+from bot.prompts.templates import TEMPLATE_IDS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXE = ROOT / ".venv" / "bin" / "issuewright"

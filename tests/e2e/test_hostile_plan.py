@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.plan import planner as planning
-from bot.prompts.library import PROMPTS_DIR
+from bot.prompts.templates import PROMPTS_DIR
 from bot.store.models import Delivery
 from tests.e2e.conftest import CALC_FILES, MAINTAINER, REPO, Scenario
 from tests.e2e.planning_helpers import BUG_REPORT, other_repo, status_of, tasks_in_db

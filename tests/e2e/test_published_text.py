@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.core.policy import LLMChoice
 from bot.llm.factory import make_client
 from bot.llm.retry import RetryPolicy
-from bot.plan.start import LLMChoice
 from bot.store.models import Attempt
 from tests.e2e.conftest import MAINTAINER, REPO, Scenario, scenario_with
 from tests.e2e.pipeline_helpers import (

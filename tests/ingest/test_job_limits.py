@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from bot.jobs import worker as worker_module
 from bot.jobs.dispatch import Router
+from bot.jobs.schedule import enqueue_task_job
 from bot.jobs.worker import Worker
-from bot.plan.start import enqueue_task_job
 from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store import queue
 from bot.store.db import SessionFactory, make_engine, make_session_factory
-from bot.store.ingest import DeliveryWriter, IncomingDelivery
+from bot.store.incoming import IncomingDelivery
+from bot.store.ingest import DeliveryWriter
 from bot.store.models import Delivery, IssueRun, Job, Task, utcnow
 
 A, B = 101, 202

@@ -8,7 +8,8 @@ import asyncio
 from sqlalchemy import select
 
 from bot.store.db import make_engine, make_session_factory
-from bot.store.ingest import DeliveryWriter, IncomingDelivery
+from bot.store.incoming import IncomingDelivery
+from bot.store.ingest import DeliveryWriter
 from bot.store.models import Delivery, Job, utcnow
 
 

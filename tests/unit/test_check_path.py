@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.attempt.apply_answer import answer_paths
 from bot.attempt.safe_write import MAX_NAME_BYTES, MAX_PATH_BYTES, check_location, check_path
 from bot.core.edits import EditProblem, shown
-from bot.git.sparse import answer_paths
 from tests.e2e.pipeline_helpers import both, new_file
 
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from bot.prompts import sandbox as prompt_sandbox
-from bot.prompts.library import PromptLibrary, PromptTemplate, parse_template, render_template
+from bot.prompts.library import PromptLibrary
+from bot.prompts.templates import PromptTemplate, parse_template, render_template
 from bot.prompts.vetting import sample_params
 from tests.hostile import NESTED_LOOPS, NESTED_LOOPS_WITH_OUTPUT
 from tests.unit.test_prompts import builtin_source

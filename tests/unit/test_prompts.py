@@ -8,15 +8,16 @@ from pathlib import Path
 import pytest
 from jinja2.exceptions import SecurityError
 
+from bot.cli.prompts_check import check_templates, cli_prompts_check
 from bot.core.decompose import TASK_TYPES, decompose
-from bot.prompts.library import (
+from bot.prompts.library import PromptLibrary
+from bot.prompts.templates import (
     PROMPTS_DIR,
     TEMPLATE_IDS,
     PromptError,
-    PromptLibrary,
     parse_template,
 )
-from bot.prompts.vetting import check_templates, cli_prompts_check, sample_params
+from bot.prompts.vetting import sample_params
 
 LIBRARY = PromptLibrary()
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from bot.core.repo_config import CONFIG_PATH, MAX_PROBLEMS, RepoConfig, parse_repo_config
 from bot.core.safe_yaml import MAX_BYTES, YamlRefused, brief, load_yaml
-from bot.prompts.library import PromptError, parse_template
-from bot.repo.config import CONFIG_PATH, MAX_PROBLEMS, RepoConfig, parse_repo_config
+from bot.prompts.templates import PromptError, parse_template
 from tests.hostile import alias_bomb, deep
 
 DEFAULTS = RepoConfig()

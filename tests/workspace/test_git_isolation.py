@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.git.env import git_environment
+from bot.attempt.apply_answer import apply_answer
+from bot.git.env import BASE_CONFIG, git_environment
 from bot.git.remote import push_branch
-from bot.git.worktrees import BASE_CONFIG, add_worktree, apply_answer, commit_all, ensure_mirror
+from bot.git.worktrees import add_worktree, commit_all, ensure_mirror
 from tests.workspace import hostile_git
 from tests.workspace.test_workspace import ANSWER, BOT, BRANCH, TOKEN, Remote
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.git.worktrees import add_worktree, apply_answer, commit_all, ensure_mirror
+from bot.attempt.apply_answer import apply_answer
+from bot.git.worktrees import add_worktree, commit_all, ensure_mirror
 from tests.workspace.conftest import run_git
 from tests.workspace.test_workspace import BOT, Remote
 

@@ -12,7 +12,9 @@ from typing import ClassVar
 
 import pytest
 
-from bot.git import worktrees as workspace
+from bot.attempt.apply_answer import apply_answer
+from bot.git import cmd as git_cmd
+from bot.git.cmd import GitError, RepoRef
 from bot.git.remote import (
     ForeignCommitsError,
     delete_remote_branch,
@@ -20,11 +22,8 @@ from bot.git.remote import (
     remote_branch_sha,
 )
 from bot.git.worktrees import (
-    GitError,
     GitIdentity,
-    RepoRef,
     add_worktree,
-    apply_answer,
     branch_name,
     commit_all,
     ensure_mirror,
@@ -190,7 +189,7 @@ def test_token_is_never_stored_or_passed_in_argv(
         argv_seen.append(list(args))
         return real_run(args, **kwargs)  # type: ignore[call-overload, no-any-return]
 
-    monkeypatch.setattr(workspace.subprocess, "run", spy)
+    monkeypatch.setattr(git_cmd.subprocess, "run", spy)
     tree, _ = attempt(remote)
     secrets = [TOKEN, base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()]
     assert argv_seen and not any(s in " ".join(a) for a in argv_seen for s in secrets)
@@ -246,8 +245,8 @@ def test_token_goes_as_x_access_token_header_and_is_scrubbed_from_errors(
 def test_scrub_removes_every_form_of_the_token() -> None:
     header = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
     text = f"fatal: https://x-access-token:{TOKEN}@github.com Authorization: Basic {header}"
-    assert TOKEN not in workspace.scrub(text, TOKEN)
-    assert header not in workspace.scrub(text, TOKEN)
+    assert TOKEN not in git_cmd.scrub(text, TOKEN)
+    assert header not in git_cmd.scrub(text, TOKEN)
 
 
 def test_refused_answer_leaves_the_worktree_unchanged(remote: Remote) -> None:
