@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from tests.core.test_ci_logs import ACTIONS_LOG
 from tests.e2e.conftest import BUG_REPORT as BUG
 from tests.e2e.conftest import REPO, Scenario
 from tests.e2e.tracker_helpers import ADD_TEST, FIX_ADD, pr_of, start
 from tests.llm_stub import ScriptedLLM
-from tests.unit.test_ci_logs import ACTIONS_LOG
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ import pytest
 
 from tests.e2e.conftest import MAINTAINER, REPO, Scenario
 from tests.e2e.pipeline_helpers import assert_jobs_finished, label_new_issue, only_task
-from tests.workspace import hostile_git
+from tests.git import hostile_git
 
 
 @pytest.mark.parametrize("source", hostile_git.SOURCES)

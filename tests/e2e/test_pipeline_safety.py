@@ -3,7 +3,7 @@ with a reason the model gets back for one repair round and the maintainer reads 
 comment; nothing reaches the repository (no branch, no PR). A repair that fixes it opens a PR.
 
 `issuewright apply` refuses the same answers against a local checkout
-(tests/workspace/test_apply_safety.py); here the pipeline's own path is checked.
+(tests/attempt/test_safe_write.py); here the pipeline's own path is checked.
 """
 
 from __future__ import annotations

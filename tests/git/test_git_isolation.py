@@ -14,8 +14,8 @@ from bot.attempt.apply_answer import apply_answer
 from bot.git.env import BASE_CONFIG, git_environment
 from bot.git.remote import push_branch
 from bot.git.worktrees import add_worktree, commit_all, ensure_mirror
-from tests.workspace import hostile_git
-from tests.workspace.test_workspace import ANSWER, BOT, BRANCH, TOKEN, Remote
+from tests.git import hostile_git
+from tests.git.test_worktrees import ANSWER, BOT, BRANCH, TOKEN, Remote
 
 
 @pytest.mark.parametrize("source", hostile_git.SOURCES)

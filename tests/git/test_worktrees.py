@@ -29,7 +29,7 @@ from bot.git.worktrees import (
     ensure_mirror,
     remove_worktree,
 )
-from tests.workspace.conftest import make_repo, run_git, write_files
+from tests.git.conftest import make_repo, run_git, write_files
 
 BOT = GitIdentity("issuewright[bot]", "123+issuewright[bot]@users.noreply.github.com")
 ADA = GitIdentity("Ada Lovelace", "ada@example.com")

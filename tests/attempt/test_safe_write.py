@@ -13,7 +13,7 @@ import pytest
 
 from bot.attempt import safe_write as safety
 from bot.cli.apply import cli_apply
-from tests.workspace.conftest import make_repo, run_git, snapshot
+from tests.git.conftest import make_repo, run_git, snapshot
 
 PY = "def add(a, b):\n    return a - b\n\n\ndef sub(a, b):\n    return a - b\n"
 

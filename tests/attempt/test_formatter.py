@@ -12,7 +12,7 @@ from bot.attempt.apply_answer import apply_answer
 from bot.attempt.formatter import Formatter, FormatterRefused, format_changes
 from bot.attempt.safe_write import Plan
 from bot.core.policy import DEFAULT_PROTECTED_PATHS
-from tests.workspace.conftest import make_repo
+from tests.git.conftest import make_repo
 
 PROTECTED = DEFAULT_PROTECTED_PATHS
 

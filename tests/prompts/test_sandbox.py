@@ -10,7 +10,7 @@ from bot.prompts.library import PromptLibrary
 from bot.prompts.templates import PromptTemplate, parse_template, render_template
 from bot.prompts.vetting import sample_params
 from tests.hostile import NESTED_LOOPS, NESTED_LOOPS_WITH_OUTPUT
-from tests.unit.test_prompts import builtin_source
+from tests.prompts.test_library import builtin_source
 
 HOSTILE = {
     "nested-loops": NESTED_LOOPS,

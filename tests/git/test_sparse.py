@@ -8,8 +8,8 @@ from pathlib import Path
 
 from bot.attempt.apply_answer import apply_answer
 from bot.git.worktrees import add_worktree, commit_all, ensure_mirror
-from tests.workspace.conftest import run_git
-from tests.workspace.test_workspace import BOT, Remote
+from tests.git.conftest import run_git
+from tests.git.test_worktrees import BOT, Remote
 
 
 def _files_on_disk(tree: Path) -> set[str]:
