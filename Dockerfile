@@ -4,7 +4,7 @@ WORKDIR /app
 RUN pip install --no-cache-dir uv==0.13.9
 COPY requirements.lock ./
 RUN uv venv /venv && uv pip install --python /venv/bin/python --no-cache -r requirements.lock
-COPY pyproject.toml README.md app.yml ./
+COPY pyproject.toml README.md LICENSE app.yml ./
 COPY bot ./bot
 COPY prompts ./prompts
 # Editable install: the package reads prompts/ and app.yml beside it, in /app.
@@ -26,5 +26,7 @@ ENV PATH=/venv/bin:$PATH \
     DATABASE_URL=sqlite+aiosqlite:////data/issuewright.db \
     PYTHONUNBUFFERED=1
 EXPOSE 3000
-HEALTHCHECK CMD python -c "import os,urllib.request;urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz')"
+# For `serve` (a worker serves no HTTP: docker-compose.yml disables this check for workers).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=60s \
+    CMD python -c "import os,urllib.request;urllib.request.urlopen(f'http://127.0.0.1:{os.environ[\"PORT\"]}/healthz',timeout=4)"
 CMD ["issuewright", "serve"]
