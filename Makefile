@@ -28,7 +28,7 @@ test: venv
 	$(BIN)/pytest
 
 lint: venv
-	$(BIN)/ruff check . scripts/refresh-fixtures && $(BIN)/ruff format --check . scripts/refresh-fixtures && $(BIN)/mypy
+	$(BIN)/ruff check . scripts/refresh-fixtures && $(BIN)/ruff format --check . scripts/refresh-fixtures && $(BIN)/mypy && $(BIN)/lint-imports
 
 # Re-create tests/fixtures/ from the pinned npm packages (needs npm and gzip; see its README).
 refresh-fixtures:
