@@ -7,10 +7,7 @@ lives in `bot.core.repo_config` and is re-exported here.
 
 from __future__ import annotations
 
-import math
 import os
-import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -19,8 +16,21 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.core.env_values import (
+    SettingsError,
+    env_bool,
+    env_ceilings,
+    env_endpoints,
+    env_float,
+    env_formatters,
+    env_headers,
+    env_int,
+    env_list,
+    env_metrics_token,
+    env_provider,
+    shown,
+)
 from bot.core.policy import (
-    CEILING_SETTINGS,
     DEFAULT_PROTECTED_PATHS,
     Ceilings,
     Endpoint,
@@ -41,61 +51,6 @@ __all__ = [
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./issuewright.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-LLM_PROVIDERS = ("openai", "anthropic")
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-
-
-class SettingsError(ValueError):
-    """A setting has a value the app cannot use; the message says which and what to do.
-    Always one line, and never holds a secret (the CLI prints it as is)."""
-
-
-def _shown(raw: str) -> str:
-    """A rejected value as it may appear in an error: repr keeps it on one line, and the cut
-    keeps a pasted key or token (a value put in the wrong variable) out of logs."""
-    return repr(raw) if len(raw) <= 24 else f"{raw[:8]!r}… ({len(raw)} characters)"
-
-
-def _int(
-    env: Mapping[str, str], name: str, default: int, minimum: int = 0, maximum: int | None = None
-) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a whole number, got {_shown(raw)}") from None
-    if value < minimum:
-        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise SettingsError(f"{name} must be at most {maximum}, got {value}")
-    return value
-
-
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name} must be a number, got {_shown(raw)}") from None
-    # nan and inf parse as floats but break every timeout and budget computed from them.
-    if not math.isfinite(value) or value < 0:
-        raise SettingsError(f"{name} must be a number of at least 0, got {_shown(raw)}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    if raw.strip().lower() in {"1", "true", "yes", "on"}:
-        return True
-    if raw.strip().lower() in {"0", "false", "no", "off"}:
-        return False
-    raise SettingsError(f"{name} must be true or false, got {_shown(raw)}")
 
 
 def _private_key(env: Mapping[str, str]) -> str | None:
@@ -114,104 +69,12 @@ def _private_key(env: Mapping[str, str]) -> str | None:
         except (OSError, UnicodeDecodeError) as exc:
             why = getattr(exc, "strerror", None) or type(exc).__name__
             raise SettingsError(
-                f"PRIVATE_KEY_PATH {_shown(key_path)} cannot be read ({why}); "
+                f"PRIVATE_KEY_PATH {shown(key_path)} cannot be read ({why}); "
                 "point it at the .pem file GitHub gave you"
             ) from None
     if private_key and "\\n" in private_key and "\n" not in private_key:
         private_key = private_key.replace("\\n", "\n")
     return private_key
-
-
-def _list(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(item.strip() for item in (env.get(name) or "").split(",") if item.strip())
-
-
-def _headers(env: Mapping[str, str], name: str) -> tuple[tuple[str, str], ...]:
-    headers: list[tuple[str, str]] = []
-    for item in filter(None, (env.get(name) or "").split(",")):
-        key, sep, value = item.partition(":")
-        if not sep or not key.strip():
-            raise SettingsError(f"{name} must look like 'Name: value, Other: value'")
-        headers.append((key.strip(), value.strip()))
-    return tuple(headers)
-
-
-def _provider(env: Mapping[str, str], name: str) -> str | None:
-    raw = (env.get(name) or "").strip()
-    if not raw:
-        return None
-    if raw.lower() not in LLM_PROVIDERS:
-        raise SettingsError(
-            f"{name} must be one of {', '.join(LLM_PROVIDERS)} (openai for any "
-            f"OpenAI-compatible server), got {_shown(raw)}"
-        )
-    return raw.lower()
-
-
-def _endpoints(env: Mapping[str, str]) -> tuple[Endpoint, ...]:
-    """LLM_ENDPOINTS=groq,local with LLM_ENDPOINT_GROQ_PROVIDER, _BASE_URL, _API_KEY, _MODELS,
-    _MODEL and _HEADERS per name: each endpoint's key and headers travel only with its URL."""
-    endpoints: list[Endpoint] = []
-    for name in _list(env, "LLM_ENDPOINTS"):
-        if not _NAME.fullmatch(name) or name == "default":
-            raise SettingsError(
-                f"LLM_ENDPOINTS: {_shown(name)} is not a usable endpoint name (letters, digits, "
-                "- and _; `default` is the LLM_* endpoint)"
-            )
-        prefix = f"LLM_ENDPOINT_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_"
-        provider = _provider(env, prefix + "PROVIDER")
-        if provider is None:
-            raise SettingsError(f"{prefix}PROVIDER is not set for LLM endpoint {name!r}")
-        models = _list(env, prefix + "MODELS")
-        model = env.get(prefix + "MODEL") or None
-        if not models and not model:
-            raise SettingsError(f"set {prefix}MODEL or {prefix}MODELS for LLM endpoint {name!r}")
-        endpoints.append(
-            Endpoint(
-                name,
-                provider,
-                env.get(prefix + "BASE_URL") or None,
-                env.get(prefix + "API_KEY") or None,
-                _headers(env, prefix + "HEADERS"),
-                models,
-                model,
-            )
-        )
-    if len({e.name for e in endpoints}) != len(endpoints):
-        raise SettingsError("LLM_ENDPOINTS names an endpoint twice")
-    return tuple(endpoints)
-
-
-def _formatters(env: Mapping[str, str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """FORMATTERS="ruff=ruff format;black=black -q": the only commands a repository can have
-    the server run, each an exact argv (no shell) that the changed paths are appended to."""
-    formatters: list[tuple[str, tuple[str, ...]]] = []
-    for item in filter(None, (part.strip() for part in (env.get("FORMATTERS") or "").split(";"))):
-        name, sep, command = item.partition("=")
-        try:
-            argv = tuple(shlex.split(command))
-        except ValueError:
-            argv = ()
-        if not sep or not _NAME.fullmatch(name.strip()) or not argv:
-            raise SettingsError(
-                "FORMATTERS must look like 'ruff=ruff format;black=black -q' (name=command)"
-            )
-        formatters.append((name.strip(), argv))
-    return tuple(formatters)
-
-
-def _ceilings(env: Mapping[str, str]) -> Ceilings:
-    defaults = Ceilings()
-    values: dict[str, Any] = {}
-    for f in fields(Ceilings):
-        if f.name == "monthly_budget_usd":
-            continue  # INSTALLATION_MONTHLY_BUDGET_USD, kept as its own setting
-        var, default = CEILING_SETTINGS[f.name], getattr(defaults, f.name)
-        if isinstance(default, float):
-            values[f.name] = _float(env, var, default)
-        else:
-            values[f.name] = _int(env, var, default, minimum=0)
-    return Ceilings(**values)
 
 
 @dataclass(frozen=True)
@@ -356,15 +219,15 @@ class Settings:
         private_key = _private_key(env)
         log_format = (env.get("LOG_FORMAT") or "text").strip().lower()
         if log_format not in {"text", "json"}:
-            raise SettingsError(f"LOG_FORMAT must be text or json, got {_shown(log_format)}")
+            raise SettingsError(f"LOG_FORMAT must be text or json, got {shown(log_format)}")
         log_level = (env.get("LOG_LEVEL") or "INFO").strip().upper()
         if log_level not in LOG_LEVELS:
             raise SettingsError(
-                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {_shown(log_level)}"
+                f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {shown(log_level)}"
             )
 
-        headers = _headers(env, "LLM_EXTRA_HEADERS")
-        provider = _provider(env, "LLM_PROVIDER")
+        headers = env_headers(env, "LLM_EXTRA_HEADERS")
+        provider = env_provider(env, "LLM_PROVIDER")
 
         pricing: list[tuple[str, float, float]] = []
         for item in filter(None, (env.get("LLM_PRICING") or "").split(",")):
@@ -385,10 +248,10 @@ class Settings:
             app_slug=env.get("APP_SLUG") or "issuewright",
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("HOST") or "127.0.0.1",
-            port=_int(env, "PORT", 3000, minimum=1, maximum=65535),
+            port=env_int(env, "PORT", 3000, minimum=1, maximum=65535),
             public_url=env.get("PUBLIC_URL") or None,
-            worker_concurrency=_int(env, "WORKER_CONCURRENCY", 4, minimum=0),
-            run_worker=_bool(env, "RUN_WORKER", True),
+            worker_concurrency=env_int(env, "WORKER_CONCURRENCY", 4, minimum=0),
+            run_worker=env_bool(env, "RUN_WORKER", True),
             log_level=log_level,
             log_format="json" if log_format == "json" else "text",
             github_api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
@@ -396,29 +259,29 @@ class Settings:
             git_url_template=env.get("GIT_URL_TEMPLATE") or None,
             data_dir=Path(env.get("DATA_DIR") or ".issuewright"),
             env_file=path,
-            job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 300, minimum=5),
-            job_max_attempts=_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),
-            shutdown_grace_seconds=_float(env, "SHUTDOWN_GRACE_SECONDS", 30.0),
+            job_lease_seconds=env_int(env, "JOB_LEASE_SECONDS", 300, minimum=5),
+            job_max_attempts=env_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),
+            shutdown_grace_seconds=env_float(env, "SHUTDOWN_GRACE_SECONDS", 30.0),
             llm_provider=provider,
             llm_base_url=env.get("LLM_BASE_URL") or None,
             llm_api_key=env.get("LLM_API_KEY") or None,
             llm_model=env.get("LLM_MODEL") or None,
             llm_extra_headers=tuple(headers),
-            llm_timeout_seconds=_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
+            llm_timeout_seconds=env_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
             llm_pricing_overrides=tuple(pricing),
-            installation_monthly_budget_usd=_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
-            llm_models=_list(env, "LLM_MODELS"),
-            llm_endpoints=_endpoints(env),
+            installation_monthly_budget_usd=env_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
+            llm_models=env_list(env, "LLM_MODELS"),
+            llm_endpoints=env_endpoints(env),
             llm_default_endpoint=env.get("LLM_DEFAULT_ENDPOINT") or None,
-            formatters=_formatters(env),
-            formatter_timeout_seconds=_float(env, "FORMATTER_TIMEOUT_SECONDS", 60.0),
-            protected_paths=_list(env, "PROTECTED_PATHS") or DEFAULT_PROTECTED_PATHS,
-            ceilings=_ceilings(env),
-            metrics_token=_metrics_token(env),
-            llm_deadline_seconds=float(_int(env, "LLM_DEADLINE_SECONDS", 300, minimum=1)),
-            llm_max_response_bytes=_int(env, "LLM_MAX_RESPONSE_BYTES", 8_000_000, minimum=1024),
-            job_timeout_seconds=float(_int(env, "JOB_TIMEOUT_SECONDS", 1800, minimum=1)),
-            installation_max_concurrent_jobs=_int(
+            formatters=env_formatters(env),
+            formatter_timeout_seconds=env_float(env, "FORMATTER_TIMEOUT_SECONDS", 60.0),
+            protected_paths=env_list(env, "PROTECTED_PATHS") or DEFAULT_PROTECTED_PATHS,
+            ceilings=env_ceilings(env),
+            metrics_token=env_metrics_token(env),
+            llm_deadline_seconds=float(env_int(env, "LLM_DEADLINE_SECONDS", 300, minimum=1)),
+            llm_max_response_bytes=env_int(env, "LLM_MAX_RESPONSE_BYTES", 8_000_000, minimum=1024),
+            job_timeout_seconds=float(env_int(env, "JOB_TIMEOUT_SECONDS", 1800, minimum=1)),
+            installation_max_concurrent_jobs=env_int(
                 env, "INSTALLATION_MAX_CONCURRENT_JOBS", 2, minimum=1
             ),
         )
@@ -442,17 +305,3 @@ class Settings:
         except (ArgumentError, ValueError):  # an unparseable URL fails later with its own message
             values.append(None)
         return [v for v in values if v]
-
-
-def _metrics_token(env: Mapping[str, str]) -> str | None:
-    """METRICS_TOKEN as a scraper can send it: visible ASCII, no spaces (a header value)."""
-    raw = (env.get("METRICS_TOKEN") or "").strip()
-    if not raw:
-        return None
-    if not all(33 <= ord(c) <= 126 for c in raw):
-        # Never echoed: it is a secret, perhaps pasted with a stray character.
-        raise SettingsError(
-            "METRICS_TOKEN must be visible ASCII characters without spaces "
-            "(e.g. the output of `openssl rand -hex 32`)"
-        )
-    return raw

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.attempt import safe_write as safety
-from bot.attempt.safe_write import check_path
 from bot.core.edit_apply import touched_paths
 from bot.core.edits import parse_answer
+from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES, check_path
 from bot.git import sparse as sparse_checkout
 
 
@@ -25,9 +25,9 @@ def apply_answer(
     worktree: Path,
     answer: str,
     *,
-    denied_paths: Sequence[str] = safety.DEFAULT_DENIED,
-    max_file_bytes: int = safety.DEFAULT_MAX_FILE_BYTES,
-) -> safety.Plan:
+    denied_paths: Sequence[str] = DEFAULT_DENIED,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+) -> safety.EditPlan:
     """Check and write an answer all-or-nothing (a formatter, if any, runs afterwards:
     bot/attempt/formatter.py).
 

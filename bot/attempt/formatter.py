@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bot.attempt import safe_write as safety
+from bot.core.file_rules import check_path
 from bot.core.policy import FORMATTER_CONFIG_NAMES
 from bot.git.cmd import git
 from bot.settings import RepoConfig, Settings
@@ -151,7 +152,7 @@ def _shown(paths: Sequence[str]) -> str:
 def format_changes(
     worktree: Path,
     formatter: Formatter,
-    plan: safety.Plan,
+    plan: safety.EditPlan,
     denied_paths: Sequence[str],
 ) -> str | None:
     """Format the files `plan` wrote. Returns a note when the formatter failed (the edits stay
@@ -183,7 +184,7 @@ def format_changes(
             raise FormatterRefused(
                 f"formatter `{formatter.name}` replaced `{path}` with something not a file"
             )
-        reason = safety.check_path(path, denied_paths)
+        reason = check_path(path, denied_paths)
         if reason:
             raise FormatterRefused(f"formatter `{formatter.name}` touched `{path}`: {reason}")
     return note

@@ -9,32 +9,28 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from bot.attempt import safe_write as safety
 from bot.attempt.apply_answer import apply_answer
 from bot.attempt.budget_guard import Spend, call_llm, make_llm
 from bot.attempt.formatter import FormatterRefused, format_changes, formatter_for
-from bot.attempt.safe_write import Plan as EditPlan
-from bot.core.edits import EditProblem, render_repair_message
+from bot.attempt.safe_write import EditPlan
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.policy import LLMChoice
 from bot.core.publish import publishable
 from bot.core.render import render_commit_message
+from bot.core.repair import echoed_answer, refusal_message, render_repair_message
 from bot.git import worktrees as workspace
 from bot.llm.base import ChatMessage, LLMError
 from bot.repo.access import RepoAccess
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
-from bot.store.models import Attempt, IssueRun, Task, utcnow
-from bot.store.tasks import apply_event, record_stage
+from bot.store.models import IssueRun, Task
+from bot.store.tasks import record_stage
 
 log = logging.getLogger(__name__)
-# A repair round resends the refused answer; beyond this it is cut (see `echoed_answer`).
-MAX_ECHOED_ANSWER_CHARS = 60_000
 MAX_TRUNCATED_ECHO_CHARS = 2_000
 
 
@@ -224,94 +220,6 @@ async def generate_edits(
     finally:
         await client.aclose()
     raise AssertionError("unreachable")
-
-
-async def start_attempt(
-    ctx: HandlerContext,
-    task_id: int,
-    kind: str,
-    job_id: int,
-    rendered: Any,
-    choice: LLMChoice,
-    installation_id: int | None,
-) -> int:
-    async with ctx.sessions() as session, session.begin():
-        attempt = Attempt(
-            task_id=task_id,
-            installation_id=installation_id,
-            kind=kind,
-            template_id=rendered.template_id,
-            template_version=rendered.version,
-            prompt_hash=rendered.sha256,
-            provider=choice.provider,
-            model=choice.model,
-        )
-        session.add(attempt)
-        task = await session.get(Task, task_id)
-        if task is not None:
-            task.attempts += 1
-        await session.flush()
-        await record_stage(
-            session,
-            "prompt_rendered",
-            f"{rendered.template_id} v{rendered.version}",
-            task_id=task_id,
-            job_id=job_id,
-            data={"prompt_sha256": rendered.sha256},
-        )
-        return attempt.id
-
-
-async def finish_attempt(
-    ctx: HandlerContext, attempt_id: int, outcome: str, error: str | None = None
-) -> None:
-    async with ctx.sessions() as session, session.begin():
-        attempt = await session.get(Attempt, attempt_id)
-        if attempt is not None:
-            # A stored row: no secret, no credential in a URL, whatever the error quoted.
-            stored = publishable(error, ctx.settings.secrets()) if error else error
-            attempt.outcome, attempt.error, attempt.finished_at = outcome, stored, utcnow()
-
-
-async def end_task(
-    ctx: HandlerContext, task_id: int, event: TaskEvent, cause: str, message: str | None
-) -> None:
-    async with ctx.sessions() as session, session.begin():
-        task = await session.get(Task, task_id)
-        if task is None:
-            return
-        if message is not None:
-            task.last_error = publishable(message, ctx.settings.secrets())  # a stored row
-        await apply_event(session, task, event, cause, reason=message)
-        await record_stage(
-            session,
-            "failed" if event != TaskEvent.CANCEL else "cancelled",
-            message or "",
-            task_id=task_id,
-        )
-
-
-def refusal_message(problems: Sequence[EditProblem]) -> str:
-    """The reason first: the status table shows only the start of a task's last error."""
-    detail = "; ".join(p.brief() for p in problems[:3])
-    detail = detail or "the answer had no edits"
-    if len(problems) > 3:
-        detail += f"; {len(problems) - 3} more"
-    return (
-        f"{detail} — the model's answer was refused, also after a repair round, so nothing "
-        "was pushed. Comment `/issuewright retry` to try again."
-    )
-
-
-def echoed_answer(text: str) -> str:
-    """The model's refused answer as sent back for repair. A huge one (a generated blob) is
-    not worth paying for again as input: the problems list says what to change."""
-    if len(text) <= MAX_ECHOED_ANSWER_CHARS:
-        return text
-    return (
-        text[: MAX_ECHOED_ANSWER_CHARS // 2]
-        + f"\n\n[… {len(text) - MAX_ECHOED_ANSWER_CHARS // 2:,} more characters left out …]\n"
-    )
 
 
 def llm_failure(exc: LLMError) -> StopAttempt:

@@ -14,13 +14,11 @@ from bot.attempt.llm_edits import (
     AttemptResult,
     StopAttempt,
     bot_identity,
-    end_task,
-    finish_attempt,
     generate_edits,
     llm_failure,
-    start_attempt,
 )
 from bot.attempt.pull_request import open_pull
+from bot.attempt.records import end_task, finish_attempt, start_attempt
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
 from bot.git import remote as git_remote

@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.attempt import safe_write as safety
 from bot.core.edit_apply import FileChange
+from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES
 from bot.git.env import BASE_CONFIG, git_environment
 
 
@@ -23,8 +24,8 @@ def cli_apply(
     answer: str,
     dry_run: bool,
     as_json: bool,
-    denied_paths: Sequence[str] = safety.DEFAULT_DENIED,
-    max_file_bytes: int = safety.DEFAULT_MAX_FILE_BYTES,
+    denied_paths: Sequence[str] = DEFAULT_DENIED,
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
 ) -> int:
     root = _checkout_root(repo)
     if isinstance(root, str):

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from bot.cli.tools import ToolError
-from bot.settings import Settings, SettingsError
+from bot.core.env_values import SettingsError
+from bot.settings import Settings
 
 log = logging.getLogger("issuewright")
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
-CONFIG_FILE = ".github/issuewright.yml"
+from bot.core.repo_config import CONFIG_PATH
+
 # Rough but stable: English prose and code average three to four characters per token for
 # GPT and Claude tokenizers; four slightly undercounts code, which max_tokens covers.
 CHARS_PER_TOKEN = 4
@@ -87,9 +88,9 @@ def check_budget(
 
 def _setting(scope: Literal["task", "month"]) -> str:
     if scope == "task":
-        return f"`task_budget_usd` in `{CONFIG_FILE}`"
+        return f"`task_budget_usd` in `{CONFIG_PATH}`"
     return (
-        f"`monthly_budget_usd` in `{CONFIG_FILE}` (the server's "
+        f"`monthly_budget_usd` in `{CONFIG_PATH}` (the server's "
         "INSTALLATION_MONTHLY_BUDGET_USD sets the installation-wide default)"
     )
 

@@ -39,7 +39,6 @@ contents, including the whitespace-tolerant fallback when an exact SEARCH match 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -279,17 +278,3 @@ def _parse_section(lines: list[str], start: int) -> tuple[Section, int]:
 
 def _text(lines: list[str]) -> str:
     return "".join(line + "\n" for line in lines)
-
-
-def render_repair_message(problems: Sequence[EditProblem]) -> str:
-    """The message sent back to the model for its one repair round."""
-    listed = "\n".join(f"- {p.render()}" for p in problems)
-    return (
-        "Your answer could not be applied, so nothing was changed.\n\n"
-        f"Problems:\n{listed}\n\n"
-        "Send the complete answer again with these fixed: every edit, not only the failing "
-        "ones. Use the same format: the file's path alone on a line, then a fenced block "
-        "with `<<<<<<< SEARCH`, the exact current lines, `=======`, the new lines, and "
-        "`>>>>>>> REPLACE`. Copy SEARCH lines exactly from the file, with enough context "
-        "that each SEARCH matches exactly once. An empty SEARCH creates a new file."
-    )

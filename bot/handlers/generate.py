@@ -8,9 +8,9 @@ from datetime import timedelta
 from functools import partial
 from typing import Any
 
-from bot.attempt.llm_edits import end_task
 from bot.attempt.localize import llm_ranking
 from bot.attempt.pull_request import throttle_reason
+from bot.attempt.records import end_task
 from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState

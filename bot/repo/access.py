@@ -13,11 +13,11 @@ from bot.core.policy import load_repo_config
 from bot.git import cmd as git_cmd
 from bot.git import worktrees as workspace
 from bot.github import GitHubAPI, Repository
+from bot.prompts.templates import OVERRIDE_DIR
 from bot.runtime import HandlerContext
 from bot.settings import CONFIG_PATH, RepoConfig
 
 REPO_MAPS_IN_MEMORY = 4  # a few repositories' maps; each is tens of MB for a large repo
-OVERRIDES_DIR = ".github/issuewright/prompts/"
 
 
 class NotConfigured(RuntimeError):
@@ -181,7 +181,7 @@ class RepoAccess:
 
         def read() -> dict[str, str]:
             listing = git_cmd.git(
-                "ls-tree", "--name-only", sha, OVERRIDES_DIR, cwd=mirror, check=False
+                "ls-tree", "--name-only", sha, f"{OVERRIDE_DIR}/", cwd=mirror, check=False
             )
             found: dict[str, str] = {}
             for path in listing.stdout.splitlines():

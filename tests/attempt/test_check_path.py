@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.attempt.apply_answer import answer_paths
-from bot.attempt.safe_write import MAX_NAME_BYTES, MAX_PATH_BYTES, check_location, check_path
+from bot.attempt.safe_write import check_location
 from bot.core.edits import EditProblem, shown
+from bot.core.file_rules import MAX_NAME_BYTES, MAX_PATH_BYTES, check_path
 from tests.e2e.pipeline_helpers import both, new_file
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from bot.attempt.apply_answer import apply_answer
 from bot.attempt.formatter import Formatter, FormatterRefused, format_changes
-from bot.attempt.safe_write import Plan
+from bot.attempt.safe_write import EditPlan
 from bot.core.policy import DEFAULT_PROTECTED_PATHS
 from tests.git.conftest import make_repo
 
@@ -44,7 +44,7 @@ def python_formatter(script: str, timeout: float = 30.0) -> Formatter:
     return Formatter("py", (sys.executable, "-c", script), timeout)
 
 
-def applied(tree: Path, answer: str) -> Plan:
+def applied(tree: Path, answer: str) -> EditPlan:
     plan = apply_answer(tree, answer, denied_paths=PROTECTED)
     assert plan.ok, plan.problems
     return plan

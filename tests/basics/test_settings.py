@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_DATABASE_URL, Settings, SettingsError
+from bot.core.env_values import SettingsError
+from bot.settings import DEFAULT_DATABASE_URL, Settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PEM = (

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings, SettingsError
+from bot.core.env_values import SettingsError
+from bot.settings import Settings
 
 
 def from_env(tmp_path: Path, **env: str) -> Settings:

@@ -9,7 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.core.edit_apply import apply_edits, count_lines
-from bot.core.edits import EditProblem, parse_answer, render_repair_message
+from bot.core.edits import EditProblem, parse_answer
+from bot.core.repair import render_repair_message
 
 
 def answer(text: str) -> str:

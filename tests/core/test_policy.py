@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.core.env_values import SettingsError
 from bot.core.policy import (
     DEFAULT_PROTECTED_PATHS,
     RUNNER_CONFIG_PATHS,
@@ -18,7 +19,7 @@ from bot.core.policy import (
     choose_llm,
     effective_config,
 )
-from bot.settings import RepoConfig, Settings, SettingsError, load_repo_config
+from bot.settings import RepoConfig, Settings, load_repo_config
 
 CORP = Endpoint("corp", "openai", "https://llm.corp/v1", "sk-corp", (), ("gpt-4o-mini", "o3"))
 LOCAL = Endpoint("local", "openai", "http://127.0.0.1:8089/v1", None, (), (), "smollm2")

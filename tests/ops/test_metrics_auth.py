@@ -12,8 +12,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from bot.app import create_app
+from bot.core.env_values import SettingsError
 from bot.core.lifecycle import TaskState
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
 from bot.store.models import IssueRun, Job, Task, utcnow
 from tests.conftest import make_settings
