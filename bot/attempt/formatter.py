@@ -24,6 +24,7 @@ from bot.attempt import safe_write as safety
 from bot.core.file_rules import check_path
 from bot.core.policy import FORMATTER_CONFIG_NAMES
 from bot.git.cmd import git
+from bot.git.env import BASE_CONFIG, git_environment
 from bot.settings import RepoConfig, Settings
 
 MAX_SHOWN = 5
@@ -68,13 +69,12 @@ def _changed_paths(worktree: Path) -> set[str]:
 def _base_content(worktree: Path, path: str) -> bytes | None:
     """A file's bytes at HEAD, or None when it is new (configuration may not be UTF-8)."""
     proc = subprocess.run(
-        ["git", "show", f"HEAD:{path}"], cwd=worktree, capture_output=True, env=_git_env()
+        ["git", "show", f"HEAD:{path}"],
+        cwd=worktree,
+        capture_output=True,
+        env=git_environment(BASE_CONFIG),  # no host git configuration, as for every git
     )
     return proc.stdout if proc.returncode == 0 else None
-
-
-def _git_env() -> dict[str, str]:
-    return {**_env(), "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull}
 
 
 def _env(home: str | None = None) -> dict[str, str]:

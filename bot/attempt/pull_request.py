@@ -35,15 +35,18 @@ def diff_numstat(worktree: Path, base_sha: str) -> list[tuple[str, int, int]]:
     return files
 
 
-async def throttle_reason(ctx: HandlerContext, repository: str, config: RepoConfig) -> str | None:
-    """Why a new PR must wait (too many open, or too many this hour), or None."""
+async def throttle_reason(
+    ctx: HandlerContext, repository_id: int | None, config: RepoConfig
+) -> str | None:
+    """Why a new PR must wait (too many open, or too many this hour), or None. Counted by
+    GitHub's repository id: a later owner of the same name does not share the old limits."""
     async with ctx.sessions() as session:
         # A task generating now will open a PR too: with several workers, counting only open
         # PRs would let each of them pass the limit at the same moment.
         open_prs = (
             await session.execute(
                 select(func.count(Task.id)).where(
-                    Task.repository == repository,
+                    Task.repository_id == repository_id,
                     Task.state.in_((*OPEN_PR_STATES, "generating")),
                 )
             )
@@ -51,7 +54,7 @@ async def throttle_reason(ctx: HandlerContext, repository: str, config: RepoConf
         recent = (
             await session.execute(
                 select(func.count(Task.id)).where(
-                    Task.repository == repository,
+                    Task.repository_id == repository_id,
                     Task.pr_opened_at >= utcnow() - timedelta(hours=1),
                 )
             )

@@ -106,7 +106,7 @@ async def _generate(
         await task_note(ctx, run.id, task.ordinal, None)
         await publish_run(ctx, repo.api, run.id)
         return
-    waiting = None if resuming else await throttle_reason(ctx, repo.full_name, config)
+    waiting = None if resuming else await throttle_reason(ctx, repo.repository_id, config)
     if waiting:
         again = utcnow() + THROTTLE_RETRY
         await task_note(ctx, run.id, task.ordinal, f"{waiting}; checked again {again:%H:%M} UTC.")

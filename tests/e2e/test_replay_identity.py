@@ -171,3 +171,20 @@ async def test_work_queued_for_the_old_repository_never_reaches_the_new_one(
             )
         ).scalar_one()
     assert job.status == "dead" and "no longer the repository" in (job.last_error or "")
+
+
+async def test_the_old_tenants_open_prs_do_not_throttle_the_new_owner(scenario: Scenario) -> None:
+    sim = scenario.sim
+    await start(scenario, TWO_TASKS)
+    assert (await _states(scenario))[0] == (1, "pr_open")  # the old tenant has one open PR
+    _recreate(scenario)
+    sim.set_permission(REPO, MAINTAINER, "admin")
+    config = "llm_provider: openai\nllm_model: gpt-4o-mini\nmax_open_prs: 1\n"
+    sim.repo(REPO).git.commit_files(
+        "main", {".github/issuewright.yml": config}, "config", sim.author(MAINTAINER)
+    )
+    mine = await start(scenario, "calc.add returns the difference; make it return the sum.")
+    async with scenario.harness.sessions() as session:
+        rows = (await session.execute(select(Task).order_by(Task.id))).scalars().all()
+    assert [t.state for t in rows if t.issue_number == mine.number and t.id > 2] == ["pr_open"]
+    assert "waiting" not in status_text(scenario, mine.number)
