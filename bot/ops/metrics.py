@@ -279,7 +279,8 @@ async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     if remaining is not None:
         metrics.rate_limit(remaining)
     body = await metrics.render(getattr(state, "sessions", None))
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+    # Litestar adds `; charset=utf-8` to text types itself: give the type without it, once.
+    return Response(body, media_type=CONTENT_TYPE_LATEST.split("; charset=")[0])
 
 
 def github_rate_limit_remaining(ctx: Any) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -58,7 +59,16 @@ async def upgrade(engine: AsyncEngine) -> None:
 
 async def current_revision(engine: AsyncEngine) -> str | None:
     def _current(connection: object) -> str | None:
-        return MigrationContext.configure(connection).get_current_revision()  # type: ignore[arg-type]
+        # Configuring a context logs two INFO lines ("Context impl …"): a readiness probe
+        # every few seconds must not fill the log with them.
+        alembic_log = logging.getLogger("alembic.runtime.migration")
+        level = alembic_log.level
+        alembic_log.setLevel(logging.WARNING)
+        try:
+            context = MigrationContext.configure(connection)  # type: ignore[arg-type]
+        finally:
+            alembic_log.setLevel(level)
+        return context.get_current_revision()
 
     async with engine.connect() as connection:
         return await connection.run_sync(_current)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 from litestar.testing import AsyncTestClient
 
 from bot.app import create_app
@@ -84,3 +86,16 @@ async def test_openapi_schema_lists_the_webhook_route(tmp_path: Path, sqlite_url
     assert schema["info"]["title"] == "Issuewright"
     assert "post" in schema["paths"]["/webhooks/github"]
     assert {"/healthz", "/readyz"} <= set(schema["paths"])
+
+
+async def test_a_healthy_readyz_probe_logs_nothing(
+    tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    app = create_app(make_settings(tmp_path, sqlite_url), router=Router(), run_worker=False)
+    async with AsyncTestClient(app) as client:
+        await Worker(app.state.ctx, Router(), worker_id="elsewhere:1").beat()
+        caplog.clear()
+        with caplog.at_level(logging.DEBUG, logger="alembic"):
+            for _ in range(3):  # a load balancer probes every few seconds
+                assert (await client.get("/readyz")).status_code == 200
+    assert [r.getMessage() for r in caplog.records if r.name.startswith("alembic")] == []

@@ -129,6 +129,7 @@ async def test_metrics_through_the_app(app: Litestar, sqlite_url: str) -> None:
 
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain; version=")
+    assert response.headers["content-type"].count("charset") == 1
     s = parse(response.text)
     deliveries = "issuewright_deliveries_total"
     assert value(s, deliveries, event="installation", outcome="stored") == 2
