@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.attempt import safe_write as safety
+from bot.cli.output import fail
 from bot.core.edit_apply import FileChange
 from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES
 from bot.git.env import BASE_CONFIG, git_environment
@@ -29,10 +30,10 @@ def cli_apply(
 ) -> int:
     root = _checkout_root(repo)
     if isinstance(root, str):
-        return _fail(root)
+        return fail(root)
     text = _read_answer(answer)
     if text is None:
-        return _fail(f"answer file {answer} cannot be read")
+        return fail(f"answer file {answer} cannot be read")
     plan = safety.plan_answer(root, text, denied_paths=denied_paths, max_file_bytes=max_file_bytes)
     write_error = None
     if plan.ok and not dry_run:
@@ -108,11 +109,6 @@ def _read_answer(answer: str) -> str | None:
         return None
     # Undecodable bytes survive as surrogates, so the content check names the file they are in.
     return data.decode("utf-8", errors="surrogateescape")
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 def _change_text(change: FileChange) -> str:

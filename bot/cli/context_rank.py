@@ -3,17 +3,12 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
+from bot.cli.output import fail
 from bot.context.pack import pack_context
 from bot.context.rank import rank_files
 from bot.context.repomap import RepoMap
-
-
-def _fail(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) -> int:
@@ -24,15 +19,15 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
     """
     repo = Path(repo)
     if not repo.is_dir():
-        return _fail(f"--repo {repo}: not a directory")
+        return fail(f"--repo {repo}: not a directory")
     if budget <= 0:
-        return _fail(f"--budget {budget}: must be a positive number of tokens")
+        return fail(f"--budget {budget}: must be a positive number of tokens")
     try:
         query = Path(query_file).read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        return _fail(f"--query-file {query_file}: {exc.strerror or exc}")
+        return fail(f"--query-file {query_file}: {exc.strerror or exc}")
     if not query.strip():
-        return _fail(f"--query-file {query_file}: the file is empty")
+        return fail(f"--query-file {query_file}: the file is empty")
     repo_map = RepoMap.from_dir(repo)
     ranked = rank_files(repo_map, query)
     packed = pack_context(repo_map, ranked, query, budget_tokens=budget)

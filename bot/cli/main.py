@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import importlib.metadata
 import json
 import logging
+import os
 import signal
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
+from bot.cli.output import PROG, fail
 from bot.cli.tools import ToolError
 from bot.core.env_values import SettingsError
 from bot.settings import Settings
@@ -271,10 +274,27 @@ def _job_dict(j: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- parser
 
 
+def _version() -> str:
+    try:
+        return importlib.metadata.version("issuewright")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
+        return "unknown"
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse, with the one error style of every command (`issuewright: error: …`) also for
+    a subcommand's wrong argument (argparse would say `issuewright jobs: error: …`)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{PROG}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="issuewright", description="A GitHub App that turns labeled issues into pull requests."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -328,10 +348,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (CliError, SettingsError, ToolError) as exc:
-        print(f"issuewright: {exc}", file=sys.stderr)
-        return 2
+        return fail(str(exc))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader went away (`issuewright jobs | head`): stop quietly, as `cat` would, and
+        # keep Python from printing a second error while flushing stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
 
 
 if __name__ == "__main__":

@@ -169,3 +169,40 @@ def test_settings_come_from_dotenv_in_the_working_directory(workdir: Path, db_ur
     done = run(["db", "upgrade"], workdir)
     assert done.returncode == 0, done.stderr
     assert not (workdir / "issuewright.db").exists()
+
+
+def test_every_error_has_one_style_and_a_closed_pipe_is_no_traceback(tmp_path: Path) -> None:
+    from tests.cli.test_plan_cli import EXE, env_for_subprocess
+
+    env = env_for_subprocess()
+    # One style for a bad argument (argparse), a missing file and a bad setting.
+    for args, extra in (
+        (["deliveries", "--status", "nope"], {}),
+        (["apply", "--repo", str(tmp_path / "nope"), "--answer", "x.md"], {}),
+        (["plan", "--issue-file", str(tmp_path / "nope.md")], {}),
+        (["jobs"], {"LOG_FORMAT": "xml"}),
+    ):
+        proc = subprocess.run(
+            [str(EXE), *args], capture_output=True, text=True, env={**env, **extra}, cwd=tmp_path
+        )
+        assert proc.returncode == 2, (args, proc.stderr)
+        [line] = proc.stderr.strip().splitlines()[-1:]
+        assert line.startswith("issuewright: error: "), (args, proc.stderr)
+
+    # `issuewright … | head`: the reader is gone before the first line is written.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    proc = subprocess.run(
+        [str(EXE), "prompts", "check"],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    os.close(write_end)
+    assert "Traceback" not in proc.stderr and "BrokenPipeError" not in proc.stderr
+    assert proc.returncode == 141
+
+    version = subprocess.run([str(EXE), "--version"], capture_output=True, text=True, env=env)
+    assert version.returncode == 0 and version.stdout.startswith("issuewright 0.")

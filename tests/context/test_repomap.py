@@ -95,4 +95,4 @@ def test_cli_prints_json_and_refuses_bad_arguments(tmp_path: Path, capsys) -> No
     assert cli_context_rank(repo, str(tmp_path / "missing.md"), 4000, True) == 2
     assert cli_context_rank(repo, str(query), 0, True) == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 3 and all(line.startswith("error: ") for line in err)
+    assert len(err) == 3 and all(line.startswith("issuewright: error: ") for line in err)
