@@ -240,7 +240,7 @@ def cli_cleanup(settings: Settings, older_than: str, dry_run: bool) -> int:
     try:
         window = parse_duration(older_than)
     except ValueError as exc:
-        print(f"issuewright: {exc}", file=sys.stderr)
+        print(f"issuewright: error: {exc}", file=sys.stderr)
         return 2
     worktrees_dir = Path(settings.data_dir) / "worktrees"
     try:

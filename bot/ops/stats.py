@@ -252,7 +252,7 @@ def run_with_database(settings: Settings, fn: Callable[[SessionFactory], Awaitab
 def database_error_line(settings: Settings, exc: BaseException) -> str:
     detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
     return (
-        f"issuewright: cannot use the database at {redact_url(settings.database_url)} "
+        f"issuewright: error: cannot use the database at {redact_url(settings.database_url)} "
         f"({type(exc).__name__}: {detail}); check DATABASE_URL, that the server is running "
         "and that `issuewright db upgrade` was run"
     )
@@ -262,7 +262,7 @@ def cli_stats(settings: Settings, since: str | None, as_json: bool) -> int:
     try:
         window = parse_duration(since) if since else None
     except ValueError as exc:
-        print(f"issuewright: {exc}", file=sys.stderr)
+        print(f"issuewright: error: {exc}", file=sys.stderr)
         return 2
     try:
         stats = run_with_database(settings, lambda s: compute_stats(s, window))
