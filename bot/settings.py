@@ -44,6 +44,11 @@ LLM_PROVIDERS = ("openai", "anthropic")
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
+# Heartbeats renew a lease every third of it (bot/worker.py). Below 15 s a beat would come
+# every few seconds and a short database stall would let a healthy worker's lease expire.
+MIN_JOB_LEASE_SECONDS = 15
+
+
 class SettingsError(ValueError):
     """A setting has a value the app cannot use; the message says which and what to do.
     Always one line, and never holds a secret (the CLI prints it as is)."""
@@ -395,7 +400,7 @@ class Settings:
             git_url_template=env.get("GIT_URL_TEMPLATE") or None,
             data_dir=Path(env.get("DATA_DIR") or ".issuewright"),
             env_file=path,
-            job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 300, minimum=5),
+            job_lease_seconds=_int(env, "JOB_LEASE_SECONDS", 300, minimum=MIN_JOB_LEASE_SECONDS),
             job_max_attempts=_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),
             shutdown_grace_seconds=_float(env, "SHUTDOWN_GRACE_SECONDS", 30.0),
             llm_provider=provider,

@@ -35,6 +35,12 @@ MAINTENANCE_SECONDS = 15.0
 CANCEL_GRACE_SECONDS = 10.0
 
 
+def heartbeat_seconds(lease_seconds: float) -> float:
+    """How often a running job's lease is renewed: a third of it, so two beats in a row can
+    be late or lost before the lease runs out."""
+    return lease_seconds / 3
+
+
 class PermanentError(Exception):
     """A failure that retrying cannot fix; the job goes to the dead letter at once."""
 
@@ -118,13 +124,14 @@ class Worker:
                     await asyncio.wait_for(self.ctx.wake.wait(), IDLE_POLL_SECONDS)
 
     async def _maintain(self) -> None:
+        # Heartbeats come every third of the lease, so one late or failed beat (a database
+        # blip) still leaves the lease alive; a lease of 5 s with 15 s beats ran a healthy
+        # worker's job twice at once.
+        interval = min(MAINTENANCE_SECONDS, heartbeat_seconds(self.lease_seconds))
         while not self._stopping.is_set():
+            await self._renew_leases()
             try:
                 await self.beat()
-                for job, _ in list(self._running.values()):
-                    await queue.heartbeat(
-                        self.ctx.sessions, job.id, self.worker_id, self.lease_seconds
-                    )
                 recovered = await queue.recover_expired_leases(self.ctx.sessions)
                 if recovered:
                     log.warning("recovered %d job(s) from expired leases", recovered)
@@ -132,7 +139,16 @@ class Worker:
             except Exception as exc:
                 log.error("worker maintenance failed: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), MAINTENANCE_SECONDS)
+                await asyncio.wait_for(self._stopping.wait(), interval)
+
+    async def _renew_leases(self) -> None:
+        """Extend the lease of every job this worker holds, each on its own: one failed write
+        must not keep the others from being renewed."""
+        for job, _ in list(self._running.values()):
+            try:
+                await queue.heartbeat(self.ctx.sessions, job.id, self.worker_id, self.lease_seconds)
+            except Exception as exc:
+                log.error("heartbeat for job %s failed: %s", job.id, exc)
 
     async def beat(self) -> None:
         insert = (

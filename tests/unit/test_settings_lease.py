@@ -1,0 +1,25 @@
+"""A job's lease must be one the worker's heartbeat can keep."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.settings import Settings, SettingsError
+from bot.worker import heartbeat_seconds
+
+
+def from_env(tmp_path: Path, **env: str) -> Settings:
+    return Settings.from_env(env, env_file=tmp_path / "absent.env")
+
+
+@pytest.mark.parametrize("value", ["5", "14"])
+def test_a_lease_the_heartbeat_cannot_keep_is_refused(tmp_path: Path, value: str) -> None:
+    with pytest.raises(SettingsError, match="JOB_LEASE_SECONDS must be at least 15"):
+        from_env(tmp_path, JOB_LEASE_SECONDS=value)
+
+
+def test_heartbeat_is_a_third_of_the_lease(tmp_path: Path) -> None:
+    assert from_env(tmp_path, JOB_LEASE_SECONDS="15").job_lease_seconds == 15
+    assert heartbeat_seconds(15) == 5 and heartbeat_seconds(300) == 100
