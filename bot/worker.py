@@ -25,6 +25,7 @@ from bot.dispatch import DeliveryEvent, HandlerErrors, Router
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import Delivery, WorkerBeat, utcnow
+from bot.store.retry import retry_store_write
 
 log = logging.getLogger(__name__)
 
@@ -210,17 +211,21 @@ class Worker:
             retryable = (
                 exc.retryable if isinstance(exc, HandlerErrors) else getattr(exc, "retryable", True)
             )
-            status = await queue.fail(
-                self.ctx.sessions,
-                job,
-                self.worker_id,
-                f"{type(exc).__name__}: {exc}",
-                retryable=retryable,
+            error = f"{type(exc).__name__}: {exc}"
+            status = await retry_store_write(
+                lambda: queue.fail(
+                    self.ctx.sessions, job, self.worker_id, error, retryable=retryable
+                ),
+                f"recording job {job.id}'s failure",
             )
             log.warning("job %s failed (%s): %s", job.id, status, exc)
             self._observe(job, started, "retry" if status == "queued" else "dead")
             return
-        await queue.complete(self.ctx.sessions, job, self.worker_id)
+        # Still in self._running while this retries, so its lease keeps being renewed.
+        await retry_store_write(
+            lambda: queue.complete(self.ctx.sessions, job, self.worker_id),
+            f"recording job {job.id}'s completion",
+        )
         self._observe(job, started, "done")
 
     async def _dispatch_within_limit(self, job: queue.ClaimedJob) -> None:

@@ -17,6 +17,7 @@ from bot.repo_access import RepoAccess
 from bot.runs import may_command, reply_denied
 from bot.runtime import HandlerContext
 from bot.store.models import CommandRun
+from bot.store.retry import retry_store_write
 
 log = logging.getLogger(__name__)
 router = Router()
@@ -48,10 +49,16 @@ async def _claim(
 
 
 async def _finish(ctx: HandlerContext, comment_id: int, outcome: str, message: str | None) -> None:
-    async with ctx.sessions() as session, session.begin():
-        row = await session.get(CommandRun, comment_id)
-        if row is not None:
-            row.outcome, row.message = outcome, message
+    """Record the outcome, through a database blip: a dropped write would leave the command
+    "running" and the whole job, replies included, would run again."""
+
+    async def write() -> None:
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(CommandRun, comment_id)
+            if row is not None:
+                row.outcome, row.message = outcome, message
+
+    await retry_store_write(write, f"recording command {comment_id}'s outcome")
 
 
 @router.on("issue_comment", "created")
