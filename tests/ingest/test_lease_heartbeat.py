@@ -30,13 +30,14 @@ async def test_a_slow_job_keeps_a_short_lease_and_runs_once(
 ) -> None:
     async with db() as session, session.begin():
         job_id = (await queue.enqueue(session, "slow")).id
-    release = asyncio.Event()
+    release, started = asyncio.Event(), asyncio.Event()
     runs: list[int] = []
     router = Router()
 
     @router.job("slow")
     async def slow(ctx: HandlerContext, payload: dict[str, Any], jid: int) -> None:
         runs.append(jid)
+        started.set()
         await release.wait()  # a slow GitHub call: ends when the test has seen enough beats
 
     lease = 3  # below the settings' minimum on purpose: the beat must follow the lease
@@ -48,6 +49,7 @@ async def test_a_slow_job_keeps_a_short_lease_and_runs_once(
     )
     worker.start()
     try:
+        await started.wait()  # from here on the job is the worker's; nobody else may take it
         leases: list[Any] = []
         # Watch the row until the lease has been renewed three times; a second worker keeps
         # trying to recover and claim it meanwhile, as a busy deployment would.
