@@ -71,6 +71,9 @@ class Worker:
         self._stopping = asyncio.Event()
         self._slots: list[asyncio.Task[None]] = []
         self._running: dict[int, tuple[queue.ClaimedJob, asyncio.Task[None]]] = {}
+        # Claims whose outcome is not yet known (the statement, or the release of a job
+        # claimed too late): stop() waits for them so no claimed job is left unaccounted.
+        self._claiming: set[asyncio.Task[Any]] = set()
         self._maintenance: asyncio.Task[None] | None = None
 
     @property
@@ -95,6 +98,11 @@ class Worker:
         grace = self.ctx.settings.shutdown_grace_seconds if grace_seconds is None else grace_seconds
         self._stopping.set()
         self.ctx.wake.set()
+        if self._claiming:
+            # A claim in flight either lands in _running (claimed before we stopped) or is
+            # given back untouched by _claim; cancelling it mid-statement could leave a job
+            # claimed by nobody until its lease ran out.
+            await asyncio.wait(set(self._claiming))
         running = [task for _, task in self._running.values()]
         if running:
             log.info("waiting up to %.0fs for %d running job(s)", grace, len(running))
@@ -171,6 +179,20 @@ class Worker:
         """Claim and run one job. False when there was nothing to do."""
         if self._stopping.is_set():
             return False
+        claiming = asyncio.create_task(self._claim(), name="worker-claim")
+        self._claiming.add(claiming)
+        claiming.add_done_callback(self._claiming.discard)
+        # Shielded: stop() cancelling this slot must not cut a claim in half.
+        task = await asyncio.shield(claiming)
+        if task is None:
+            return False
+        await asyncio.shield(task)
+        return True
+
+    async def _claim(self) -> asyncio.Task[None] | None:
+        """Claim a job and start it, in one step as far as stop() can see: a claimed job is in
+        _running before this returns. One claimed after stop() began is given back before any
+        side effect (stop() has already chosen which running jobs it waits for)."""
         job = await queue.claim_next_job(
             self.ctx.sessions,
             self.worker_id,
@@ -178,14 +200,18 @@ class Worker:
             installation_cap=self.ctx.settings.installation_max_concurrent_jobs,
         )
         if job is None:
-            return False
+            return None
+        if self._stopping.is_set():
+            await retry_store_write(
+                lambda: queue.release(self.ctx.sessions, job, self.worker_id),
+                f"giving back job {job.id}",
+            )
+            log.info("released job %s: claimed while stopping, before it started", job.id)
+            return None
         task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
         self._running[job.id] = (job, task)
-        try:
-            await asyncio.shield(task)
-        finally:
-            self._running.pop(job.id, None)
-        return True
+        task.add_done_callback(lambda _: self._running.pop(job.id, None))
+        return task
 
     async def drain(self, limit: int = 1000) -> int:
         """Run jobs until none is runnable now (tests and `worker --once`)."""
