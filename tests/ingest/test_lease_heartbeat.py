@@ -57,6 +57,7 @@ async def test_a_slow_job_keeps_a_short_lease_and_runs_once(
             async with db() as session:
                 row = (await session.execute(select(Job).where(Job.id == job_id))).scalar_one()
             if row.status == "running":
+                assert row.lease_until is not None
                 until = row.lease_until.replace(tzinfo=None)  # SQLite gives naive UTC back
                 assert until > utcnow().replace(tzinfo=None), "the lease ran out under a worker"
                 leases.append(row.lease_until)
