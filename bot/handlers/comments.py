@@ -13,6 +13,7 @@ from bot.core.commands import help_text, parse_command, retry_checkboxes, ticked
 from bot.core.lifecycle import TaskState, is_stopped
 from bot.core.render import STATUS_MARKER
 from bot.dispatch import DeliveryEvent, Router
+from bot.reply_once import reply_once
 from bot.repo_access import RepoAccess
 from bot.runs import may_command, reply_denied
 from bot.runtime import HandlerContext
@@ -91,8 +92,11 @@ async def on_comment(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
             raise CommandFailed(command.error)
         if command.name == "help":
             prefix = f"Unknown command `{command.unknown}`.\n\n" if command.unknown else ""
-            await repo.api.create_comment(
-                repo.owner, repo.name, issue["number"], prefix + help_text(ctx.settings.app_slug)
+            await reply_once(
+                repo,
+                issue["number"],
+                f"comment:{comment['id']}:help",
+                prefix + help_text(ctx.settings.app_slug),
             )
             message = "help"
         else:
@@ -102,7 +106,9 @@ async def on_comment(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
             )
     except CommandFailed as exc:
         await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "confused")
-        await repo.api.create_comment(repo.owner, repo.name, issue["number"], f"@{user} {exc}")
+        await reply_once(
+            repo, issue["number"], f"comment:{comment['id']}:refused", f"@{user} {exc}"
+        )
         await _finish(ctx, comment["id"], "refused", str(exc))
         return
     await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "rocket")
@@ -147,4 +153,5 @@ async def on_comment_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> Non
                 ctx, repo, target.for_task(ordinal), None, f"delivery:{delivery.delivery_id}", user
             )
         except CommandFailed as exc:
-            await repo.api.create_comment(repo.owner, repo.name, issue["number"], f"@{user} {exc}")
+            key = f"delivery:{delivery.delivery_id}:retry:{ordinal}"
+            await reply_once(repo, issue["number"], key, f"@{user} {exc}")
