@@ -304,6 +304,9 @@ class Settings:
     job_timeout_seconds: float = 1800.0
     # Jobs of one installation running at once, over every worker: no tenant takes all slots.
     installation_max_concurrent_jobs: int = 2
+    # How long the webhook receiver waits for the database to take a delivery before it
+    # answers 503 (GitHub gives up on a delivery after 10 s and shows a timeout instead).
+    webhook_store_wait_seconds: float = 5.0
 
     @property
     def has_app_credentials(self) -> bool:
@@ -424,6 +427,9 @@ class Settings:
             job_timeout_seconds=float(_int(env, "JOB_TIMEOUT_SECONDS", 1800, minimum=1)),
             installation_max_concurrent_jobs=_int(
                 env, "INSTALLATION_MAX_CONCURRENT_JOBS", 2, minimum=1
+            ),
+            webhook_store_wait_seconds=float(
+                _int(env, "WEBHOOK_STORE_WAIT_SECONDS", 5, minimum=1, maximum=9)
             ),
         )
 

@@ -3,7 +3,8 @@
 Runs its own event loop in a thread, so a test blocked on a subprocess's output does not
 stall the traffic it forwards. `down()` drops every open connection and refuses new ones
 (accepted and closed at once) until `up()`; `refused` counts connections turned away, so a
-test can wait until the worker has tried again.
+test can wait until the worker has tried again. `freeze()` keeps every connection open but
+forwards nothing (a hung database) until `thaw()`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class TcpProxy:
         self.port = 0
         self.refused = 0
         self._is_down = False
+        self._flowing: asyncio.Event | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._loop = asyncio.new_event_loop()
         self._server: asyncio.base_events.Server | None = None
@@ -31,6 +33,8 @@ class TcpProxy:
         return self
 
     async def _start(self) -> None:
+        self._flowing = asyncio.Event()
+        self._flowing.set()
         self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
         self.port = self._server.sockets[0].getsockname()[1]
 
@@ -41,6 +45,8 @@ class TcpProxy:
                 self.refused += 1
                 self.refused_event.notify_all()
             return
+        assert self._flowing is not None
+        await self._flowing.wait()
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
@@ -54,6 +60,8 @@ class TcpProxy:
     async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
             while data := await reader.read(65536):
+                assert self._flowing is not None
+                await self._flowing.wait()
                 writer.write(data)
                 await writer.drain()
         finally:
@@ -72,6 +80,12 @@ class TcpProxy:
 
     def up(self) -> None:
         self._loop.call_soon_threadsafe(lambda: setattr(self, "_is_down", False))
+
+    def freeze(self) -> None:
+        self._loop.call_soon_threadsafe(lambda: self._flowing and self._flowing.clear())
+
+    def thaw(self) -> None:
+        self._loop.call_soon_threadsafe(lambda: self._flowing and self._flowing.set())
 
     def wait_refused(self, count: int, timeout: float = 120) -> None:
         """Block until `count` connections have been refused since the proxy was started."""
