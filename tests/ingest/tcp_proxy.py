@@ -82,10 +82,12 @@ class TcpProxy:
         self._loop.call_soon_threadsafe(lambda: setattr(self, "_is_down", False))
 
     def freeze(self) -> None:
-        self._loop.call_soon_threadsafe(lambda: self._flowing and self._flowing.clear())
+        assert self._flowing is not None
+        self._loop.call_soon_threadsafe(self._flowing.clear)
 
     def thaw(self) -> None:
-        self._loop.call_soon_threadsafe(lambda: self._flowing and self._flowing.set())
+        assert self._flowing is not None
+        self._loop.call_soon_threadsafe(self._flowing.set)
 
     def wait_refused(self, count: int, timeout: float = 120) -> None:
         """Block until `count` connections have been refused since the proxy was started."""
