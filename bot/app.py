@@ -60,7 +60,11 @@ def create_app(
             llm_factory=llm_factory,
             metrics=metrics,
         )
-        writer = DeliveryWriter(engine, max_attempts=settings.job_max_attempts)
+        writer = DeliveryWriter(
+            engine,
+            max_attempts=settings.job_max_attempts,
+            wait_seconds=settings.webhook_store_wait_seconds,
+        )
         writer.on_commit.append(ctx.wake)
         writer.start()
         worker = (

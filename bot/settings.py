@@ -53,6 +53,11 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./issuewright.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
+# Heartbeats renew a lease every third of it (bot/jobs/worker.py). Below 15 s a beat would
+# come every few seconds and a short database stall would let a healthy worker's lease expire.
+MIN_JOB_LEASE_SECONDS = 15
+
+
 def _private_key(env: Mapping[str, str]) -> str | None:
     """PRIVATE_KEY (PEM, or PEM with `\\n` escapes as one-line env files need), else the
     file named by PRIVATE_KEY_PATH."""
@@ -163,6 +168,9 @@ class Settings:
     job_timeout_seconds: float = 1800.0
     # Jobs of one installation running at once, over every worker: no tenant takes all slots.
     installation_max_concurrent_jobs: int = 2
+    # How long the webhook receiver waits for the database to take a delivery before it
+    # answers 503 (GitHub gives up on a delivery after 10 s and shows a timeout instead).
+    webhook_store_wait_seconds: float = 5.0
 
     @property
     def has_app_credentials(self) -> bool:
@@ -259,7 +267,7 @@ class Settings:
             git_url_template=env.get("GIT_URL_TEMPLATE") or None,
             data_dir=Path(env.get("DATA_DIR") or ".issuewright"),
             env_file=path,
-            job_lease_seconds=env_int(env, "JOB_LEASE_SECONDS", 300, minimum=5),
+            job_lease_seconds=env_int(env, "JOB_LEASE_SECONDS", 300, minimum=MIN_JOB_LEASE_SECONDS),
             job_max_attempts=env_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),
             shutdown_grace_seconds=env_float(env, "SHUTDOWN_GRACE_SECONDS", 30.0),
             llm_provider=provider,
@@ -283,6 +291,9 @@ class Settings:
             job_timeout_seconds=float(env_int(env, "JOB_TIMEOUT_SECONDS", 1800, minimum=1)),
             installation_max_concurrent_jobs=env_int(
                 env, "INSTALLATION_MAX_CONCURRENT_JOBS", 2, minimum=1
+            ),
+            webhook_store_wait_seconds=float(
+                env_int(env, "WEBHOOK_STORE_WAIT_SECONDS", 5, minimum=1, maximum=9)
             ),
         )
 

@@ -14,8 +14,10 @@ from bot.core.render import STATUS_MARKER
 from bot.jobs.dispatch import DeliveryEvent, Router
 from bot.repo.access import RepoAccess
 from bot.repo.permissions import may_command, reply_denied
+from bot.report.reply_once import reply_once
 from bot.runtime import HandlerContext
 from bot.store.models import CommandRun
+from bot.store.retry import retry_store_write
 from bot.track.commands import ACTIONS, CommandFailed, Target, find_target
 
 log = logging.getLogger(__name__)
@@ -48,10 +50,16 @@ async def _claim(
 
 
 async def _finish(ctx: HandlerContext, comment_id: int, outcome: str, message: str | None) -> None:
-    async with ctx.sessions() as session, session.begin():
-        row = await session.get(CommandRun, comment_id)
-        if row is not None:
-            row.outcome, row.message = outcome, message
+    """Record the outcome, through a database blip: a dropped write would leave the command
+    "running" and the whole job, replies included, would run again."""
+
+    async def write() -> None:
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(CommandRun, comment_id)
+            if row is not None:
+                row.outcome, row.message = outcome, message
+
+    await retry_store_write(write, f"recording command {comment_id}'s outcome")
 
 
 @router.on("issue_comment", "created")
@@ -84,8 +92,11 @@ async def on_comment(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
             raise CommandFailed(command.error)
         if command.name == "help":
             prefix = f"Unknown command `{command.unknown}`.\n\n" if command.unknown else ""
-            await repo.api.create_comment(
-                repo.owner, repo.name, issue["number"], prefix + help_text(ctx.settings.app_slug)
+            await reply_once(
+                repo,
+                issue["number"],
+                f"comment:{comment['id']}:help",
+                prefix + help_text(ctx.settings.app_slug),
             )
             message = "help"
         else:
@@ -95,7 +106,9 @@ async def on_comment(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
             )
     except CommandFailed as exc:
         await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "confused")
-        await repo.api.create_comment(repo.owner, repo.name, issue["number"], f"@{user} {exc}")
+        await reply_once(
+            repo, issue["number"], f"comment:{comment['id']}:refused", f"@{user} {exc}"
+        )
         await _finish(ctx, comment["id"], "refused", str(exc))
         return
     await repo.api.react_to_comment(repo.owner, repo.name, comment["id"], "rocket")
@@ -140,4 +153,5 @@ async def on_comment_edited(ctx: HandlerContext, delivery: DeliveryEvent) -> Non
                 ctx, repo, target.for_task(ordinal), None, f"delivery:{delivery.delivery_id}", user
             )
         except CommandFailed as exc:
-            await repo.api.create_comment(repo.owner, repo.name, issue["number"], f"@{user} {exc}")
+            key = f"delivery:{delivery.delivery_id}:retry:{ordinal}"
+            await reply_once(repo, issue["number"], key, f"@{user} {exc}")

@@ -25,6 +25,7 @@ from bot.jobs.dispatch import DeliveryEvent, HandlerErrors, Router
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import Delivery, WorkerBeat, utcnow
+from bot.store.retry import retry_store_write
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,12 @@ MAINTENANCE_SECONDS = 15.0
 # How long a job past its wall-clock limit gets to unwind after being cancelled; one that
 # ignores the cancellation is abandoned, so its slot is free either way.
 CANCEL_GRACE_SECONDS = 10.0
+
+
+def heartbeat_seconds(lease_seconds: float) -> float:
+    """How often a running job's lease is renewed: a third of it, so two beats in a row can
+    be late or lost before the lease runs out."""
+    return lease_seconds / 3
 
 
 class PermanentError(Exception):
@@ -64,6 +71,9 @@ class Worker:
         self._stopping = asyncio.Event()
         self._slots: list[asyncio.Task[None]] = []
         self._running: dict[int, tuple[queue.ClaimedJob, asyncio.Task[None]]] = {}
+        # Claims whose outcome is not yet known (the statement, or the release of a job
+        # claimed too late): stop() waits for them so no claimed job is left unaccounted.
+        self._claiming: set[asyncio.Task[Any]] = set()
         self._maintenance: asyncio.Task[None] | None = None
 
     @property
@@ -88,6 +98,11 @@ class Worker:
         grace = self.ctx.settings.shutdown_grace_seconds if grace_seconds is None else grace_seconds
         self._stopping.set()
         self.ctx.wake.set()
+        if self._claiming:
+            # A claim in flight either lands in _running (claimed before we stopped) or is
+            # given back untouched by _claim; cancelling it mid-statement could leave a job
+            # claimed by nobody until its lease ran out.
+            await asyncio.wait(set(self._claiming))
         running = [task for _, task in self._running.values()]
         if running:
             log.info("waiting up to %.0fs for %d running job(s)", grace, len(running))
@@ -118,13 +133,14 @@ class Worker:
                     await asyncio.wait_for(self.ctx.wake.wait(), IDLE_POLL_SECONDS)
 
     async def _maintain(self) -> None:
+        # Heartbeats come every third of the lease, so one late or failed beat (a database
+        # blip) still leaves the lease alive; a lease of 5 s with 15 s beats ran a healthy
+        # worker's job twice at once.
+        interval = min(MAINTENANCE_SECONDS, heartbeat_seconds(self.lease_seconds))
         while not self._stopping.is_set():
+            await self._renew_leases()
             try:
                 await self.beat()
-                for job, _ in list(self._running.values()):
-                    await queue.heartbeat(
-                        self.ctx.sessions, job.id, self.worker_id, self.lease_seconds
-                    )
                 recovered = await queue.recover_expired_leases(self.ctx.sessions)
                 if recovered:
                     log.warning("recovered %d job(s) from expired leases", recovered)
@@ -132,7 +148,16 @@ class Worker:
             except Exception as exc:
                 log.error("worker maintenance failed: %s", exc)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopping.wait(), MAINTENANCE_SECONDS)
+                await asyncio.wait_for(self._stopping.wait(), interval)
+
+    async def _renew_leases(self) -> None:
+        """Extend the lease of every job this worker holds, each on its own: one failed write
+        must not keep the others from being renewed."""
+        for job, _ in list(self._running.values()):
+            try:
+                await queue.heartbeat(self.ctx.sessions, job.id, self.worker_id, self.lease_seconds)
+            except Exception as exc:
+                log.error("heartbeat for job %s failed: %s", job.id, exc)
 
     async def beat(self) -> None:
         insert = (
@@ -154,6 +179,20 @@ class Worker:
         """Claim and run one job. False when there was nothing to do."""
         if self._stopping.is_set():
             return False
+        claiming = asyncio.create_task(self._claim(), name="worker-claim")
+        self._claiming.add(claiming)
+        claiming.add_done_callback(self._claiming.discard)
+        # Shielded: stop() cancelling this slot must not cut a claim in half.
+        task = await asyncio.shield(claiming)
+        if task is None:
+            return False
+        await asyncio.shield(task)
+        return True
+
+    async def _claim(self) -> asyncio.Task[None] | None:
+        """Claim a job and start it, in one step as far as stop() can see: a claimed job is in
+        _running before this returns. One claimed after stop() began is given back before any
+        side effect (stop() has already chosen which running jobs it waits for)."""
         job = await queue.claim_next_job(
             self.ctx.sessions,
             self.worker_id,
@@ -161,14 +200,18 @@ class Worker:
             installation_cap=self.ctx.settings.installation_max_concurrent_jobs,
         )
         if job is None:
-            return False
+            return None
+        if self._stopping.is_set():
+            await retry_store_write(
+                lambda: queue.release(self.ctx.sessions, job, self.worker_id),
+                f"giving back job {job.id}",
+            )
+            log.info("released job %s: claimed while stopping, before it started", job.id)
+            return None
         task = asyncio.create_task(self._execute(job), name=f"job-{job.id}")
         self._running[job.id] = (job, task)
-        try:
-            await asyncio.shield(task)
-        finally:
-            self._running.pop(job.id, None)
-        return True
+        task.add_done_callback(lambda _: self._running.pop(job.id, None))
+        return task
 
     async def drain(self, limit: int = 1000) -> int:
         """Run jobs until none is runnable now (tests and `worker --once`)."""
@@ -194,17 +237,21 @@ class Worker:
             retryable = (
                 exc.retryable if isinstance(exc, HandlerErrors) else getattr(exc, "retryable", True)
             )
-            status = await queue.fail(
-                self.ctx.sessions,
-                job,
-                self.worker_id,
-                f"{type(exc).__name__}: {exc}",
-                retryable=retryable,
+            error = f"{type(exc).__name__}: {exc}"
+            status = await retry_store_write(
+                lambda: queue.fail(
+                    self.ctx.sessions, job, self.worker_id, error, retryable=retryable
+                ),
+                f"recording job {job.id}'s failure",
             )
             log.warning("job %s failed (%s): %s", job.id, status, exc)
             self._observe(job, started, "retry" if status == "queued" else "dead")
             return
-        await queue.complete(self.ctx.sessions, job, self.worker_id)
+        # Still in self._running while this retries, so its lease keeps being renewed.
+        await retry_store_write(
+            lambda: queue.complete(self.ctx.sessions, job, self.worker_id),
+            f"recording job {job.id}'s completion",
+        )
         self._observe(job, started, "done")
 
     async def _dispatch_within_limit(self, job: queue.ClaimedJob) -> None:

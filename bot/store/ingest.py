@@ -27,9 +27,12 @@ MAX_BATCH = 256
 
 
 class DeliveryWriter:
-    def __init__(self, engine: AsyncEngine, max_attempts: int = 5) -> None:
+    def __init__(
+        self, engine: AsyncEngine, max_attempts: int = 5, wait_seconds: float = 5.0
+    ) -> None:
         self._engine = engine
         self._max_attempts = max_attempts
+        self._wait_seconds = wait_seconds
         self._pending: asyncio.Queue[tuple[IncomingDelivery, asyncio.Future[Outcome]]] = (
             asyncio.Queue()
         )
@@ -64,8 +67,17 @@ class DeliveryWriter:
         if self._task is None:
             raise StoreUnavailable("delivery writer is not running")
         future: asyncio.Future[Outcome] = asyncio.get_running_loop().create_future()
+        # A failure set after the receiver stopped waiting is not an unretrieved error.
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
         await self._pending.put((delivery, future))
-        return await future
+        try:
+            # Shielded: the batch may still commit later; then GitHub's redelivery of this id
+            # is answered as a duplicate and the delivery is acted on once.
+            return await asyncio.wait_for(asyncio.shield(future), self._wait_seconds)
+        except TimeoutError:
+            raise StoreUnavailable(
+                f"the database did not answer within {self._wait_seconds:g} s"
+            ) from None
 
     async def _run(self) -> None:
         while True:

@@ -151,8 +151,7 @@ async def release(sessions: SessionFactory, job: ClaimedJob, worker_id: str) -> 
                 attempts=Job.attempts - 1,
                 lease_until=None,
                 locked_by=None,
-                run_after=utcnow(),
-            )
+            )  # run_after untouched: it keeps its place, ahead of what was queued after it
             .execution_options(synchronize_session=False)
         )
 
@@ -186,7 +185,9 @@ async def recover_expired_leases(sessions: SessionFactory, now: datetime | None 
         requeued = await session.execute(
             update(Job)
             .where(Job.status == "running", Job.lease_until < now)
-            .values(status="queued", lease_until=None, locked_by=None, run_after=utcnow())
+            # run_after untouched: the job keeps its place in the queue (it was due when it
+            # was claimed) instead of waiting behind the whole backlog.
+            .values(status="queued", lease_until=None, locked_by=None)
             .execution_options(synchronize_session=False)
         )
     return len(dead_rows) + (requeued.rowcount or 0)  # type: ignore[attr-defined]
