@@ -154,19 +154,30 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
 
 
 def _with_sessions(fn: Callable[[Any], Any]) -> Any:
+    """Run an inspection against the existing database; never create one (SQLite would)."""
     from bot.store.db import make_engine, make_session_factory
+    from bot.store.migrate import SchemaMissing, require_schema, sqlite_file_missing
 
     settings = _settings()
+    missing = sqlite_file_missing(settings.database_url)
+    if missing is not None:
+        raise CliError(
+            f"no database at {missing}: run `issuewright db upgrade` first, or set "
+            "DATABASE_URL to the server's database"
+        )
 
     async def run() -> Any:
         engine = make_engine(settings.database_url)
         try:
+            await require_schema(engine)
             return await fn(make_session_factory(engine))
         finally:
             await engine.dispose()
 
     try:
         return asyncio.run(run())
+    except SchemaMissing as exc:
+        raise CliError(str(exc)) from None
     except (LookupError, CliError):
         raise
     except Exception as exc:

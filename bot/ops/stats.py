@@ -25,6 +25,7 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from bot.store.db import SessionFactory, make_engine, make_session_factory, redact_url
+from bot.store.migrate import SchemaMissing, require_schema, sqlite_file_missing
 from bot.store.models import Attempt, IssueRun, Task, aware, utcnow
 
 T = TypeVar("T")
@@ -239,9 +240,14 @@ def render_stats(stats: Stats, window: str | None) -> str:
 def run_with_database(settings: Settings, fn: Callable[[SessionFactory], Awaitable[T]]) -> T:
     """Run `fn(sessions)` on a fresh engine that is always disposed (CLI commands)."""
 
+    missing = sqlite_file_missing(settings.database_url)
+    if missing is not None:  # connecting would create an empty file
+        raise SchemaMissing(f"no database at {missing}: run `issuewright db upgrade` first")
+
     async def run() -> T:
         engine = make_engine(settings.database_url)
         try:
+            await require_schema(engine)
             return await fn(make_session_factory(engine))
         finally:
             await engine.dispose()

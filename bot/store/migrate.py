@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.store.db import normalize_url
@@ -85,3 +86,27 @@ def upgrade_sync(url: str) -> None:
             await engine.dispose()
 
     asyncio.run(_run())
+
+
+class SchemaMissing(RuntimeError):
+    """An inspection found no Issuewright database where DATABASE_URL points; the message says
+    to run `issuewright db upgrade` (inspections never create one)."""
+
+
+def sqlite_file_missing(url: str) -> Path | None:
+    """The SQLite file `url` names when it does not exist yet (connecting would create it)."""
+    parsed = make_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database)
+    return None if path.exists() else path
+
+
+async def require_schema(engine: AsyncEngine) -> None:
+    """Raise SchemaMissing unless the database holds Issuewright's tables (any revision)."""
+    if await current_revision(engine) is None:
+        where = engine.url.render_as_string(hide_password=True)
+        raise SchemaMissing(
+            f"the database at {where} has no Issuewright tables: run `issuewright db upgrade` "
+            "(or point DATABASE_URL at the server's database)"
+        )

@@ -206,3 +206,24 @@ def test_every_error_has_one_style_and_a_closed_pipe_is_no_traceback(tmp_path: P
 
     version = subprocess.run([str(EXE), "--version"], capture_output=True, text=True, env=env)
     assert version.returncode == 0 and version.stdout.startswith("issuewright 0.")
+
+
+def test_inspection_commands_never_create_a_database_and_say_to_upgrade(tmp_path: Path) -> None:
+    from tests.cli.test_plan_cli import EXE, env_for_subprocess
+
+    env = {**env_for_subprocess(), "DATABASE_URL": ""}  # the default: ./issuewright.db
+    for command in (["jobs"], ["deliveries"], ["replay", "d-1"]):
+        proc = subprocess.run(
+            [str(EXE), *command], capture_output=True, text=True, env=env, cwd=tmp_path
+        )
+        assert proc.returncode == 2
+        assert "issuewright db upgrade" in proc.stderr and "Traceback" not in proc.stderr
+        assert not (tmp_path / "issuewright.db").exists()  # nothing was created
+
+    # A database file without the schema (made by something else) is named as such.
+    import sqlite3
+
+    sqlite3.connect(tmp_path / "issuewright.db").close()
+    proc = subprocess.run([str(EXE), "jobs"], capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert "has no Issuewright tables" in proc.stderr and "issuewright db upgrade" in proc.stderr
