@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.metadata
-import json
 import logging
 import os
 import signal
@@ -13,34 +12,13 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
-from bot.cli.output import PROG, fail
+from bot.cli.inspect import cmd_deliveries, cmd_jobs, cmd_replay
+from bot.cli.output import PROG, CliError, database_error, fail, load_settings
 from bot.cli.tools import ToolError
 from bot.core.env_values import SettingsError
 from bot.settings import Settings
 
 log = logging.getLogger("issuewright")
-
-
-class CliError(Exception):
-    """A user-fixable problem; printed as one line, exit status 2."""
-
-
-def _settings() -> Settings:
-    return Settings.from_env()
-
-
-def _database_error(exc: BaseException, settings: Settings) -> CliError:
-    from bot.logs import scrub
-    from bot.store.db import redact_url
-
-    # Drivers may quote the URL they were given (SQLAlchemy does for one it cannot parse):
-    # the detail is scrubbed of the password like every log line.
-    lines = str(exc).strip().splitlines()
-    detail = scrub(lines[0][:200], settings.secrets()) if lines else "no detail"
-    return CliError(
-        f"cannot use the database at {redact_url(settings.database_url)} "
-        f"({type(exc).__name__}: {detail}); check DATABASE_URL and that the server is running"
-    )
 
 
 # ---------------------------------------------------------------- server and worker
@@ -53,7 +31,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
     from bot.store.migrate import upgrade_sync
 
-    settings = _settings()
+    settings = load_settings()
     if args.port:
         settings = settings.with_(port=args.port)
     if args.host:
@@ -62,7 +40,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         upgrade_sync(settings.database_url)
     except Exception as exc:
-        raise _database_error(exc, settings) from None
+        raise database_error(exc, settings) from None
     extra: list[Any] = []
     announce: list[Any] = []
     try:
@@ -129,157 +107,28 @@ async def _run_worker(settings: Settings, concurrency: int, once: bool) -> int:
 def cmd_worker(args: argparse.Namespace) -> int:
     from bot.logs import configure_logging
 
-    settings = _settings()
+    settings = load_settings()
     configure_logging(settings.log_level, settings.log_format, settings.secrets())
     concurrency = args.concurrency or settings.worker_concurrency or 1
     try:
         return asyncio.run(_run_worker(settings, concurrency, args.once))
     except (OSError, ConnectionError) as exc:
-        raise _database_error(exc, settings) from None
+        raise database_error(exc, settings) from None
 
 
 def cmd_db_upgrade(_args: argparse.Namespace) -> int:
     from bot.store.migrate import head_revision, upgrade_sync
 
-    settings = _settings()
+    settings = load_settings()
     try:
         upgrade_sync(settings.database_url)
     except Exception as exc:
-        raise _database_error(exc, settings) from None
+        raise database_error(exc, settings) from None
     print(f"database is at revision {head_revision()}")
     return 0
 
 
 # ---------------------------------------------------------------- inspection
-
-
-def _with_sessions(fn: Callable[[Any], Any]) -> Any:
-    """Run an inspection against the existing database; never create one (SQLite would)."""
-    from bot.store.db import make_engine, make_session_factory
-    from bot.store.migrate import SchemaMissing, require_schema, sqlite_file_missing
-
-    settings = _settings()
-    missing = sqlite_file_missing(settings.database_url)
-    if missing is not None:
-        raise CliError(
-            f"no database at {missing}: run `issuewright db upgrade` first, or set "
-            "DATABASE_URL to the server's database"
-        )
-
-    async def run() -> Any:
-        engine = make_engine(settings.database_url)
-        try:
-            await require_schema(engine)
-            return await fn(make_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    try:
-        return asyncio.run(run())
-    except SchemaMissing as exc:
-        raise CliError(str(exc)) from None
-    except (LookupError, CliError):
-        raise
-    except Exception as exc:
-        raise _database_error(exc, settings) from None
-
-
-def cmd_deliveries(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from bot.store.models import Delivery
-
-    async def fetch(sessions: Any) -> list[Any]:
-        query = select(Delivery).order_by(Delivery.id.desc()).limit(args.limit)
-        if args.status:
-            query = query.where(Delivery.status == args.status)
-        async with sessions() as session:
-            return list((await session.execute(query)).scalars())
-
-    rows = _with_sessions(fetch)
-    if args.json:
-        print(json.dumps([_delivery_dict(d) for d in rows], indent=2, default=str))
-        return 0
-    if not rows:
-        print("no deliveries stored")
-    for d in rows:
-        what = f"{d.event}.{d.action}" if d.action else d.event
-        reason = f"  ({d.reason})" if d.reason else ""
-        print(f"{d.received_at:%Y-%m-%d %H:%M:%S}  {d.delivery_id}  {what:<34} {d.status}{reason}")
-    return 0
-
-
-def _delivery_dict(d: Any) -> dict[str, Any]:
-    return {
-        "delivery_id": d.delivery_id,
-        "event": d.event,
-        "action": d.action,
-        "repository": d.repository,
-        "installation_id": d.installation_id,
-        "status": d.status,
-        "reason": d.reason,
-        "received_at": d.received_at,
-    }
-
-
-def cmd_replay(args: argparse.Namespace) -> int:
-    from bot.store.queue import replay_delivery
-
-    settings = _settings()
-
-    async def run(sessions: Any) -> int:
-        return await replay_delivery(sessions, args.delivery_id, settings.job_max_attempts)
-
-    try:
-        job_id = _with_sessions(run)
-    except LookupError:
-        raise CliError(
-            f"no delivery {args.delivery_id!r} is stored; `issuewright deliveries` lists them"
-        ) from None
-    print(f"delivery {args.delivery_id} queued again as job {job_id}")
-    return 0
-
-
-def cmd_jobs(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
-    from bot.store.models import Job
-
-    statuses = [args.status] if args.status else ["queued", "running", "dead"]
-
-    async def fetch(sessions: Any) -> list[Any]:
-        query = (
-            select(Job).where(Job.status.in_(statuses)).order_by(Job.id.desc()).limit(args.limit)
-        )
-        async with sessions() as session:
-            return list((await session.execute(query)).scalars())
-
-    rows = _with_sessions(fetch)
-    if args.json:
-        print(json.dumps([_job_dict(j) for j in rows], indent=2, default=str))
-        return 0
-    if not rows:
-        print(f"no {'/'.join(statuses)} jobs")
-    for j in rows:
-        error = f"  last error: {j.last_error.splitlines()[0][:160]}" if j.last_error else ""
-        ref = j.delivery_id or (f"task {j.task_id}" if j.task_id else "")
-        tries = f"{j.attempts}/{j.max_attempts}"
-        print(f"#{j.id:<6} {j.kind:<10} {j.status:<8} attempts {tries}  {ref}{error}")
-    return 0
-
-
-def _job_dict(j: Any) -> dict[str, Any]:
-    return {
-        "id": j.id,
-        "kind": j.kind,
-        "status": j.status,
-        "attempts": j.attempts,
-        "max_attempts": j.max_attempts,
-        "delivery_id": j.delivery_id,
-        "task_id": j.task_id,
-        "run_after": j.run_after,
-        "last_error": j.last_error,
-    }
 
 
 # ---------------------------------------------------------------- parser

@@ -1,0 +1,141 @@
+"""`issuewright deliveries`, `jobs` and `replay`: what the database holds, read without ever
+creating one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+from collections.abc import Callable
+from typing import Any
+
+from bot.cli.output import CliError, database_error, load_settings
+
+
+def _with_sessions(fn: Callable[[Any], Any]) -> Any:
+    """Run an inspection against the existing database; never create one (SQLite would)."""
+    from bot.store.db import make_engine, make_session_factory
+    from bot.store.migrate import SchemaMissing, require_schema, sqlite_file_missing
+
+    settings = load_settings()
+    missing = sqlite_file_missing(settings.database_url)
+    if missing is not None:
+        raise CliError(
+            f"no database at {missing}: run `issuewright db upgrade` first, or set "
+            "DATABASE_URL to the server's database"
+        )
+
+    async def run() -> Any:
+        engine = make_engine(settings.database_url)
+        try:
+            await require_schema(engine)
+            return await fn(make_session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    try:
+        return asyncio.run(run())
+    except SchemaMissing as exc:
+        raise CliError(str(exc)) from None
+    except (LookupError, CliError):
+        raise
+    except Exception as exc:
+        raise database_error(exc, settings) from None
+
+
+def cmd_deliveries(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.store.models import Delivery
+
+    async def fetch(sessions: Any) -> list[Any]:
+        query = select(Delivery).order_by(Delivery.id.desc()).limit(args.limit)
+        if args.status:
+            query = query.where(Delivery.status == args.status)
+        async with sessions() as session:
+            return list((await session.execute(query)).scalars())
+
+    rows = _with_sessions(fetch)
+    if args.json:
+        print(json.dumps([_delivery_dict(d) for d in rows], indent=2, default=str))
+        return 0
+    if not rows:
+        print("no deliveries stored")
+    for d in rows:
+        what = f"{d.event}.{d.action}" if d.action else d.event
+        reason = f"  ({d.reason})" if d.reason else ""
+        print(f"{d.received_at:%Y-%m-%d %H:%M:%S}  {d.delivery_id}  {what:<34} {d.status}{reason}")
+    return 0
+
+
+def _delivery_dict(d: Any) -> dict[str, Any]:
+    return {
+        "delivery_id": d.delivery_id,
+        "event": d.event,
+        "action": d.action,
+        "repository": d.repository,
+        "installation_id": d.installation_id,
+        "status": d.status,
+        "reason": d.reason,
+        "received_at": d.received_at,
+    }
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from bot.store.queue import replay_delivery
+
+    settings = load_settings()
+
+    async def run(sessions: Any) -> int:
+        return await replay_delivery(sessions, args.delivery_id, settings.job_max_attempts)
+
+    try:
+        job_id = _with_sessions(run)
+    except LookupError:
+        raise CliError(
+            f"no delivery {args.delivery_id!r} is stored; `issuewright deliveries` lists them"
+        ) from None
+    print(f"delivery {args.delivery_id} queued again as job {job_id}")
+    return 0
+
+
+def cmd_jobs(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from bot.store.models import Job
+
+    statuses = [args.status] if args.status else ["queued", "running", "dead"]
+
+    async def fetch(sessions: Any) -> list[Any]:
+        query = (
+            select(Job).where(Job.status.in_(statuses)).order_by(Job.id.desc()).limit(args.limit)
+        )
+        async with sessions() as session:
+            return list((await session.execute(query)).scalars())
+
+    rows = _with_sessions(fetch)
+    if args.json:
+        print(json.dumps([_job_dict(j) for j in rows], indent=2, default=str))
+        return 0
+    if not rows:
+        print(f"no {'/'.join(statuses)} jobs")
+    for j in rows:
+        error = f"  last error: {j.last_error.splitlines()[0][:160]}" if j.last_error else ""
+        ref = j.delivery_id or (f"task {j.task_id}" if j.task_id else "")
+        tries = f"{j.attempts}/{j.max_attempts}"
+        print(f"#{j.id:<6} {j.kind:<10} {j.status:<8} attempts {tries}  {ref}{error}")
+    return 0
+
+
+def _job_dict(j: Any) -> dict[str, Any]:
+    return {
+        "id": j.id,
+        "kind": j.kind,
+        "status": j.status,
+        "attempts": j.attempts,
+        "max_attempts": j.max_attempts,
+        "delivery_id": j.delivery_id,
+        "task_id": j.task_id,
+        "run_after": j.run_after,
+        "last_error": j.last_error,
+    }
