@@ -16,11 +16,7 @@ from bot.core.policy import (
     Ceilings,
     Endpoint,
 )
-
-LLM_PROVIDERS = ("openai", "anthropic")
-
-
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+from bot.core.repo_config import LLM_PROVIDERS, NAME_PATTERN
 
 
 class SettingsError(ValueError):

@@ -115,16 +115,16 @@ class Ceilings:
     """Operator maxima for every limit a repository may set; each default is the repository
     default, so a repository can lower any of them and raise none."""
 
-    task_budget_usd: float = 2.0
-    monthly_budget_usd: float = 50.0
-    max_output_tokens: int = 4096
-    context_budget_tokens: int = 16000
-    max_tasks_per_issue: int = 10
-    max_files_per_task: int = 10
-    max_file_bytes: int = 1_000_000
-    max_open_prs: int = 5
-    max_new_prs_per_hour: int = 10
-    ci_fix_attempts: int = 2
+    task_budget_usd: float = RepoConfig.task_budget_usd
+    monthly_budget_usd: float = 50.0  # INSTALLATION_MONTHLY_BUDGET_USD; repositories: unset
+    max_output_tokens: int = RepoConfig.max_output_tokens
+    context_budget_tokens: int = RepoConfig.context_budget_tokens
+    max_tasks_per_issue: int = RepoConfig.max_tasks_per_issue
+    max_files_per_task: int = RepoConfig.max_files_per_task
+    max_file_bytes: int = RepoConfig.max_file_bytes
+    max_open_prs: int = RepoConfig.max_open_prs
+    max_new_prs_per_hour: int = RepoConfig.max_new_prs_per_hour
+    ci_fix_attempts: int = RepoConfig.ci_fix_attempts
 
 
 # The environment variable that sets each ceiling, for messages and for Settings.from_env.

@@ -48,7 +48,10 @@ class RepoConfig:
 
 CONFIG_PATH = ".github/issuewright.yml"
 
-_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+# The LLM providers the app has clients for (bot/llm/factory.py), and the form of a name an
+# operator gives an endpoint or formatter, which is also what a repository may write.
+LLM_PROVIDERS = ("openai", "anthropic")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 # Keys that once chose what only the operator may choose: named, so the file's authors learn why.
 _OPERATOR_ONLY = {
     "llm_base_url": "the server's operator defines LLM endpoints (LLM_ENDPOINTS); "
@@ -104,9 +107,13 @@ def _check_value(key: str, value: Any) -> str | None:
         return f"`{key}` must be a finite number, got {brief(value)}"
     if key in {"trigger_label", "plan_label"} and not value.strip():
         return f"`{key}` must not be empty"
-    if key == "llm_provider" and value not in (None, "openai", "anthropic"):
+    if key == "llm_provider" and value not in (None, *LLM_PROVIDERS):
         return f"`llm_provider` must be openai or anthropic, got {brief(value)}"
-    if key in {"formatter", "llm_endpoint"} and value is not None and not _NAME.fullmatch(value):
+    if (
+        key in {"formatter", "llm_endpoint"}
+        and value is not None
+        and not NAME_PATTERN.fullmatch(value)
+    ):
         shown = brief(value)
         return f"`{key}` must be a name the server offers (letters, digits, - and _), got {shown}"
     if key == "denied_paths" and not all(isinstance(p, str) and p for p in value):

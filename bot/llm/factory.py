@@ -6,13 +6,15 @@ from collections.abc import Iterable, Mapping
 
 import httpx
 
+from bot.core.repo_config import LLM_PROVIDERS
+
 from .anthropic import AnthropicClient
 from .base import ConfigurationError, LLMClient
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .openai_compat import OpenAICompatClient
 from .retry import RetryPolicy
 
-PROVIDERS = ("openai", "anthropic")
+PROVIDERS = LLM_PROVIDERS  # the providers the app has clients for, declared with the config
 
 
 def make_client(
