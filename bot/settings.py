@@ -7,6 +7,7 @@ lives in `bot.core.repo_config` and is re-exported here.
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -130,9 +131,10 @@ class Settings:
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     ceilings: Ceilings = field(default_factory=Ceilings)
 
-    @property
+    @functools.cached_property
     def policy(self) -> Policy:
-        """What repositories may choose among: endpoints, formatters, ceilings, protection."""
+        """What repositories may choose among: endpoints, formatters, ceilings, protection.
+        Built once per Settings (they are frozen); every job and LLM call reads it."""
         endpoints = list(self.llm_endpoints)
         if self.llm_provider:  # the single LLM_* settings are the endpoint named "default"
             endpoints.insert(

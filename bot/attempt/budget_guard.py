@@ -141,11 +141,11 @@ async def call_llm(
     spend: Spend,
 ) -> LLMResponse:
     """One budgeted call: refused before it would exceed a cap; its usage stored after."""
+    require_price(ctx, choice)  # before any spend is read: an unpriced call is never made
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         assert task is not None
         decision = await budget_check(ctx, task, installation_id, config, choice, messages)
-    require_price(ctx, choice)
     if not decision.allowed:
         raise BudgetExceeded(decision)
     if decision.message:
