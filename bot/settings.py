@@ -128,6 +128,7 @@ class Settings:
     llm_default_endpoint: str | None = None
     formatters: tuple[tuple[str, tuple[str, ...]], ...] = ()
     formatter_timeout_seconds: float = 60.0
+    formatter_path: str = "/usr/local/bin:/usr/bin:/bin"  # PATH a formatter is found on
     protected_paths: tuple[str, ...] = DEFAULT_PROTECTED_PATHS
     ceilings: Ceilings = field(default_factory=Ceilings)
 
@@ -285,6 +286,7 @@ class Settings:
             llm_default_endpoint=env.get("LLM_DEFAULT_ENDPOINT") or None,
             formatters=env_formatters(env),
             formatter_timeout_seconds=env_float(env, "FORMATTER_TIMEOUT_SECONDS", 60.0),
+            formatter_path=env.get("PATH") or "/usr/local/bin:/usr/bin:/bin",
             protected_paths=env_list(env, "PROTECTED_PATHS") or DEFAULT_PROTECTED_PATHS,
             ceilings=env_ceilings(env),
             metrics_token=env_metrics_token(env),

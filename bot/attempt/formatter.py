@@ -40,6 +40,8 @@ class Formatter:
     name: str
     argv: tuple[str, ...]
     timeout: float = 60.0
+    # Where the command is looked up: the server's PATH, read once by Settings.from_env.
+    path: str = "/usr/local/bin:/usr/bin:/bin"
 
 
 def formatter_for(settings: Settings, config: RepoConfig) -> Formatter | None:
@@ -48,7 +50,9 @@ def formatter_for(settings: Settings, config: RepoConfig) -> Formatter | None:
     argv = settings.policy.formatters.get(config.formatter or "")
     if not config.formatter or not argv:
         return None
-    return Formatter(config.formatter, argv, settings.formatter_timeout_seconds)
+    return Formatter(
+        config.formatter, argv, settings.formatter_timeout_seconds, settings.formatter_path
+    )
 
 
 def _changed_paths(worktree: Path) -> set[str]:
@@ -77,11 +81,15 @@ def _base_content(worktree: Path, path: str) -> bytes | None:
     return proc.stdout if proc.returncode == 0 else None
 
 
-def _env(home: str | None = None) -> dict[str, str]:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
-    if home:
-        env.update(HOME=home, TMPDIR=home, XDG_CACHE_HOME=f"{home}/.cache")
-    return env
+def _env(path: str, home: str) -> dict[str, str]:
+    return {
+        "PATH": path,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": home,
+        "TMPDIR": home,
+        "XDG_CACHE_HOME": f"{home}/.cache",
+    }
 
 
 def _swap_in_base_configs(worktree: Path, written: Sequence[str]) -> dict[Path, bytes | None]:
@@ -118,7 +126,7 @@ def _run(worktree: Path, formatter: Formatter, paths: Sequence[str]) -> str | No
             proc = subprocess.Popen(
                 [*formatter.argv, "--", *paths],
                 cwd=worktree,
-                env=_env(home),
+                env=_env(formatter.path, home),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
