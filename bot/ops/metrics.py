@@ -22,9 +22,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request, Response, get
@@ -36,99 +34,25 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from bot.core.lifecycle import TaskState
 from bot.core.metric_labels import (
     DELIVERY_OUTCOMES,
     GITHUB_EVENTS,
     JOB_KINDS,
     JOB_OUTCOMES,
-    JOB_STATUSES,
     UNKNOWN_MODEL,
     bounded,
-    bucketed,
 )
 from bot.github import rate_limit_monitor
 from bot.llm.pricing import DEFAULT_PRICES
+from bot.ops.metrics_db import DatabaseCollector, read_snapshot
 from bot.store.db import SessionFactory
-from bot.store.models import Job, Task, aware, utcnow
 
 log = logging.getLogger(__name__)
 
 # Jobs range from milliseconds (routing a delivery) to many minutes (an LLM attempt with a
 # push), so the buckets span both ends.
 JOB_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
-# Always exported, even at zero, so alerts on them never see a missing series.
-QUEUE_STATUSES = ("queued", "running", "dead")
-
-
-@dataclass(frozen=True)
-class DatabaseSnapshot:
-    jobs_by_status: dict[str, int] = field(default_factory=dict)
-    oldest_runnable_age_seconds: float = 0.0
-    tasks_by_state: dict[str, int] = field(default_factory=dict)
-
-
-async def read_snapshot(sessions: SessionFactory, now: datetime | None = None) -> DatabaseSnapshot:
-    """The database-backed gauges, in one short read-only session."""
-    now = now or utcnow()
-    async with sessions() as session:
-        job_rows = (
-            await session.execute(select(Job.status, func.count()).group_by(Job.status))
-        ).all()
-        # Runnable jobs only: a job waiting out its retry backoff is not "stuck". The age is
-        # counted from when it became runnable, so it measures how far workers lag behind.
-        oldest = (
-            await session.execute(
-                select(func.min(Job.run_after)).where(Job.status == "queued", Job.run_after <= now)
-            )
-        ).scalar()
-        task_rows = (
-            await session.execute(select(Task.state, func.count()).group_by(Task.state))
-        ).all()
-    # Rows are written by the app, but a label is only ever a known value (a row from a
-    # newer or older version, or edited by hand, is counted as "other").
-    jobs = bucketed({str(status): int(n) for status, n in job_rows}, JOB_STATUSES)
-    tasks = bucketed({str(s): int(n) for s, n in task_rows}, (s.value for s in TaskState))
-    oldest_at = aware(oldest)
-    age = max(0.0, (now - oldest_at).total_seconds()) if oldest_at else 0.0
-    return DatabaseSnapshot(jobs, age, tasks)
-
-
-class _DatabaseCollector(Collector):
-    """Yields the last snapshot at collect time. Collectors are synchronous, so the route
-    refreshes the snapshot (async) just before it renders the registry."""
-
-    def __init__(self) -> None:
-        self.snapshot: DatabaseSnapshot | None = None
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "issuewright_database_up", "1 if the last scrape could read the database, else 0"
-        )
-        up.add_metric([], 1.0 if self.snapshot else 0.0)
-        yield up
-        if self.snapshot is None:
-            return  # better no series than stale ones that look current
-        depth = GaugeMetricFamily(
-            "issuewright_queue_depth", "Jobs in the durable queue by status", labels=["status"]
-        )
-        for status, count in sorted(self.snapshot.jobs_by_status.items()):
-            depth.add_metric([status], count)
-        yield depth
-        age = GaugeMetricFamily(
-            "issuewright_queue_oldest_age_seconds",
-            "Seconds the longest-waiting runnable queued job has waited (0 when none)",
-        )
-        age.add_metric([], self.snapshot.oldest_runnable_age_seconds)
-        yield age
-        tasks = GaugeMetricFamily("issuewright_tasks", "Tasks by lifecycle state", labels=["state"])
-        for state, count in sorted(self.snapshot.tasks_by_state.items()):
-            tasks.add_metric([state], count)
-        yield tasks
 
 
 class Metrics:
@@ -185,7 +109,7 @@ class Metrics:
             "GitHub API requests remaining in the current window (last response seen)",
             registry=r,
         )
-        self._database = _DatabaseCollector()
+        self._database = DatabaseCollector()
         r.register(self._database)
         # Two concurrent scrapes must not render one's snapshot half-replaced by the other's.
         self._lock = asyncio.Lock()
