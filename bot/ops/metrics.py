@@ -41,6 +41,7 @@ from bot.core.metric_labels import (
     JOB_KINDS,
     JOB_OUTCOMES,
     UNKNOWN_MODEL,
+    WEBHOOK_REJECTIONS,
     bounded,
 )
 from bot.github import rate_limit_monitor
@@ -50,6 +51,8 @@ from bot.store.db import SessionFactory
 
 log = logging.getLogger(__name__)
 
+# Litestar adds `; charset=utf-8` to text types itself: give the type without it, once.
+EXPOSITION_TYPE = CONTENT_TYPE_LATEST.split("; charset=")[0]
 # Jobs range from milliseconds (routing a delivery) to many minutes (an LLM attempt with a
 # push), so the buckets span both ends.
 JOB_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
@@ -104,11 +107,17 @@ class Metrics:
             ["model"],
             registry=r,
         )
-        self._rate_limit = Gauge(
-            "issuewright_github_rate_limit_remaining",
-            "GitHub API requests remaining in the current window (last response seen)",
+        self._rejected = Counter(
+            "issuewright_webhook_rejected_total",
+            "Webhook deliveries refused before they were stored, by reason",
+            ["reason"],
             registry=r,
         )
+        for reason in WEBHOOK_REJECTIONS:  # every reason at 0, so an alert sees the series
+            self._rejected.labels(reason=reason)
+        # Registered on the first value GitHub sends: before that there is no series at all,
+        # since any number (0 included) would claim something GitHub never said.
+        self._rate_limit: Gauge | None = None
         self._database = DatabaseCollector()
         r.register(self._database)
         # Two concurrent scrapes must not render one's snapshot half-replaced by the other's.
@@ -137,7 +146,16 @@ class Metrics:
         self._tokens.labels(model=name, direction="output").inc(max(0, output_tokens or 0))
         self._cost.labels(model=name).inc(max(0.0, cost or 0.0))
 
+    def webhook_rejected(self, reason: str) -> None:
+        self._rejected.labels(reason=bounded(reason, WEBHOOK_REJECTIONS)).inc()
+
     def rate_limit(self, remaining: int | float) -> None:
+        if self._rate_limit is None:
+            self._rate_limit = Gauge(
+                "issuewright_github_rate_limit_remaining",
+                "GitHub API requests remaining in the current window (last response seen)",
+                registry=self.registry,
+            )
         self._rate_limit.set(remaining)
 
     # ---------------------------------------------------------------- exposition
@@ -203,15 +221,14 @@ async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     if remaining is not None:
         metrics.rate_limit(remaining)
     body = await metrics.render(getattr(state, "sessions", None))
-    # Litestar adds `; charset=utf-8` to text types itself: give the type without it, once.
-    return Response(body, media_type=CONTENT_TYPE_LATEST.split("; charset=")[0])
+    return Response(body, media_type=EXPOSITION_TYPE)
 
 
 def github_rate_limit_remaining(ctx: Any) -> int | None:
     """The last `x-ratelimit-remaining` GitHub sent this process, read at scrape time from
     the App client's monitor (shared by its installation clients). None before any GitHub
-    response or without credentials: the gauge then keeps its last value instead of a
-    made-up one."""
+    response or without credentials: the gauge then keeps its last value, or is not
+    exported at all before the first one, instead of a made-up one."""
     access = getattr(ctx, "github", None)
     if access is None:
         return None
