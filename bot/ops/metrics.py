@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -203,7 +204,17 @@ def authorized(token: str | None, header: str | None) -> bool:
     )
 
 
-@get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="The text exposition format. With METRICS_TOKEN set, a scrape sends "
+    "`Authorization: Bearer <token>`.",
+    media_type=EXPOSITION_TYPE,
+    responses={
+        401: ResponseSpec(None, description="METRICS_TOKEN is set and the request lacks it"),
+        404: ResponseSpec(None, description="This app was built without metrics"),
+    },
+)
 async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     state = request.app.state
     token = getattr(getattr(state, "settings", None), "metrics_token", None)

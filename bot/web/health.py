@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import func, select, text
 
 from bot.store.migrate import current_revision, head_revision
@@ -44,7 +45,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Database reachable, migrations current, a worker alive")
+@get(
+    "/readyz",
+    summary="Database reachable, migrations current, a worker alive",
+    responses={
+        503: ResponseSpec(
+            dict[str, Any],
+            generate_examples=False,
+            description='Not ready: each check that is not "ok" says what is wrong',
+        )
+    },
+)
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """200 only when all three checks say "ok"; otherwise 503 and each field says what is
     wrong. Bounded in time: a probe must get an answer even when the database hangs."""

@@ -17,6 +17,7 @@ import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.openapi.datastructures import ResponseSpec
 
 from bot.store.incoming import IncomingDelivery, StoreUnavailable
 from bot.store.models import utcnow
@@ -60,6 +61,51 @@ class _Envelope(msgspec.Struct):
 
 
 _decoder = msgspec.json.Decoder(_Envelope)
+
+
+class Taken(msgspec.Struct):
+    """The answer to a delivery the receiver took (the OpenAPI document's schema)."""
+
+    delivery: str
+    status: str  # queued, ignored, duplicate or pong
+
+
+class Refused(msgspec.Struct):
+    """The answer to a delivery the receiver refused; `error` says what to fix."""
+
+    error: str
+
+
+def _taken(description: str) -> ResponseSpec:
+    return ResponseSpec(Taken, generate_examples=False, description=description)
+
+
+def _refused(description: str) -> ResponseSpec:
+    return ResponseSpec(Refused, generate_examples=False, description=description)
+
+
+RESPONSES = {
+    202: _taken(
+        "Stored with its job (`queued`), stored but not acted on (`ignored`: an event or "
+        "action the app does not handle), or the same body under a new delivery id "
+        "(`duplicate`: accepted, never acted on twice)"
+    ),
+    200: _taken(
+        "A `ping` (`pong`), or a delivery id already stored (`duplicate`, GitHub's redelivery)"
+    ),
+    400: _refused(
+        "X-GitHub-Event or X-GitHub-Delivery missing or malformed, or the body is not a UTF-8 "
+        "JSON object"
+    ),
+    401: _refused(
+        "X-Hub-Signature-256 missing, or not the HMAC-SHA256 of the raw body with WEBHOOK_SECRET"
+    ),
+    413: _refused("The body is over 25 MiB (GitHub's own limit for a payload)"),
+    503: _refused(
+        "WEBHOOK_SECRET is not set, or the database did not take the delivery in time: "
+        "redeliver it later"
+    ),
+}
 
 
 def signature_for(secret: str, body: bytes) -> str:
@@ -147,7 +193,14 @@ def _refuse(app_state: State, reason: str, code: int, error: str) -> Response[by
 @post(
     "/webhooks/github",
     request_max_body_size=MAX_BODY_BYTES,
+    status_code=202,
+    responses=RESPONSES,
     summary="Receive a GitHub webhook delivery",
+    description=(
+        "GitHub's webhook delivery: the raw JSON body, signed in X-Hub-Signature-256, with "
+        "X-GitHub-Event and X-GitHub-Delivery. Verified, stored with its job in one "
+        "transaction and answered at once; the work happens in a worker."
+    ),
 )
 async def receive_webhook(request: Request[Any, Any, State]) -> Response[bytes]:
     app_state = request.app.state
