@@ -76,8 +76,9 @@ def create_app(
         if settings.missing:
             log.warning(
                 "not configured yet: set %s (environment or .env), or open /setup to register "
-                "the GitHub App; webhooks answer 503 until WEBHOOK_SECRET is set",
+                "the GitHub App%s",
                 ", ".join(settings.missing),
+                "" if settings.webhook_secret else "; webhooks answer 503 until it is set",
             )
         try:
             yield
