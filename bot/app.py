@@ -78,7 +78,9 @@ def create_app(
                 "not configured yet: set %s (environment or .env), or open /setup to register "
                 "the GitHub App%s",
                 ", ".join(settings.missing),
-                "" if settings.webhook_secret else "; webhooks answer 503 until it is set",
+                ""
+                if settings.webhook_secret
+                else "; webhooks answer 503 until WEBHOOK_SECRET is set",
             )
         try:
             yield

@@ -5,10 +5,12 @@ is (never "until WEBHOOK_SECRET is set" when it is), what to do next with links,
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 from pathlib import Path
 
 import httpx
+import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, inspect, select
 
@@ -167,3 +169,20 @@ async def test_with_a_metrics_token_the_counts_stay_private(
     assert "deliveries:" not in text and "No delivery" not in text
     assert "not shown here while METRICS_TOKEN is set" in text
     assert "Metrics: /metrics (Prometheus; needs the METRICS_TOKEN bearer token)" in text
+
+
+async def test_the_start_up_warning_names_503_only_without_a_secret(
+    tmp_path: Path, sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    warnings = {}
+    for secret in ("s3cret", None):
+        caplog.clear()
+        app = create_app(
+            make_settings(tmp_path, sqlite_url, webhook_secret=secret), router=Router()
+        )
+        with caplog.at_level(logging.WARNING, logger="bot.app"):
+            async with AsyncTestClient(app):
+                pass
+        warnings[secret] = " ".join(r.getMessage() for r in caplog.records)
+    assert "not configured yet" in warnings["s3cret"] and "503" not in warnings["s3cret"]
+    assert "webhooks answer 503 until WEBHOOK_SECRET is set" in warnings[None]
