@@ -243,7 +243,7 @@ class Settings:
         pricing: list[tuple[str, float, float]] = []
         for item in filter(None, (env.get("LLM_PRICING") or "").split(",")):
             try:
-                model, inp, out = item.split(":")
+                model, inp, out = item.rsplit(":", 2)  # Ollama names hold one: llama3.1:8b
                 pricing.append((model.strip(), float(inp), float(out)))
             except ValueError:
                 raise SettingsError(

@@ -123,6 +123,12 @@ def test_a_key_pasted_into_the_path_variable_is_not_echoed(tmp_path: Path) -> No
     assert "PRIVATE_KEY_PATH" in message and "MIIE" not in message and "\n" not in message
 
 
+def test_llm_pricing_takes_model_names_with_a_colon(tmp_path: Path) -> None:
+    env = {"LLM_PRICING": "llama3.1:8b:0:0, gpt-4o-mini:0.2:0.8"}
+    settings = Settings.from_env(env, env_file=tmp_path / "absent.env")
+    assert settings.llm_pricing_overrides == (("llama3.1:8b", 0.0, 0.0), ("gpt-4o-mini", 0.2, 0.8))
+
+
 def test_a_long_bad_value_is_cut_in_the_message(tmp_path: Path) -> None:
     token = "ghs_" + "x" * 36  # a token put in the wrong variable
     with pytest.raises(SettingsError) as raised:
