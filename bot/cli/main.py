@@ -196,10 +196,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _extensions() -> list[Callable[[Any], None]]:
-    """Commands of other modules (plan, apply, context, prompts, stats, cleanup)."""
+    """Commands of other modules (plan, apply, context, prompts, stats, cleanup, check)."""
+    from bot.cli.check import register_check
     from bot.cli.tools import register_tools
 
-    return [register_tools]
+    return [register_tools, register_check]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -20,6 +20,7 @@ from bot.store.db import make_engine, make_session_factory
 from bot.store.models import Delivery, Job, utcnow
 from bot.web.setup import SetupGate, setup_routes
 from tests.conftest import make_settings
+from tests.ghsim.fixtures import new_app_private_key
 from tests.ingest.helpers import headers_for
 from tests.web.page_refs import References, is_remote
 
@@ -27,7 +28,7 @@ BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;
 CURL = {"Accept": "*/*"}
 CONFIGURED = {
     "app_id": 4242,
-    "private_key": "-----BEGIN RSA PRIVATE KEY-----\nx\n",
+    "private_key": new_app_private_key(),  # a key that does not parse is "not configured"
     "app_slug": "octo-wright",
 }
 UNTIL = "Until WEBHOOK_SECRET is set"
