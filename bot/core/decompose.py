@@ -231,11 +231,12 @@ def decompose(
     open_ordinals = {c.ordinal for c in open_tasks}
     deps = _dependencies(doc, open_tasks, open_ordinals, owner)
     label = "task-list item" if source == "task_list" else "item of the work list"
-    plural = "s" if len(open_tasks) > 1 else ""
+    several = len(open_tasks) > 1
     reasons.insert(
         0,
-        f"{len(open_tasks)} task{plural}: each open {label} that is not a follow-up is a "
-        "change that can be reviewed and merged on its own.",
+        f"{len(open_tasks)} task{'s' if several else ''}: {'each' if several else 'the'} open "
+        f"{label} that is not a follow-up is a change that can be reviewed and merged on its "
+        "own.",
     )
     tasks = [
         PlannedTask(

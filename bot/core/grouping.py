@@ -75,7 +75,7 @@ def _summary(what: str, items: list[Item], why: str) -> str:
     examples = ", ".join(quoted(i.title, 50) for i in items[:2])
     more = f" and {len(items) - 2} more" if len(items) > 2 else ""
     count = f"{len(items)} item{'s' if len(items) > 1 else ''}"
-    return f"{what}: {count} ({examples}{more}) {why}."
+    return f"{what}: {count} ({examples}{more}) — {why}."
 
 
 def select_items(doc: IssueDoc, text: str) -> Selection:
@@ -130,28 +130,26 @@ def select_items(doc: IssueDoc, text: str) -> Selection:
         sel.candidates = []
     if furniture:
         sel.reasons.append(
-            _summary("Not work", furniture, "are issue-template declarations or report details")
+            _summary("Not work", furniture, "issue-template declarations or report details")
         )
     if references:
         sel.reasons.append(
-            _summary("Not work here", references, "only point to other issues or links")
+            _summary("Not work here", references, "pointers to other issues or links")
         )
     if examples:
-        sel.reasons.append(_summary("Not work", examples, "are an example, not a plan"))
+        sel.reasons.append(_summary("Not work", examples, "an example, not a plan"))
     if sel.criteria:
         sel.reasons.append(
             _summary(
                 "Criteria, not tasks",
                 sel.criteria,
-                f"under {quoted(criteria_heading, 40)} go to every task's prompt and PR body"
-                " as a checklist",
+                f"under {quoted(criteria_heading, 40)}, in every task's prompt and PR body as"
+                " a checklist",
             )
         )
     done = [c for c in sel.candidates if c.item.checked]
     if done:
-        sel.reasons.append(
-            _summary("Skipped", [c.item for c in done], "are checked: done, no task")
-        )
+        sel.reasons.append(_summary("Skipped", [c.item for c in done], "checked, so done: no task"))
     return sel
 
 

@@ -169,6 +169,8 @@ def follow_up(text: str) -> FollowUp | None:
     words = norm(text)
     if not words or _FIX_OR_CHANGE.search(words):
         return None
+    if words.startswith(("document", "doc ", "docs")):
+        return "docs"
     if _ANNOUNCE.search(words):
         return "announcement"
     if _TESTS.search(words):
