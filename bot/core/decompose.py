@@ -111,7 +111,7 @@ def read_issue(body: str) -> tuple[IssueDoc, Selection]:
     """The issue's structure and the items rules 1-5 choose (shared with ticking on merge)."""
     text = strip_invisible(body or "")
     doc = parse_issue(text)
-    selection = select_items(doc, text)
+    selection = select_items(doc, strip_html_comments(text))  # a comment is no report
     group_follow_ups(doc, selection)
     return doc, selection
 

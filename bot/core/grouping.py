@@ -12,6 +12,8 @@ Each decision adds one line to `Selection.reasons`.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 
 from bot.core.issue_markdown import IssueDoc, Item
@@ -153,25 +155,45 @@ def select_items(doc: IssueDoc, text: str) -> Selection:
     return sel
 
 
-def _targets(cand: Candidate, changes: list[Candidate]) -> list[Candidate]:
-    """The changes an item follows up: those sharing most words with it (several when it
-    names several, "Document `mul` and `div`"), else the change before it when it names no
-    subject of its own."""
-    words = content_words(cand.item.text)
-    scored = [(len(words & content_words(c.item.text)), c) for c in changes]
-    best = max((score for score, _ in scored), default=0)
-    if best:
-        return [c for score, c in scored if score == best]
-    if refers_back(cand.item.text):
-        before = [c for c in changes if c.ordinal < cand.ordinal]
-        return before[-1:]
-    return []
+class _Changes:
+    """The items that are changes, indexed by their words: scoring a follow-up touches only
+    the changes that share a word with it, however long the list."""
+
+    def __init__(self, changes: list[Candidate]):
+        self.changes = changes  # in ordinal order
+        self.ordinals = [c.ordinal for c in changes]
+        self.by_word: dict[str, list[Candidate]] = {}
+        for change in changes:
+            for word in content_words(change.item.text):
+                self.by_word.setdefault(word, []).append(change)
+        # A word most changes share ("operation" in "Add operation 1", "Add operation 2", …)
+        # names none of them.
+        common = max(3, len(changes) // 2)
+        self.by_word = {w: cs for w, cs in self.by_word.items() if len(cs) <= common}
+
+    def targets(self, cand: Candidate) -> list[Candidate]:
+        """The changes an item follows up: those sharing most words with it (several when
+        it names several, "Document `mul` and `div`"), else the change before it when it
+        names no subject of its own."""
+        scores: Counter[int] = Counter()
+        found: dict[int, Candidate] = {}
+        for word in content_words(cand.item.text):
+            for change in self.by_word.get(word, ()):
+                scores[change.ordinal] += 1
+                found[change.ordinal] = change
+        if scores:
+            best = max(scores.values())
+            return [found[o] for o in sorted(scores) if scores[o] == best]
+        if refers_back(cand.item.text):
+            before = bisect_left(self.ordinals, cand.ordinal)
+            return self.changes[before - 1 : before] if before else []
+        return []
 
 
 def group_follow_ups(doc: IssueDoc, sel: Selection) -> None:
     for cand in sel.candidates:
         cand.follow = follow_up(cand.item.text)
-    changes = [c for c in sel.candidates if c.follow is None]
+    changes = _Changes([c for c in sel.candidates if c.follow is None])
     for cand in sel.candidates:
         if cand.follow is None or cand.item.checked:
             continue
@@ -179,12 +201,13 @@ def group_follow_ups(doc: IssueDoc, sel: Selection) -> None:
         if explicit_deps(doc.body_of(cand.item)):
             sel.reasons.append(f"{name} is its own task: it gives its own order.")
             continue
-        targets = _targets(cand, changes)
+        targets = changes.targets(cand)
         if len(targets) > 1:
             cand.after = [t.ordinal for t in targets if not t.item.checked]
+            shown = ", ".join(str(t.ordinal) for t in targets[:5])
+            more = f" and {len(targets) - 5} more" if len(targets) > 5 else ""
             sel.reasons.append(
-                f"{name} is its own task after items "
-                f"{', '.join(str(t.ordinal) for t in targets)}: it follows up each of them."
+                f"{name} is its own task after items {shown}{more}: it follows up each of them."
             )
             continue
         target = targets[0] if targets else None
