@@ -96,6 +96,7 @@ _ANNOUNCE = re.compile(
 _ANAPHORA = re.compile(
     r"\b(?:it|this|them|these|that|above|the change|the feature|the new)\b(?! \w+ (?:is|are)\b)"
 )
+_DECIMAL_POINT = re.compile(r"(?<=\d)\.(?=\d)")
 _STOP = frozenset(
     "a an the for in of to and or with on at by from into it its this that these those all any"
     " some more new proper useful necessary make sure be is are was were as also well so its"
@@ -181,10 +182,17 @@ def follow_up(text: str) -> FollowUp | None:
 
 
 def content_words(text: str) -> set[str]:
-    """The words that say what an item is about, roughly stemmed; paths are not subjects."""
+    """The words that say what an item is about, roughly stemmed; paths are not subjects,
+    a number only names something with the word before it ("operation 3"), and a version
+    stays whole ("3.12")."""
     words = set()
-    for word in norm(text).replace("-", " ").split():
-        if "/" in word or word in _STOP or len(word) < 3 or word.isdigit():
+    tokens = norm(_DECIMAL_POINT.sub("_", text)).replace("-", " ").split()
+    for i, word in enumerate(tokens):
+        if word.isdigit():
+            if i and not tokens[i - 1].isdigit():
+                words.add(f"{tokens[i - 1]}#{word}")
+            continue
+        if "/" in word or word in _STOP or len(word) < 3:
             continue
         words.add(word.removesuffix("s") if len(word) > 4 else word)
     return words

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from bot.core.checklist import tick_task_item
 from bot.core.decompose import decompose
 from bot.core.task_types import issue_type, reports_defect
@@ -165,3 +167,33 @@ def test_docs_of_several_changes_stand_alone_after_each_of_them() -> None:
     )
     result = decompose("Multiply and divide", text, [], "o/r", 1)
     assert [(t.ordinal, t.depends_on) for t in result.tasks] == [(1, []), (2, []), (3, [1, 2])]
+
+
+def test_a_templates_hidden_note_does_not_hide_a_bug_report() -> None:
+    report = (
+        "<!-- Not a bug? For a feature request, use the feature template. -->\n"
+        "### Steps to reproduce\n1. Run `calc add 2 3`\n\n"
+        "- [ ] Add a retry\n- [ ] Log the error\n"
+    )
+    result = decompose("calc add prints -1", report, [], "o/r", 1)
+    assert len(result.tasks) == 1 and result.tasks[0].type == "bug_fix"
+
+
+def test_grouping_reads_each_items_words_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.core import grouping
+
+    calls = [0]
+    real = grouping.content_words
+
+    def counting(text: str) -> set[str]:
+        calls[0] += 1
+        return real(text)
+
+    monkeypatch.setattr(grouping, "content_words", counting)
+    body = "## Tasks\n" + "".join(
+        f"- [ ] Add operation {n} and its helper\n- [ ] Add tests for operation {n}\n"
+        for n in range(300)
+    )
+    result = decompose("Operations", body, [], "o/r", 1, max_tasks=1000)
+    assert len(result.tasks) == 300
+    assert calls[0] <= 3 * 600  # not once per pair of items
