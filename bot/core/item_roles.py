@@ -162,7 +162,7 @@ def is_detail_list(lead_in: str) -> bool:
     """A plain list right after a sentence ending in a colon ("The guidance should cover:")
     details that sentence's one change, unless the sentence names work itself."""
     last = lead_in.strip().rsplit("\n", 1)[-1]
-    return bool(_LEAD_IN_COLON.search(last)) and not _WORK.search(norm(last))
+    return bool(_LEAD_IN_COLON.search(last)) and not _WORK.search(norm(lead_in))
 
 
 def follow_up(text: str) -> FollowUp | None:
