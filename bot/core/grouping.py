@@ -23,7 +23,6 @@ from bot.core.item_roles import (
     content_words,
     follow_up,
     heading_name,
-    is_detail_list,
     is_example,
     is_furniture,
     is_reference_only,
@@ -99,8 +98,6 @@ def select_items(doc: IssueDoc, text: str) -> Selection:
                 criteria_heading = criteria_heading or heading_name(item.headings)
                 taken.add(id(item))
             elif section == "work" and not is_example(item.lead_in):
-                if is_detail_list(item.lead_in):
-                    continue
                 if is_reference_only(item.text):
                     references.append(item)
                     continue

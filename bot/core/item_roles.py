@@ -77,7 +77,6 @@ _EXAMPLE_LEAD_IN = re.compile(
     r"|snippet)\W*$",
     re.I,
 )
-_LEAD_IN_COLON = re.compile(r":\s*$")
 
 # Follow-ups: what only tests, documents or announces a change.
 _TESTS = re.compile(
@@ -156,13 +155,6 @@ def is_example(lead_in: str) -> bool:
     """A list right after "…such as:" or "for example" shows what is meant; it is no plan."""
     last = lead_in.strip().rsplit("\n", 1)[-1]
     return bool(last) and bool(_EXAMPLE_LEAD_IN.search(last))
-
-
-def is_detail_list(lead_in: str) -> bool:
-    """A plain list right after a sentence ending in a colon ("The guidance should cover:")
-    details that sentence's one change, unless the sentence names work itself."""
-    last = lead_in.strip().rsplit("\n", 1)[-1]
-    return bool(_LEAD_IN_COLON.search(last)) and not _WORK.search(norm(lead_in))
 
 
 def follow_up(text: str) -> FollowUp | None:

@@ -197,3 +197,12 @@ def test_grouping_reads_each_items_words_once(monkeypatch: pytest.MonkeyPatch) -
     result = decompose("Operations", body, [], "o/r", 1, max_tasks=1000)
     assert len(result.tasks) == 300
     assert calls[0] <= 3 * 600  # not once per pair of items
+
+
+def test_a_lead_in_sentence_under_a_work_heading_keeps_the_list_work() -> None:
+    text = "## Tasks\nIn this order:\n\n1. Add the model\n2. Add the API\n"
+    result = decompose("Models", text, [], "o/r", 1)
+    assert [(t.title, t.depends_on) for t in result.tasks] == [
+        ("Add the model", []),
+        ("Add the API", [1]),
+    ]
