@@ -115,6 +115,7 @@ async def open_pull(
             template_version=template[1],
             task_key=task.key,
             closes_issue=await is_last_task(ctx, task),
+            criteria=list(task.criteria or []),
         )
     )
     # The title is the issue author's text: inert, so it mentions and references nothing.

@@ -84,6 +84,8 @@ def cmd_plan(args: argparse.Namespace) -> int:
         )
         for path in t["files"][:8]:
             print(f"   - {path}")
+    for reason in result["reasons"]:
+        print(f"why: {reason}")
     for problem in result["problems"]:
         print(f"note: {problem}")
     return 0

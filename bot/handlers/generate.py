@@ -12,14 +12,13 @@ from bot.attempt.localize import llm_ranking
 from bot.attempt.pull_request import throttle_reason
 from bot.attempt.records import end_task
 from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt
-from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.git import worktrees as workspace
 from bot.github import RateLimited
 from bot.jobs.dispatch import Router
 from bot.plan.approvals import approved_text
 from bot.plan.planner import IssueText, plan_task
-from bot.plan.start import run_planned_tasks
+from bot.plan.start import run_planned_tasks, stored_task
 from bot.prompts.library import PromptLibrary
 from bot.repo.access import RepoAccess
 from bot.repo.config import llm_choice
@@ -153,14 +152,7 @@ async def _generate(
         # retried tasks run long after the label).
         title, body = approved_text(run, issue.title, issue.body)
         text = IssueText(repo.full_name, task.issue_number, title, body, issue.labels)
-        planned = PlannedTask(
-            task.key,
-            task.ordinal,
-            task.title,
-            task.body,
-            task.task_type,  # type: ignore[arg-type]  # stored from a valid PlannedTask
-            list(task.depends_on),
-        )
+        planned = stored_task(task)
         # All of the run's tasks, so the prompt says "task N of M" and names the others.
         siblings = await run_planned_tasks(ctx, run.id) or [planned]
         ranked = await llm_ranking(

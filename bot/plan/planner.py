@@ -72,6 +72,7 @@ class Plan:
                     "title": t.task.title,
                     "type": t.task.type,
                     "depends_on": list(t.task.depends_on),
+                    "items": list(t.task.items),
                     "files": t.files,
                     "template": {"id": t.template_id, "version": t.template_version},
                     "estimate": {
@@ -83,6 +84,12 @@ class Plan:
                 for t in self.tasks
             ],
             "done": self.decomposition.done,
+            "skipped": [
+                {"ordinal": s.ordinal, "title": s.title, "reason": s.reason}
+                for s in self.decomposition.skipped
+            ],
+            "criteria": self.decomposition.criteria,
+            "reasons": self.decomposition.reasons,
             "message": self.decomposition.message,
             "estimate": self.estimate,
             "problems": self.problems,
@@ -117,6 +124,7 @@ def prompt_params(
         "task_ordinal": position,
         "task_count": max(len(all_tasks), position),
         "other_tasks": [t.title for t in all_tasks if t.ordinal != task.ordinal],
+        "criteria": list(task.criteria),
         "context": context,
         "repo_instructions": config.instructions or None,
     }

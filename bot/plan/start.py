@@ -98,8 +98,22 @@ async def store_tasks(
             if row.state in NOT_STARTED or row.state == TaskState.CANCELLED:
                 row.title, row.body, row.task_type = t.title, t.body, t.type
                 row.depends_on = list(t.depends_on)
+                row.criteria = list(t.criteria)
                 row.files = tp.files
                 row.updated_at = utcnow()
+
+
+def stored_task(row: Task) -> PlannedTask:
+    """A task as the planner made it, from its row."""
+    return PlannedTask(
+        row.key,
+        row.ordinal,
+        row.title,
+        row.body or "",
+        row.task_type,  # type: ignore[arg-type]  # stored from a valid PlannedTask
+        list(row.depends_on or []),
+        criteria=list(row.criteria or []),
+    )
 
 
 async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTask]:
@@ -107,17 +121,7 @@ async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTas
     so it says "task N of M" and names the other tasks, which get their own PRs."""
     async with ctx.sessions() as session:
         rows = await tasks_of(session, run_id)
-    return [
-        PlannedTask(
-            t.key,
-            t.ordinal,
-            t.title,
-            t.body or "",
-            t.task_type,  # type: ignore[arg-type]
-            list(t.depends_on or []),
-        )
-        for t in rows
-    ]
+    return [stored_task(t) for t in rows]
 
 
 async def start_run(
@@ -205,4 +209,5 @@ async def start_run(
         message=message,
         plan_reason=plan_reason,
         model=choice.model if choice else None,
+        plan_notes=plan.decomposition.reasons,
     )
