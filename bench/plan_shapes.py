@@ -20,6 +20,7 @@ import json
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -116,7 +117,30 @@ def main(argv: list[str] | None = None) -> int:
     if args.verbose:
         for line in wrong:
             print("wrong:", line)
+    print_speed(decompose, old)
     return 0
+
+
+def print_speed(new: Callable[..., Any], old: Callable[..., Any]) -> None:
+    """Milliseconds per body on the inputs that make careless parsers quadratic (the tests
+    check their plans; timing belongs here, beside the old decomposer on the same input)."""
+    from tests.core.test_decompose import BIG_CHUNK, PATHOLOGICAL
+
+    big = "## Tasks\n- [ ] Add the real task\n\n" + BIG_CHUNK * (65536 // len(BIG_CHUNK))
+    print(f"\n{'input (ms)':<14} {'now':>10} {'before':>13}")
+    for body in [big, *PATHOLOGICAL]:
+        label = "64 KB issue" if body is big else repr(body[:8])
+        ms = [_best_ms(fn, body) for fn in (new, old)]
+        print(f"{label:<14} {ms[0]:>10.1f} {ms[1]:>13.1f}")
+
+
+def _best_ms(fn: Callable[..., Any], body: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        fn("t", body, [], "o/r", 1)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 if __name__ == "__main__":

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 
 import pytest
@@ -445,21 +444,20 @@ def test_long_titles_are_shortened() -> None:
     assert len(task.title) <= 120 and task.title.endswith("…")
 
 
-def test_64kb_body_is_fast() -> None:
-    chunk = (
-        "Some prose about the problem with `code` and a link https://example.com/x.\n"
-        "```python\n- [ ] not a task\nprint('x')\n```\n"
-        "<!-- hidden - [ ] -->\n"
-        "- plain bullet\n  - nested\n"
-    )
-    body = "## Tasks\n- [ ] Add the real task\n\n" + chunk * (65536 // len(chunk))
-    assert len(body) >= 64 * 1024 - len(chunk)
-    started = time.perf_counter()
+def test_a_64kb_body_finds_its_one_task_outside_code_comments_and_bullets() -> None:
+    # Its speed (and that of PATHOLOGICAL below) is printed by `python -m bench.plan_shapes`.
+    body = "## Tasks\n- [ ] Add the real task\n\n" + BIG_CHUNK * (65536 // len(BIG_CHUNK))
+    assert len(body) >= 64 * 1024 - len(BIG_CHUNK)
     result = decompose("t", body, [], "o/r", 1)
-    elapsed = time.perf_counter() - started
     assert [t.title for t in result.tasks] == ["Add the real task"]
-    assert elapsed < 1.0
 
+
+BIG_CHUNK = (
+    "Some prose about the problem with `code` and a link https://example.com/x.\n"
+    "```python\n- [ ] not a task\nprint('x')\n```\n"
+    "<!-- hidden - [ ] -->\n"
+    "- plain bullet\n  - nested\n"
+)
 
 PATHOLOGICAL = [
     "<!--" * 20000,
@@ -475,9 +473,9 @@ PATHOLOGICAL = [
 ]
 
 
-def test_pathological_inputs_do_not_blow_up() -> None:
-    # Regexes with nested or lazy quantifiers turn quadratic on inputs like these.
-    for body in PATHOLOGICAL:
-        started = time.perf_counter()
-        decompose("t", body, [], "o/r", 1)
-        assert time.perf_counter() - started < 1.0
+@pytest.mark.parametrize("body", PATHOLOGICAL, ids=lambda b: repr(b[:8]))
+def test_pathological_inputs_still_give_one_plan(body: str) -> None:
+    # Regexes with nested or lazy quantifiers turn quadratic on inputs like these; the
+    # bench prints how long each takes. Here: no error, and the one task every issue yields.
+    result = decompose("t", body, [], "o/r", 1)
+    assert len(result.tasks) == 1 and result.message is None
