@@ -34,6 +34,15 @@ async def enqueue_task_job(
     return True
 
 
+async def job_of_cause(session: Any, task_id: int, kind: str, cause: str) -> bool:
+    """Whether `cause` (a command's comment) already queued a `kind` job for the task, which
+    may have run since: a command run again after a kill must not queue a second one."""
+    payloads = await session.execute(
+        select(Job.payload).where(Job.task_id == task_id, Job.kind == kind)
+    )
+    return any((payload or {}).get("cause") == cause for payload in payloads.scalars())
+
+
 async def schedule_ready_tasks(
     ctx: HandlerContext, run_id: int, cause: str, *, revive: Collection[str] = ()
 ) -> int:

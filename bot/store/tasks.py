@@ -58,6 +58,23 @@ async def apply_event(
     return True
 
 
+async def applied_by(session: AsyncSession, task_id: int, event: TaskEvent, cause: str) -> bool:
+    """Whether `cause` (a comment, a delivery, a job) already moved the task by `event`. A job
+    run again after a kill finds what it did the first time instead of doing it twice (or
+    refusing, since the task has moved on)."""
+    found = await session.execute(
+        select(Transition.id)
+        .where(
+            Transition.task_id == task_id,
+            Transition.event == str(event),
+            Transition.cause == cause,
+            Transition.applied.is_(True),
+        )
+        .limit(1)
+    )
+    return found.first() is not None
+
+
 async def record_stage(
     session: AsyncSession,
     stage: str,
