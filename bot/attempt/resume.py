@@ -18,9 +18,10 @@ from bot.core.lifecycle import TaskEvent
 from bot.git import remote as git_remote
 from bot.repo.access import RepoAccess
 from bot.report.notes import task_note
+from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.store.models import Attempt, Event, Task, utcnow
-from bot.store.tasks import apply_event, record_stage
+from bot.store.tasks import applied_by, apply_event, record_stage
 
 COMMITTED = "committed"
 
@@ -84,3 +85,14 @@ async def finish_if_pushed(
         run_id, ordinal = row.run_id, row.ordinal
     await task_note(ctx, run_id, ordinal, None)
     return True
+
+
+async def show_what_it_did(
+    ctx: HandlerContext, repo: RepoAccess, task_id: int, job_id: int
+) -> None:
+    """A job that finds its task moved on: if it moved it itself (its first run ended the
+    attempt, then died before the status comment and check run said so), show it now."""
+    async with ctx.sessions() as session:
+        moved = await applied_by(session, task_id, None, f"job:{job_id}")
+    if moved:
+        await publish_task(ctx, repo, task_id)

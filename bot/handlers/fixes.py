@@ -8,7 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from bot.attempt.resume import finish_if_pushed
+from bot.attempt.resume import finish_if_pushed, show_what_it_did
 from bot.attempt.runner import AttemptSpec, run_attempt
 from bot.context import RepoMap, pack_context, rank_files
 from bot.core.checks import FAILED_CONCLUSIONS, latest_runs
@@ -115,11 +115,12 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
     loaded = await _load(ctx, int(payload["task_id"]))
     if loaded is None:
         return
-    resuming = await _resuming(ctx, loaded[0], cause)
-    if not resuming and loaded[0].state not in (TaskState.CHECKS_FAILED, TaskState.FAILED):
-        return
     task, run = loaded
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    resuming = await _resuming(ctx, task, cause)
+    if not resuming and task.state not in (TaskState.CHECKS_FAILED, TaskState.FAILED):
+        await show_what_it_did(ctx, repo, task.id, job_id)
+        return
     if resuming and await finish_if_pushed(ctx, repo, task.id, job_id, TaskEvent.FIX_PUSHED):
         await after_attempt(ctx, repo, task.id, "ci_fix", cause)
         return
@@ -192,10 +193,13 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
 @router.job("review")
 async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> None:
     loaded = await _load(ctx, int(payload["task_id"]))
-    if loaded is None or loaded[0].state != TaskState.FIXING or not loaded[0].pr_number:
+    if loaded is None:
         return
     task, run = loaded
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    if task.state != TaskState.FIXING or not task.pr_number:
+        await show_what_it_did(ctx, repo, task.id, job_id)
+        return
     config, _ = await repo.config()
     choice = llm_choice(config, ctx.settings)
     if choice is None or not task.branch or not task.pr_number:

@@ -11,6 +11,7 @@ from typing import Any
 from bot.attempt.localize import llm_ranking
 from bot.attempt.pull_request import dress_pull, throttle_reason
 from bot.attempt.records import end_task
+from bot.attempt.resume import show_what_it_did
 from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import TaskEvent, TaskState
@@ -41,12 +42,13 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         run = await session.get(IssueRun, task.run_id) if task else None
-    if task is None or run is None or task.state not in (TaskState.QUEUED, TaskState.GENERATING):
-        log.info(
-            "generate job %s: task %s is %s, nothing to do", job_id, task_id, task and task.state
-        )
+    if task is None or run is None:
         return
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    if task.state not in (TaskState.QUEUED, TaskState.GENERATING):
+        log.info("generate job %s: task %s is %s, nothing to do", job_id, task_id, task.state)
+        await show_what_it_did(ctx, repo, task_id, job_id)
+        return
     try:
         await _generate(ctx, repo, task, run, payload, job_id)
     except RateLimited as exc:
