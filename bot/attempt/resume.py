@@ -53,6 +53,7 @@ async def finish_if_pushed(
     commit = await _committed_by(ctx, task_id, job_id)
     if commit is None:
         return False
+    await repo.meta()  # still the repository the work belongs to (else RepositoryReplaced)
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
     if task is None or not task.branch:
@@ -95,4 +96,5 @@ async def show_what_it_did(
     async with ctx.sessions() as session:
         moved = await applied_by(session, task_id, None, f"job:{job_id}")
     if moved:
+        await repo.meta()  # never shown in a repository that took the name since
         await publish_task(ctx, repo, task_id)

@@ -50,4 +50,5 @@ async def show_gave_up(ctx: HandlerContext, payload: dict[str, Any], job_id: int
     log.warning("task %s: %s", task.key, message)
     await task_note(ctx, run.id, task.ordinal, message)
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    await repo.meta()  # never shown in a repository that took the name since
     await publish_task(ctx, repo, task_id)
