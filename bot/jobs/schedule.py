@@ -12,7 +12,7 @@ from bot.core.lifecycle import TaskEvent, TaskState
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import Job, Task, utcnow
-from bot.store.tasks import apply_event, tasks_of
+from bot.store.tasks import applied_by, apply_event, tasks_of
 
 GENERATION_KINDS = ("generate", "ci_fix", "review")
 
@@ -79,11 +79,14 @@ async def schedule_ready_tasks(
 async def cancel_not_started(
     ctx: HandlerContext, run_id: int, cause: str, event: TaskEvent
 ) -> list[int]:
-    """Cancel the run's tasks that have not started generating; drop their queued jobs."""
+    """Cancel the run's tasks that have not started generating; drop their queued jobs.
+    Tasks `cause` cancelled already (its job run again after a kill) count as cancelled."""
     cancelled = []
     async with ctx.sessions() as session, session.begin():
         for task in await tasks_of(session, run_id):
-            if await apply_event(session, task, event, cause):
+            if await applied_by(session, task.id, event, cause) or await apply_event(
+                session, task, event, cause
+            ):
                 cancelled.append(task.ordinal)
                 await drop_queued_jobs(session, task)
     return cancelled
