@@ -66,6 +66,24 @@ def kill_after(
     return switch
 
 
+def kill_before_completion(
+    monkeypatch: pytest.MonkeyPatch, when: Callable[[queue.ClaimedJob], bool]
+) -> KillSwitch:
+    """The worker dies once the first job for which `when(job)` holds has done everything,
+    before its completion is recorded: the job runs again in full after its lease."""
+    real = queue.complete
+    switch = KillSwitch()
+
+    async def die_first(sessions: Any, job: queue.ClaimedJob, worker_id: str) -> bool:
+        if not switch.fired and when(job):
+            switch.fired = True
+            raise Killed
+        return await real(sessions, job, worker_id)
+
+    monkeypatch.setattr(queue, "complete", die_first)
+    return switch
+
+
 async def settle_until_killed(scenario: Scenario, switch: KillSwitch) -> None:
     """Run what GitHub sends until the armed call kills its job."""
     with pytest.raises(Killed):
