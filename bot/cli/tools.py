@@ -137,20 +137,33 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def register_tools(sub: Any) -> None:
+    as_json = "print JSON instead of text"
     p = sub.add_parser("plan", help="show how an issue would be split and prompted (no LLM call)")
-    p.add_argument("--issue-file", required=True, help="the issue body (- for standard input)")
-    p.add_argument("--title")
-    p.add_argument("--label", action="append", help="an issue label (repeatable)")
-    p.add_argument("--repo", help="a local checkout to pick files from")
-    p.add_argument("--number", type=int, default=1, help=argparse.SUPPRESS)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--issue-file", metavar="FILE", required=True, help="the issue body (- for standard input)"
+    )
+    p.add_argument(
+        "--title", metavar="TEXT", help="the issue title (default: the body's first line)"
+    )
+    p.add_argument("--label", metavar="NAME", action="append", help="an issue label (repeatable)")
+    p.add_argument("--repo", metavar="DIR", help="a local checkout to pick files from")
+    p.add_argument(
+        "--number",
+        metavar="N",
+        type=int,
+        default=1,
+        help="the issue number task keys are made of (1)",
+    )
+    p.add_argument("--json", action="store_true", help=as_json)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("apply", help="check (and apply) a model answer against a local checkout")
-    p.add_argument("--repo", required=True)
-    p.add_argument("--answer", required=True, help="the answer file (- for standard input)")
-    p.add_argument("--dry-run", action="store_true")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--repo", metavar="DIR", required=True, help="the checkout to write into")
+    p.add_argument(
+        "--answer", metavar="FILE", required=True, help="the answer file (- for standard input)"
+    )
+    p.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    p.add_argument("--json", action="store_true", help=as_json)
     p.set_defaults(func=cmd_apply)
 
     ctx = sub.add_parser("context", help="context selection").add_subparsers(
@@ -158,10 +171,16 @@ def register_tools(sub: Any) -> None:
     )
     ctx.required = True
     p = ctx.add_parser("rank", help="rank a checkout's files for a query and show what is packed")
-    p.add_argument("--repo", required=True)
-    p.add_argument("--query-file", required=True)
-    p.add_argument("--budget", type=int, default=16000)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--repo", metavar="DIR", required=True, help="the checkout whose files are ranked"
+    )
+    p.add_argument(
+        "--query-file", metavar="FILE", required=True, help="the query, e.g. an issue body"
+    )
+    p.add_argument(
+        "--budget", metavar="TOKENS", type=int, default=16000, help="tokens to pack (16000)"
+    )
+    p.add_argument("--json", action="store_true", help=as_json)
     p.set_defaults(func=cmd_context_rank)
 
     prompts = sub.add_parser("prompts", help="prompt templates").add_subparsers(
@@ -169,17 +188,28 @@ def register_tools(sub: Any) -> None:
     )
     prompts.required = True
     p = prompts.add_parser("check", help="render every template with sample data")
-    p.add_argument("--overrides", help="a folder of repository overrides to check too")
+    p.add_argument(
+        "--overrides", metavar="DIR", help="a folder of repository overrides to check too"
+    )
     p.set_defaults(func=cmd_prompts_check)
 
     p = sub.add_parser("stats", help="tasks, merge rate, CI-fix rate, time to PR, spend")
-    p.add_argument("--since", help="e.g. 7d, 12h")
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--since",
+        metavar="DURATION",
+        help="only the last DURATION, e.g. 7d, 12h (default: all time)",
+    )
+    p.add_argument("--json", action="store_true", help=as_json)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
         "cleanup", help="remove finished deliveries, jobs and worktrees past retention"
     )
-    p.add_argument("--older-than", default="30d")
-    p.add_argument("--dry-run", action="store_true")
+    p.add_argument(
+        "--older-than",
+        metavar="DURATION",
+        default="30d",
+        help="remove what finished before DURATION ago (30d)",
+    )
+    p.add_argument("--dry-run", action="store_true", help="count only; remove nothing")
     p.set_defaults(func=cmd_cleanup)
