@@ -15,6 +15,7 @@ from typing import Any
 
 from bot.attempt import safe_write as safety
 from bot.cli.output import fail
+from bot.cli.table import Column, print_table
 from bot.core.edit_apply import FileChange
 from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES
 from bot.git.env import BASE_CONFIG, git_environment
@@ -67,8 +68,10 @@ def cli_apply(
         for problem in plan.problems:
             print(f"  {problem.render()}")
         return 1
-    for change in plan.changes:
-        print(f"{change.action:<7} {_change_text(change)}")
+    print_table(
+        ["action", "path", Column("added", right=True), Column("removed", right=True)],
+        [(c.action, _change_path(c), c.added, c.removed) for c in plan.changes],
+    )
     for note in plan.notes:
         print(f"note: {note}")
     if write_error:
@@ -111,11 +114,8 @@ def _read_answer(answer: str) -> str | None:
     return data.decode("utf-8", errors="surrogateescape")
 
 
-def _change_text(change: FileChange) -> str:
-    counts = f"(+{change.added} -{change.removed})"
-    if change.action == "rename":
-        return f"{change.old_path} -> {change.path} {counts}"
-    return f"{change.path} {counts}"
+def _change_path(change: FileChange) -> str:
+    return f"{change.old_path} -> {change.path}" if change.action == "rename" else change.path
 
 
 def _change_json(change: FileChange) -> dict[str, Any]:

@@ -6,9 +6,12 @@ import json
 from pathlib import Path
 
 from bot.cli.output import fail
+from bot.cli.table import Column, print_table
 from bot.context.pack import pack_context
 from bot.context.rank import rank_files
 from bot.context.repomap import RepoMap
+
+SHOWN = 20
 
 
 def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) -> int:
@@ -39,10 +42,15 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
         }
         print(json.dumps(doc, indent=2))
         return 0
-    print(f"ranked ({len(repo_map.paths)} files, best first):")
-    for path, score in ranked[:20]:
-        print(f"  {score:8.3f}  {path}")
-    print(f"packed ({packed.tokens} of {budget} tokens):")
-    for path, start, end in packed.slices:
-        print(f"  {path} lines {start}-{end}")
+    print_table(
+        [Column("score", right=True), "path"],
+        [(f"{score:.3f}", path) for path, score in ranked[:SHOWN]],
+        title=f"Ranked: the best {min(SHOWN, len(ranked))} of {len(repo_map.paths)} files",
+    )
+    print()
+    print_table(
+        ["path", Column("lines", right=True)],
+        [(path, f"{start}-{end}") for path, start, end in packed.slices],
+        title=f"Packed: {packed.tokens:,} of {budget:,} tokens",
+    )
     return 0

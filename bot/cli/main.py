@@ -14,7 +14,6 @@ from typing import Any, NoReturn
 
 from bot.cli.inspect import cmd_deliveries, cmd_jobs, cmd_replay
 from bot.cli.output import PROG, CliError, database_error, fail, load_settings
-from bot.cli.tools import ToolError
 from bot.core.env_values import SettingsError
 from bot.settings import Settings
 
@@ -241,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, SettingsError, ToolError) as exc:
+    except (CliError, SettingsError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -4,6 +4,7 @@ form argparse uses for a wrong argument), and exit status 2; the settings every 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 from bot.settings import Settings
 
@@ -35,3 +36,8 @@ def database_error(exc: BaseException, settings: Settings) -> CliError:
         f"cannot use the database at {redact_url(settings.database_url)} "
         f"({type(exc).__name__}: {detail}); check DATABASE_URL and that the server is running"
     )
+
+
+def utc(value: datetime) -> datetime:
+    """A stored time in UTC (SQLite gives it back without a zone; it was written in UTC)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

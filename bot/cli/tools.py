@@ -4,14 +4,11 @@ check, stats, cleanup. Each module keeps its logic; this file only wires argumen
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
 
-
-class ToolError(Exception):
-    """One line for the user; exit status 2."""
+from bot.cli.output import CliError
 
 
 def _read_text(name: str, what: str) -> str:
@@ -19,76 +16,18 @@ def _read_text(name: str, what: str) -> str:
         return sys.stdin.read()
     path = Path(name)
     if not path.is_file():
-        raise ToolError(f"{what} {name!r} does not exist or is not a file")
+        raise CliError(f"{what} {name!r} does not exist or is not a file")
     try:
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise ToolError(f"cannot read {what} {name!r}: {exc}") from None
+        raise CliError(f"cannot read {what} {name!r}: {exc}") from None
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from bot.context import RepoMap
-    from bot.llm.pricing import PricingTable
-    from bot.plan.planner import IssueText, make_plan
-    from bot.repo.config import llm_choice
-    from bot.settings import CONFIG_PATH, Settings, load_repo_config
+    from bot.cli.plan import cli_plan
 
     body = _read_text(args.issue_file, "issue file")
-    repo_map = None
-    config_text = None
-    name = "local/repo"
-    if args.repo:
-        root = Path(args.repo)
-        if not root.is_dir():
-            raise ToolError(f"--repo {args.repo!r} is not a directory")
-        repo_map = RepoMap.from_dir(root)
-        name = root.resolve().name
-        if (root / CONFIG_PATH).is_file():
-            config_text = (root / CONFIG_PATH).read_text(encoding="utf-8", errors="replace")
-    settings = Settings.from_env()
-    config, problems = load_repo_config(config_text, settings.policy)  # narrowed as in the app
-    choice = llm_choice(config, settings)
-    model = choice.model if choice else None
-    title = args.title or (body.strip().splitlines() or ["Untitled issue"])[0].lstrip("# ")[:120]
-    plan = make_plan(
-        IssueText(name, args.number, title, body, args.label or []),
-        repo_map,
-        config,
-        model=model,
-        pricing=PricingTable(settings.llm_pricing_overrides),  # LLM_PRICING wins, as in the app
-    )
-    result = plan.as_json()
-    config_problems = [p if CONFIG_PATH in p else f"{CONFIG_PATH}: {p}" for p in problems]
-    result["problems"] = [*config_problems, *result["problems"]]
-    if args.json:
-        print(json.dumps(result, indent=2))
-        return 0
-    if plan.decomposition.message:
-        print(plan.decomposition.message)
-    total = result["estimate"]
-    priced = "" if total["cost_usd"] is None else f" · ~${total['cost_usd']:.4f}"
-    print(
-        f"{len(result['tasks'])} task(s) · model {model or 'none configured'} · "
-        f"~{total['input_tokens']:,} in / {total['output_tokens']:,} out tokens{priced}"
-    )
-    for t in result["tasks"]:
-        deps = ", ".join(map(str, t["depends_on"])) or "-"
-        est = t["estimate"]
-        cost = "no model" if not model else "unknown price"
-        if est["cost_usd"] is not None:
-            cost = f"${est['cost_usd']:.4f}"
-        print(f"{t['ordinal']}. [{t['type']}] {t['title']}  (depends on: {deps})")
-        print(
-            f"   template {t['template']['id']} v{t['template']['version']} · "
-            f"~{est['input_tokens']:,} in / {est['output_tokens']:,} out tokens · {cost}"
-        )
-        for path in t["files"][:8]:
-            print(f"   - {path}")
-    for reason in result["reasons"]:
-        print(f"why: {reason}")
-    for problem in result["problems"]:
-        print(f"note: {problem}")
-    return 0
+    return cli_plan(args, body)
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
@@ -123,14 +62,14 @@ def cmd_prompts_check(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    from bot.ops.stats import cli_stats
+    from bot.cli.maintenance import cli_stats
     from bot.settings import Settings
 
     return cli_stats(Settings.from_env(), args.since, args.json)
 
 
 def cmd_cleanup(args: argparse.Namespace) -> int:
-    from bot.ops.cleanup import cli_cleanup
+    from bot.cli.maintenance import cli_cleanup
     from bot.settings import Settings
 
     return cli_cleanup(Settings.from_env(), args.older_than, args.dry_run)

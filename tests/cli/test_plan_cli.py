@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -239,8 +240,26 @@ def test_text_output_lists_tasks_templates_and_estimates(
     assert main(["plan", "--issue-file", str(issue), "--repo", str(make_repo(tmp_path))]) == 0
     out = capsys.readouterr().out
     assert out.startswith("3 task(s) · model gpt-4o-mini")
-    assert "1. [feature] Add `mul(a, b)`" in out and "4. [documentation]" in out
-    assert "template feature v1" in out and "$0." in out and "- calc/ops.py" in out
+    # Not a terminal: a header line, then one row per task, columns two spaces apart.
+    header, *rows = (re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[1:])
+    assert header == [
+        "#",
+        "type",
+        "title",
+        "depends on",
+        "template",
+        "tokens in",
+        "tokens out",
+        "cost",
+        "files",
+    ]
+    assert [row[:3] for row in rows] == [
+        ["1", "feature", "Add `mul(a, b)` to `calc/ops.py`"],
+        ["3", "feature", "Add `div(a, b)` that raises `ZeroDivisionError` on zero"],
+        ["4", "documentation", "Document `mul` and `div` in the README"],
+    ]
+    assert rows[0][4] == "feature v1" and rows[0][7].startswith("$0.")
+    assert "calc/ops.py" in rows[0][8]
 
 
 # ---------------------------------------------------------------- errors
