@@ -6,7 +6,6 @@ Same parser, path rules and syntax checks as the pipeline (bot/attempt/safe_writ
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.attempt import safe_write as safety
-from bot.cli.output import fail
+from bot.cli.output import fail, print_json
 from bot.cli.table import Column, print_table
 from bot.core.edit_apply import FileChange
 from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES
@@ -49,18 +48,15 @@ def cli_apply(
         ]
         if write_error:
             problems.append({"path": None, "reason": write_error, "line": None})
-        print(
-            json.dumps(
-                {
-                    "ok": ok,
-                    "dry_run": dry_run,
-                    "changes": [_change_json(c) for c in plan.changes] if plan.ok else [],
-                    "problems": problems,
-                    "notes": list(plan.notes),
-                    "summary": plan.summary,
-                },
-                indent=2,
-            )
+        print_json(
+            {
+                "ok": ok,
+                "dry_run": dry_run,
+                "changes": [_change_json(c) for c in plan.changes] if plan.ok else [],
+                "problems": problems,
+                "notes": list(plan.notes),
+                "summary": plan.summary,
+            }
         )
         return 0 if ok else 1
     if not plan.ok:

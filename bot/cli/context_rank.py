@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from bot.cli.output import fail
+from bot.cli.output import fail, print_json
 from bot.cli.table import Column, print_table
 from bot.context.pack import pack_context
 from bot.context.rank import rank_files
@@ -40,7 +39,7 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
             "packed": [{"path": p, "start": s, "end": e} for p, s, e in packed.slices],
             "tokens": packed.tokens,
         }
-        print(json.dumps(doc, indent=2))
+        print_json(doc)
         return 0
     print_table(
         [Column("score", right=True), "path"],

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.cli.output import CliError, database_error, load_settings, utc
+from bot.cli.output import CliError, database_error, load_settings, print_json, utc
 from bot.cli.table import Column, print_table
 from bot.settings import Settings
 
@@ -60,7 +59,7 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
 
     rows = run_on_database(fetch)
     if args.json:
-        print(json.dumps([_delivery_dict(d) for d in rows], indent=2, default=str))
+        print_json({"deliveries": [_delivery_dict(d) for d in rows]})
         return 0
     if not rows:
         print("no deliveries stored")
@@ -108,7 +107,10 @@ def cmd_replay(args: argparse.Namespace) -> int:
         raise CliError(
             f"no delivery {args.delivery_id!r} is stored; `issuewright deliveries` lists them"
         ) from None
-    print(f"delivery {args.delivery_id} queued again as job {job_id}")
+    if args.json:
+        print_json({"delivery_id": args.delivery_id, "job_id": job_id})
+    else:
+        print(f"delivery {args.delivery_id} queued again as job {job_id}")
     return 0
 
 
@@ -128,7 +130,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
     rows = run_on_database(fetch)
     if args.json:
-        print(json.dumps([_job_dict(j) for j in rows], indent=2, default=str))
+        print_json({"jobs": [_job_dict(j) for j in rows]})
         return 0
     if not rows:
         print(f"no {'/'.join(statuses)} jobs")
@@ -159,6 +161,9 @@ def _job_dict(j: Any) -> dict[str, Any]:
         "max_attempts": j.max_attempts,
         "delivery_id": j.delivery_id,
         "task_id": j.task_id,
+        "created_at": j.created_at,
         "run_after": j.run_after,
+        "started_at": j.started_at,
+        "finished_at": j.finished_at,
         "last_error": j.last_error,
     }

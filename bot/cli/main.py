@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import logging
 import os
 import signal
@@ -13,7 +12,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from bot.cli.inspect import cmd_deliveries, cmd_jobs, cmd_replay
-from bot.cli.output import PROG, CliError, database_error, fail, load_settings
+from bot.cli.output import (
+    AS_JSON,
+    PROG,
+    CliError,
+    database_error,
+    fail,
+    load_settings,
+    print_json,
+    version,
+)
 from bot.core.env_values import SettingsError
 from bot.settings import Settings
 
@@ -115,7 +123,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise database_error(exc, settings) from None
 
 
-def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.store.migrate import head_revision, upgrade_sync
 
     settings = load_settings()
@@ -123,18 +131,14 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
         upgrade_sync(settings.database_url)
     except Exception as exc:
         raise database_error(exc, settings) from None
-    print(f"database is at revision {head_revision()}")
+    if args.json:
+        print_json({"revision": head_revision()})
+    else:
+        print(f"database is at revision {head_revision()}")
     return 0
 
 
 # ---------------------------------------------------------------- parser
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("issuewright")
-    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
-        return "unknown"
 
 
 class CliParser(argparse.ArgumentParser):
@@ -152,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="A GitHub App that turns labeled issues into pull requests.",
         epilog="`issuewright COMMAND --help` describes a command and its options.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
@@ -177,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     db.required = True
     p = db.add_parser("upgrade", help="apply migrations (DATABASE_URL; safe to run again)")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_db_upgrade)
 
     p = sub.add_parser("deliveries", help="recent webhook deliveries and their status")
@@ -188,11 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=["queued", "done", "dead", "ignored", "skipped"],
         help="only deliveries with this status",
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_deliveries)
 
     p = sub.add_parser("replay", help="queue a stored delivery again")
     p.add_argument("delivery_id", help="the X-GitHub-Delivery id (`issuewright deliveries`)")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("jobs", help="queued, running and dead jobs")
@@ -204,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--limit", metavar="N", type=int, default=50, help="show at most N, newest first (50)"
     )
-    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_jobs)
 
     for register in _extensions():

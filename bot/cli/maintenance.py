@@ -3,12 +3,11 @@ printed. Both work on the existing database only and never create one."""
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from pathlib import Path
 
 from bot.cli.inspect import run_on_database
-from bot.cli.output import CliError, fail, utc
+from bot.cli.output import CliError, fail, print_json, utc
 from bot.cli.table import Cell, Column, print_table
 from bot.ops.cleanup import CleanupReport, cleanup
 from bot.ops.stats import Stats, compute_stats, parse_duration
@@ -22,13 +21,13 @@ def cli_stats(settings: Settings, since: str | None, as_json: bool) -> int:
     except (ValueError, CliError) as exc:
         return fail(str(exc))
     if as_json:
-        print(json.dumps(stats.to_dict(), indent=2))
+        print_json(stats.to_dict())
     else:
         show_stats(stats, since)
     return 0
 
 
-def cli_cleanup(settings: Settings, older_than: str, dry_run: bool) -> int:
+def cli_cleanup(settings: Settings, older_than: str, dry_run: bool, as_json: bool = False) -> int:
     worktrees_dir = Path(settings.data_dir) / "worktrees"
     try:
         window = parse_duration(older_than)
@@ -37,7 +36,22 @@ def cli_cleanup(settings: Settings, older_than: str, dry_run: bool) -> int:
         )
     except (ValueError, CliError) as exc:
         return fail(str(exc))
-    show_cleanup(report, older_than)
+    if as_json:
+        print_json(
+            {
+                "dry_run": report.dry_run,
+                "older_than": older_than,
+                "cutoff": report.cutoff,
+                "deliveries": report.deliveries,
+                "jobs": report.jobs,
+                "events": report.events,
+                "worker_heartbeats": report.worker_beats,
+                "worktrees": report.worktrees,
+                "worktrees_kept": report.worktrees_kept,
+            }
+        )
+    else:
+        show_cleanup(report, older_than)
     return 0
 
 

@@ -4,11 +4,10 @@ GitHub and no database; with `--repo`, the files each task would be shown."""
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
-from bot.cli.output import CliError
+from bot.cli.output import CliError, print_json
 from bot.cli.table import Column, print_table
 
 FILES_SHOWN = 3
@@ -48,7 +47,7 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
     config_problems = [p if CONFIG_PATH in p else f"{CONFIG_PATH}: {p}" for p in problems]
     result["problems"] = [*config_problems, *result["problems"]]
     if args.json:
-        print(json.dumps(result, indent=2))
+        print_json(result)
         return 0
     show_plan(result, model)
     return 0

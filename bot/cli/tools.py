@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from bot.cli.output import CliError
+from bot.cli.output import AS_JSON, CliError
 
 
 def _read_text(name: str, what: str) -> str:
@@ -58,7 +58,7 @@ def cmd_context_rank(args: argparse.Namespace) -> int:
 def cmd_prompts_check(args: argparse.Namespace) -> int:
     from bot.cli.prompts_check import cli_prompts_check
 
-    return cli_prompts_check(Path(args.overrides) if args.overrides else None)
+    return cli_prompts_check(Path(args.overrides) if args.overrides else None, args.json)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
@@ -72,11 +72,10 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     from bot.cli.maintenance import cli_cleanup
     from bot.settings import Settings
 
-    return cli_cleanup(Settings.from_env(), args.older_than, args.dry_run)
+    return cli_cleanup(Settings.from_env(), args.older_than, args.dry_run, args.json)
 
 
 def register_tools(sub: Any) -> None:
-    as_json = "print JSON instead of text"
     p = sub.add_parser("plan", help="show how an issue would be split and prompted (no LLM call)")
     p.add_argument(
         "--issue-file", metavar="FILE", required=True, help="the issue body (- for standard input)"
@@ -93,7 +92,7 @@ def register_tools(sub: Any) -> None:
         default=1,
         help="the issue number task keys are made of (1)",
     )
-    p.add_argument("--json", action="store_true", help=as_json)
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_plan)
 
     p = sub.add_parser("apply", help="check (and apply) a model answer against a local checkout")
@@ -102,7 +101,7 @@ def register_tools(sub: Any) -> None:
         "--answer", metavar="FILE", required=True, help="the answer file (- for standard input)"
     )
     p.add_argument("--dry-run", action="store_true", help="check only; write nothing")
-    p.add_argument("--json", action="store_true", help=as_json)
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_apply)
 
     ctx = sub.add_parser("context", help="context selection").add_subparsers(
@@ -119,7 +118,7 @@ def register_tools(sub: Any) -> None:
     p.add_argument(
         "--budget", metavar="TOKENS", type=int, default=16000, help="tokens to pack (16000)"
     )
-    p.add_argument("--json", action="store_true", help=as_json)
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_context_rank)
 
     prompts = sub.add_parser("prompts", help="prompt templates").add_subparsers(
@@ -130,6 +129,7 @@ def register_tools(sub: Any) -> None:
     p.add_argument(
         "--overrides", metavar="DIR", help="a folder of repository overrides to check too"
     )
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_prompts_check)
 
     p = sub.add_parser("stats", help="tasks, merge rate, CI-fix rate, time to PR, spend")
@@ -138,7 +138,7 @@ def register_tools(sub: Any) -> None:
         metavar="DURATION",
         help="only the last DURATION, e.g. 7d, 12h (default: all time)",
     )
-    p.add_argument("--json", action="store_true", help=as_json)
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
@@ -151,4 +151,5 @@ def register_tools(sub: Any) -> None:
         help="remove what finished before DURATION ago (30d)",
     )
     p.add_argument("--dry-run", action="store_true", help="count only; remove nothing")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_cleanup)

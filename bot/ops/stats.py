@@ -83,8 +83,8 @@ class Stats:
     def to_dict(self) -> dict[str, Any]:
         median = self.median_label_to_pr
         return {
-            "since": self.since.isoformat() if self.since else None,
-            "generated_at": self.generated_at.isoformat(),
+            "since": self.since,
+            "generated_at": self.generated_at,
             "tasks_by_state": self.tasks_by_state,
             "prs_opened": self.prs_opened,
             "prs_merged": self.prs_merged,

@@ -361,3 +361,13 @@ def test_cli_module_runs_as_python_dash_m(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == len(TEMPLATE_IDS)
+
+
+def test_prompts_check_of_a_missing_overrides_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["prompts", "check", "--overrides", str(tmp_path / "nope")]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    [line] = out.err.splitlines()
+    assert line.startswith("issuewright: error: --overrides ") and "not a directory" in line

@@ -128,7 +128,7 @@ async def test_upgrade_then_inspect_and_replay(workdir: Path, db_url: str, tmp_p
     assert header == ["received (UTC)", "delivery", "event", "status", "reason"]
     assert row[1:] == ["d-4711", "issues.labeled", "dead", "handler failed"]
     jobs = run(["jobs", "--json"], workdir, DATABASE_URL=db_url)
-    [dead] = json.loads(jobs.stdout)
+    [dead] = json.loads(jobs.stdout)["jobs"]
     assert (dead["status"], dead["delivery_id"], dead["attempts"]) == ("dead", "d-4711", 5)
     text = run(["jobs"], workdir, DATABASE_URL=db_url).stdout
     header, row = (re.split(r"\s{2,}", line.strip()) for line in text.splitlines())
@@ -140,10 +140,11 @@ async def test_upgrade_then_inspect_and_replay(workdir: Path, db_url: str, tmp_p
     assert replayed.stdout.startswith("delivery d-4711 queued again as job ")
     queued = json.loads(
         run(["jobs", "--json", "--status", "queued"], workdir, DATABASE_URL=db_url).stdout
-    )
+    )["jobs"]
     assert [j["delivery_id"] for j in queued] == ["d-4711"]
     again = json.loads(run(["deliveries", "--json"], workdir, DATABASE_URL=db_url).stdout)
-    assert again[0]["status"] == "queued" and again[0]["reason"] is None
+    assert again["deliveries"][0]["status"] == "queued"
+    assert again["deliveries"][0]["reason"] is None
 
 
 def test_replay_of_a_missing_delivery(workdir: Path, db_url: str) -> None:
