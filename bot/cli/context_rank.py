@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.cli.output import fail, print_json
+from bot.cli.progress import progress
 from bot.cli.table import Column, print_table
 from bot.context.pack import pack_context
 from bot.context.rank import rank_files
@@ -30,9 +31,11 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
         return fail(f"--query-file {query_file}: {exc.strerror or exc}")
     if not query.strip():
         return fail(f"--query-file {query_file}: the file is empty")
-    repo_map = RepoMap.from_dir(repo)
-    ranked = rank_files(repo_map, query)
-    packed = pack_context(repo_map, ranked, query, budget_tokens=budget)
+    with progress(f"reading {repo} for the repository map…"):
+        repo_map = RepoMap.from_dir(repo)
+    with progress(f"ranking {len(repo_map.paths):,} files…"):
+        ranked = rank_files(repo_map, query)
+        packed = pack_context(repo_map, ranked, query, budget_tokens=budget)
     if as_json:
         doc = {
             "ranked": [{"path": p, "score": round(s, 4)} for p, s in ranked if s > 0],

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli.output import CliError, print_json
+from bot.cli.progress import progress
 from bot.cli.table import Column, print_table
 
 FILES_SHOWN = 3
@@ -27,7 +28,8 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
         root = Path(args.repo)
         if not root.is_dir():
             raise CliError(f"--repo {args.repo!r} is not a directory")
-        repo_map = RepoMap.from_dir(root)
+        with progress(f"reading {root} for the repository map…"):
+            repo_map = RepoMap.from_dir(root)
         name = root.resolve().name
         if (root / CONFIG_PATH).is_file():
             config_text = (root / CONFIG_PATH).read_text(encoding="utf-8", errors="replace")
@@ -36,13 +38,14 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
     choice = llm_choice(config, settings)
     model = choice.model if choice else None
     title = args.title or (body.strip().splitlines() or ["Untitled issue"])[0].lstrip("# ")[:120]
-    plan = make_plan(
-        IssueText(name, args.number, title, body, args.label or []),
-        repo_map,
-        config,
-        model=model,
-        pricing=PricingTable(settings.llm_pricing_overrides),  # LLM_PRICING wins, as in the app
-    )
+    with progress("splitting the issue and choosing files for each task…"):
+        plan = make_plan(
+            IssueText(name, args.number, title, body, args.label or []),
+            repo_map,
+            config,
+            model=model,
+            pricing=PricingTable(settings.llm_pricing_overrides),  # LLM_PRICING wins, as in the app
+        )
     result = plan.as_json()
     config_problems = [p if CONFIG_PATH in p else f"{CONFIG_PATH}: {p}" for p in problems]
     result["problems"] = [*config_problems, *result["problems"]]
