@@ -4,25 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.cli.output import fail, print_json
+from bot.cli.checkout import load_checkout
+from bot.cli.output import CliError, fail, print_json
 from bot.cli.progress import progress
 from bot.cli.table import Column, print_table
 from bot.context.pack import pack_context
 from bot.context.rank import rank_files
-from bot.context.repomap import RepoMap
 
 SHOWN = 20
 
 
-def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) -> int:
-    """Rank *repo*'s files against the issue text in *query_file* and print the packing.
+def cli_context_rank(
+    repo: Path, query_file: str, budget: int, as_json: bool, worktree: bool = False
+) -> int:
+    """Rank *repo*'s files (at HEAD, or its work tree: bot/cli/checkout.py) against the issue
+    text in *query_file* and print the packing.
 
     ``as_json`` prints ``{"ranked": [{"path", "score"}…], "packed": [{"path", "start",
-    "end"}…], "tokens": n}``. Bad arguments print one line and return 2.
+    "end"}…], "tokens": n, "repository": {"path", "read", "commit"}}``. Bad arguments print
+    one line and return 2.
     """
-    repo = Path(repo)
-    if not repo.is_dir():
-        return fail(f"--repo {repo}: not a directory")
     if budget <= 0:
         return fail(f"--budget {budget}: must be a positive number of tokens")
     try:
@@ -31,8 +32,11 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
         return fail(f"--query-file {query_file}: {exc.strerror or exc}")
     if not query.strip():
         return fail(f"--query-file {query_file}: the file is empty")
-    with progress(f"reading {repo} for the repository map…"):
-        repo_map = RepoMap.from_dir(repo)
+    try:
+        checkout = load_checkout(Path(repo), worktree=worktree)
+    except CliError as exc:
+        return fail(str(exc))
+    repo_map = checkout.repo_map
     with progress(f"ranking {len(repo_map.paths):,} files…"):
         ranked = rank_files(repo_map, query)
         packed = pack_context(repo_map, ranked, query, budget_tokens=budget)
@@ -41,6 +45,7 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
             "ranked": [{"path": p, "score": round(s, 4)} for p, s in ranked if s > 0],
             "packed": [{"path": p, "start": s, "end": e} for p, s, e in packed.slices],
             "tokens": packed.tokens,
+            "repository": checkout.as_json(),
         }
         print_json(doc)
         return 0
@@ -55,4 +60,5 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
         [(path, f"{start}-{end}") for path, start, end in packed.slices],
         title=f"Packed: {packed.tokens:,} of {budget:,} tokens",
     )
+    print(f"\nfiles: {checkout.describe()}")
     return 0

@@ -7,7 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bot.cli.output import CliError, print_json
+from bot.cli.checkout import load_checkout
+from bot.cli.output import print_json
 from bot.cli.progress import progress
 from bot.cli.table import Column, print_table
 
@@ -15,25 +16,17 @@ FILES_SHOWN = 3
 
 
 def cli_plan(args: argparse.Namespace, body: str) -> int:
-    from bot.context import RepoMap
     from bot.llm.pricing import PricingTable
     from bot.plan.planner import IssueText, make_plan
     from bot.repo.config import llm_choice
     from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
-    repo_map = None
-    config_text = None
-    name = "local/repo"
-    if args.repo:
-        root = Path(args.repo)
-        if not root.is_dir():
-            raise CliError(f"--repo {args.repo!r} is not a directory")
-        with progress(f"reading {root} for the repository map…"):
-            repo_map = RepoMap.from_dir(root)
-        name = root.resolve().name
-        if (root / CONFIG_PATH).is_file():
-            config_text = (root / CONFIG_PATH).read_text(encoding="utf-8", errors="replace")
     settings = Settings.from_env()
+    checkout = load_checkout(Path(args.repo), worktree=args.worktree) if args.repo else None
+    repo_map = checkout.repo_map if checkout else None
+    name = checkout.name if checkout else "local/repo"
+    # The configuration of the tree that was read, as the app reads it with the code.
+    config_text = checkout.text(CONFIG_PATH) if checkout else None
     config, problems = load_repo_config(config_text, settings.policy)  # narrowed as in the app
     choice = llm_choice(config, settings)
     model = choice.model if choice else None
@@ -49,14 +42,15 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
     result = plan.as_json()
     config_problems = [p if CONFIG_PATH in p else f"{CONFIG_PATH}: {p}" for p in problems]
     result["problems"] = [*config_problems, *result["problems"]]
+    result["repository"] = checkout.as_json() if checkout else None
     if args.json:
         print_json(result)
         return 0
-    show_plan(result, model)
+    show_plan(result, model, checkout.describe() if checkout else None)
     return 0
 
 
-def show_plan(result: dict[str, Any], model: str | None) -> None:
+def show_plan(result: dict[str, Any], model: str | None, read: str | None) -> None:
     if result["message"]:
         print(result["message"])
     total = result["estimate"]
@@ -101,6 +95,8 @@ def show_plan(result: dict[str, Any], model: str | None) -> None:
         ],
         rows,
     )
+    if read:
+        print(f"files: {read}")
     for reason in result["reasons"]:
         print(f"why: {reason}")
     for problem in result["problems"]:

@@ -52,7 +52,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
 def cmd_context_rank(args: argparse.Namespace) -> int:
     from bot.cli.context_rank import cli_context_rank
 
-    return cli_context_rank(Path(args.repo), args.query_file, args.budget, args.json)
+    return cli_context_rank(Path(args.repo), args.query_file, args.budget, args.json, args.worktree)
 
 
 def cmd_prompts_check(args: argparse.Namespace) -> int:
@@ -86,6 +86,12 @@ def register_tools(sub: Any) -> None:
     p.add_argument("--label", metavar="NAME", action="append", help="an issue label (repeatable)")
     p.add_argument("--repo", metavar="DIR", help="a local checkout to pick files from")
     p.add_argument(
+        "--worktree",
+        action="store_true",
+        help="read the files as they are on disk, uncommitted ones included (not git-ignored "
+        "ones); by default the checkout is read at HEAD, as the app will see it",
+    )
+    p.add_argument(
         "--number",
         metavar="N",
         type=int,
@@ -111,6 +117,12 @@ def register_tools(sub: Any) -> None:
     p = ctx.add_parser("rank", help="rank a checkout's files for a query and show what is packed")
     p.add_argument(
         "--repo", metavar="DIR", required=True, help="the checkout whose files are ranked"
+    )
+    p.add_argument(
+        "--worktree",
+        action="store_true",
+        help="read the files as they are on disk, uncommitted ones included (not git-ignored "
+        "ones); by default the checkout is read at HEAD, as the app will see it",
     )
     p.add_argument(
         "--query-file", metavar="FILE", required=True, help="the query, e.g. an issue body"

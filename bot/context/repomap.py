@@ -137,18 +137,16 @@ class RepoMap:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_dir(cls, root: Path) -> RepoMap:
+    def from_dir(cls, root: Path, paths: Iterable[str] | None = None) -> RepoMap:
+        """The files under `root`, or only `paths` (relative, `/`-separated) of them."""
         files: dict[str, str] = {}
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            for name in filenames:
-                full = Path(dirpath, name)
-                rel = full.relative_to(root).as_posix()
-                if full.is_symlink() or not _wanted(rel, full.stat().st_size):
-                    continue
-                text = _decode(full.read_bytes())
-                if text is not None:
-                    files[rel] = text
+        for rel in _walk(root) if paths is None else paths:
+            full = root / rel
+            if full.is_symlink() or not full.is_file() or not _wanted(rel, full.stat().st_size):
+                continue  # a tracked file deleted in the work tree, a submodule, a link
+            text = _decode(full.read_bytes())
+            if text is not None:
+                files[rel] = text
         return build_repo_map(files)
 
     @classmethod
@@ -188,6 +186,13 @@ class RepoMap:
                     break
         found.discard(self.index_of.get(e.path, -1))
         return sorted(found)
+
+
+def _walk(root: Path) -> Iterable[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in filenames:
+            yield Path(dirpath, name).relative_to(root).as_posix()
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -241,7 +241,10 @@ def test_text_output_lists_tasks_templates_and_estimates(
     out = capsys.readouterr().out
     assert out.startswith("3 task(s) · model gpt-4o-mini")
     # Not a terminal: a header line, then one row per task, columns two spaces apart.
-    header, *rows = (re.split(r"\s{2,}", line.strip()) for line in out.splitlines()[1:])
+    lines = out.splitlines()
+    header, *rows = (re.split(r"\s{2,}", line.strip()) for line in lines[1:5])
+    assert lines[5] == f"files: {tmp_path / 'calc'} as on disk (not a git checkout)"
+    assert lines[6].startswith("why: 3 tasks: ")
     assert header == [
         "#",
         "type",
