@@ -10,15 +10,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from bot.cli.output import CliError
+from bot.cli.output import PROG, CliError
 from bot.cli.progress import progress
-from bot.context.repomap import RepoMap
+from bot.context.repomap import RepoMap, cache_file
 from bot.git.env import BASE_CONFIG, git_environment
+
+MAPS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -50,7 +54,10 @@ class Checkout:
         return {"path": str(self.root), "read": self.read, "commit": self.commit}
 
 
-def load_checkout(path: Path, *, worktree: bool = False) -> Checkout:
+def load_checkout(path: Path, *, worktree: bool = False, cache_dir: Path | None = None) -> Checkout:
+    """The map of `path` (see the module's docstring). At HEAD it is kept in `cache_dir`
+    (Settings.cache_dir: ISSUEWRIGHT_CACHE_DIR or the XDG cache folder) under its commit, as
+    the app keeps its own, so only the first run on a commit builds it."""
     if not path.is_dir():
         raise CliError(f"--repo {str(path)!r} is not a directory")
     top = _git(path, "rev-parse", "--show-toplevel", may_fail_with="not a git repository")
@@ -70,9 +77,43 @@ def load_checkout(path: Path, *, worktree: bool = False) -> Checkout:
             "they are on disk"
         )
     git_dir = Path(_git(root, "rev-parse", "--absolute-git-dir") or root / ".git")
+    cache = _usable(cache_dir / "repomaps") if cache_dir else None
     with progress(f"reading {root} at {commit[:12]} for the repository map…"):
-        repo_map = RepoMap.from_git(git_dir, commit)
+        repo_map = RepoMap.from_git(git_dir, commit, cache)
+    if cache is not None:
+        _keep_recent(cache, cache_file(cache, commit))
     return Checkout(root, "HEAD", commit, repo_map)
+
+
+def _usable(cache: Path) -> Path | None:
+    try:
+        cache.mkdir(parents=True, exist_ok=True, mode=0o700)  # maps hold the code they map
+    except OSError as exc:
+        print(
+            f"{PROG}: warning: cannot use the cache folder {cache} ({exc.strerror}); the "
+            "repository map is built anew each time (set ISSUEWRIGHT_CACHE_DIR)",
+            file=sys.stderr,
+        )
+        return None
+    return cache
+
+
+def _keep_recent(cache: Path, used: Path) -> None:
+    """Mark `used` as recently used and remove all but the MAPS_KEPT most recent maps (each
+    is tens of MB for a large repository; every commit looked at would leave one)."""
+    with contextlib.suppress(OSError):
+        used.touch(exist_ok=True)
+    maps = sorted(cache.glob("repomap-*.pkl"), key=_mtime, reverse=True)
+    for old in maps[MAPS_KEPT:]:
+        with contextlib.suppress(OSError):
+            old.unlink()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile by another run
+        return 0.0
 
 
 def _git(cwd: Path, *args: str, may_fail_with: str | None = None) -> str | None:

@@ -15,7 +15,12 @@ SHOWN = 20
 
 
 def cli_context_rank(
-    repo: Path, query_file: str, budget: int, as_json: bool, worktree: bool = False
+    repo: Path,
+    query_file: str,
+    budget: int,
+    as_json: bool,
+    worktree: bool = False,
+    cache_dir: Path | None = None,
 ) -> int:
     """Rank *repo*'s files (at HEAD, or its work tree: bot/cli/checkout.py) against the issue
     text in *query_file* and print the packing.
@@ -33,7 +38,7 @@ def cli_context_rank(
     if not query.strip():
         return fail(f"--query-file {query_file}: the file is empty")
     try:
-        checkout = load_checkout(Path(repo), worktree=worktree)
+        checkout = load_checkout(Path(repo), worktree=worktree, cache_dir=cache_dir)
     except CliError as exc:
         return fail(str(exc))
     repo_map = checkout.repo_map

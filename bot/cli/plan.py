@@ -22,7 +22,11 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
     from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
     settings = Settings.from_env()
-    checkout = load_checkout(Path(args.repo), worktree=args.worktree) if args.repo else None
+    checkout = None
+    if args.repo:
+        checkout = load_checkout(
+            Path(args.repo), worktree=args.worktree, cache_dir=settings.cache_dir
+        )
     repo_map = checkout.repo_map if checkout else None
     name = checkout.name if checkout else "local/repo"
     # The configuration of the tree that was read, as the app reads it with the code.

@@ -51,8 +51,16 @@ def cmd_apply(args: argparse.Namespace) -> int:
 
 def cmd_context_rank(args: argparse.Namespace) -> int:
     from bot.cli.context_rank import cli_context_rank
+    from bot.settings import Settings
 
-    return cli_context_rank(Path(args.repo), args.query_file, args.budget, args.json, args.worktree)
+    return cli_context_rank(
+        Path(args.repo),
+        args.query_file,
+        args.budget,
+        args.json,
+        worktree=args.worktree,
+        cache_dir=Settings.from_env().cache_dir,
+    )
 
 
 def cmd_prompts_check(args: argparse.Namespace) -> int:

@@ -151,7 +151,7 @@ class RepoMap:
 
     @classmethod
     def from_git(cls, git_dir: Path, commit: str, cache_dir: Path | None = None) -> RepoMap:
-        cache = cache_dir / f"repomap-v{MAP_VERSION}-{commit}.pkl" if cache_dir else None
+        cache = cache_file(cache_dir, commit) if cache_dir else None
         if cache is not None and cache.exists():
             try:
                 with cache.open("rb") as fh:
@@ -162,11 +162,15 @@ class RepoMap:
                 log.warning("ignoring unreadable repo map cache %s: %s", cache, exc)
         repo_map = build_repo_map(read_git_tree(git_dir, commit))
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(repo_map, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cache)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two writers never share one
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                with tmp.open("wb") as fh:
+                    pickle.dump(repo_map, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                tmp.replace(cache)
+            except OSError as exc:  # a full disk costs the next caller a rebuild, no more
+                log.warning("cannot write repo map cache %s: %s", cache, exc)
+                tmp.unlink(missing_ok=True)
         return repo_map
 
     # -- lookups ------------------------------------------------------------------------
@@ -186,6 +190,11 @@ class RepoMap:
                     break
         found.discard(self.index_of.get(e.path, -1))
         return sorted(found)
+
+
+def cache_file(cache_dir: Path, commit: str) -> Path:
+    """Where `from_git` keeps the map of `commit` under `cache_dir`."""
+    return cache_dir / f"repomap-v{MAP_VERSION}-{commit}.pkl"
 
 
 def _walk(root: Path) -> Iterable[str]:
