@@ -1,7 +1,9 @@
 """`issuewright apply`: what the bot would do with a saved model answer, on a local checkout.
 
-Same parser, path rules and syntax checks as the pipeline (bot/attempt/safe_write.py). Exit codes:
-0 applied (or would apply, with --dry-run), 1 refused (nothing written), 2 unusable input.
+Same parser, path rules and syntax checks as the pipeline (bot/attempt/safe_write.py); with
+--dry-run, the unified diff of what would be written. An answer the checkout already holds is
+said to be applied and nothing is written (bot/core/applied.py). Exit codes: 0 applied (or
+would apply, or already applied), 1 refused (nothing written), 2 unusable input.
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from bot.attempt import safe_write as safety
+from bot.cli import table
 from bot.cli.output import fail, print_json
 from bot.cli.table import Column, print_table
-from bot.core.edit_apply import FileChange
+from bot.core.applied import already_applied
+from bot.core.edit_apply import FileChange, unified_diff
 from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES
 from bot.git.env import BASE_CONFIG, git_environment
 
@@ -35,16 +41,20 @@ def cli_apply(
     if text is None:
         return fail(f"answer file {answer} cannot be read")
     plan = safety.plan_answer(root, text, denied_paths=denied_paths, max_file_bytes=max_file_bytes)
+    # Applied before: say so and write nothing (applying again would insert additions twice).
+    applied = bool(plan.original) and already_applied(plan.original, plan.edits)
+    changes = () if applied else plan.changes
     write_error = None
-    if plan.ok and not dry_run:
+    if plan.ok and changes and not dry_run:
         try:
             safety.write_plan(root, plan)
         except safety.WriteError as exc:
             write_error = str(exc)
-    ok = plan.ok and write_error is None
+    ok = (applied or plan.ok) and write_error is None
     if as_json:
         problems: list[dict[str, Any]] = [
-            {"path": p.path, "reason": p.reason, "line": p.line} for p in plan.problems
+            {"path": p.path, "reason": p.reason, "line": p.line}
+            for p in ([] if applied else plan.problems)
         ]
         if write_error:
             problems.append({"path": None, "reason": write_error, "line": None})
@@ -52,13 +62,17 @@ def cli_apply(
             {
                 "ok": ok,
                 "dry_run": dry_run,
-                "changes": [_change_json(c) for c in plan.changes] if plan.ok else [],
+                "already_applied": applied,
+                "changes": [_change_json(c) for c in changes] if plan.ok else [],
                 "problems": problems,
-                "notes": list(plan.notes),
+                "notes": [] if applied else list(plan.notes),
                 "summary": plan.summary,
             }
         )
         return 0 if ok else 1
+    if applied:
+        print("already applied: the checkout holds every edit of this answer; nothing written")
+        return 0
     if not plan.ok:
         print("refused, nothing written:")
         for problem in plan.problems:
@@ -66,7 +80,7 @@ def cli_apply(
         return 1
     print_table(
         ["action", "path", Column("added", right=True), Column("removed", right=True)],
-        [(c.action, _change_path(c), c.added, c.removed) for c in plan.changes],
+        [(c.action, _change_path(c), c.added, c.removed) for c in changes],
     )
     for note in plan.notes:
         print(f"note: {note}")
@@ -74,8 +88,27 @@ def cli_apply(
         print(f"refused, nothing written: {write_error}")
         return 1
     if dry_run:
+        print()
+        print_diff("".join(unified_diff(c) for c in changes))
         print("dry run: nothing written")
     return 0
+
+
+def print_diff(diff: str) -> None:
+    """A unified diff, coloured on a terminal."""
+    console = table.stdout_console()
+    if not console.is_terminal:
+        sys.stdout.write(diff)
+        return
+    for line in diff.splitlines():
+        style = ""
+        if line.startswith(("diff --git", "--- ", "+++ ")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith(("+", "-")):
+            style = "green" if line[0] == "+" else "red"
+        console.print(Text(line, style=style), soft_wrap=True)
 
 
 def _checkout_root(repo: Path) -> Path | str:
@@ -120,6 +153,7 @@ def _change_json(change: FileChange) -> dict[str, Any]:
         "action": change.action,
         "added": change.added,
         "removed": change.removed,
+        "diff": unified_diff(change),
     }
     if change.old_path:
         item["from"] = change.old_path

@@ -177,7 +177,10 @@ def test_json_output(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, out = apply_and_capture(capsys, repo, GOOD, tmp_path, dry_run=True, as_json=True)
     data = json.loads(out)
     assert code == 0 and data["ok"] is True and data["problems"] == []
-    assert data["changes"][0] == {"path": "calc.py", "action": "modify", "added": 1, "removed": 1}
+    first = data["changes"][0]
+    diff = first.pop("diff")
+    assert first == {"path": "calc.py", "action": "modify", "added": 1, "removed": 1}
+    assert diff.startswith("diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ ")
     assert data["changes"][3]["from"] == "tools/run.sh"
     assert data["summary"] == "fixed add"
 
