@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -19,10 +18,9 @@ from typing import Any, Literal
 
 from bot.cli.output import PROG, CliError
 from bot.cli.progress import progress
-from bot.context.repomap import RepoMap, cache_file
+from bot.context.map_cache import CLI_MAPS_KEPT, cached_map
+from bot.context.repomap import RepoMap
 from bot.git.env import BASE_CONFIG, git_environment
-
-MAPS_KEPT = 8
 
 
 @dataclass(frozen=True)
@@ -79,9 +77,7 @@ def load_checkout(path: Path, *, worktree: bool = False, cache_dir: Path | None 
     git_dir = Path(_git(root, "rev-parse", "--absolute-git-dir") or root / ".git")
     cache = _usable(cache_dir / "repomaps") if cache_dir else None
     with progress(f"reading {root} at {commit[:12]} for the repository map…"):
-        repo_map = RepoMap.from_git(git_dir, commit, cache)
-    if cache is not None:
-        _keep_recent(cache, cache_file(cache, commit))
+        repo_map = cached_map(git_dir, commit, cache, keep=CLI_MAPS_KEPT)
     return Checkout(root, "HEAD", commit, repo_map)
 
 
@@ -96,24 +92,6 @@ def _usable(cache: Path) -> Path | None:
         )
         return None
     return cache
-
-
-def _keep_recent(cache: Path, used: Path) -> None:
-    """Mark `used` as recently used and remove all but the MAPS_KEPT most recent maps (each
-    is tens of MB for a large repository; every commit looked at would leave one)."""
-    with contextlib.suppress(OSError):
-        used.touch(exist_ok=True)
-    maps = sorted(cache.glob("repomap-*.pkl"), key=_mtime, reverse=True)
-    for old in maps[MAPS_KEPT:]:
-        with contextlib.suppress(OSError):
-            old.unlink()
-
-
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime
-    except OSError:  # removed meanwhile by another run
-        return 0.0
 
 
 def _git(cwd: Path, *args: str, may_fail_with: str | None = None) -> str | None:

@@ -10,7 +10,8 @@ from typing import Any
 
 from bot.attempt.resume import finish_if_pushed, show_what_it_did
 from bot.attempt.runner import AttemptSpec, run_attempt
-from bot.context import RepoMap, pack_context, rank_files
+from bot.context import pack_context, rank_files
+from bot.context.map_cache import APP_MAPS_KEPT, cached_map
 from bot.core.checks import FAILED_CONCLUSIONS, latest_runs
 from bot.core.ci_logs import log_excerpt
 from bot.core.lifecycle import TaskEvent, TaskState
@@ -62,7 +63,9 @@ async def _context(repo: RepoAccess, config: Any, query: str, branch: str) -> tu
         git_cmd.git, "rev-parse", f"{git_cmd.REMOTE_REFS}/{branch}^{{commit}}", cwd=mirror
     )
     cache = Path(repo.ctx.settings.data_dir) / "repomaps"
-    repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, out.stdout.strip(), cache)
+    repo_map = await asyncio.to_thread(
+        cached_map, mirror, out.stdout.strip(), cache, keep=APP_MAPS_KEPT
+    )
     # Ranking, packing and rendering are CPU work: off the event loop (the receiver's).
     ranked = await asyncio.to_thread(rank_files, repo_map, query)
     packed = await asyncio.to_thread(

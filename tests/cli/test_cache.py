@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from bot.cli import checkout as checkout_module
 from bot.cli.main import main
-from bot.context import repomap
+from bot.context import map_cache, repomap
 from tests.cli.test_checkout import QUERY, git
 from tests.cli.test_plan_cli import CALC, write
 
@@ -80,13 +79,13 @@ def test_only_the_most_recently_used_maps_are_kept(
 ) -> None:
     folder = own_cache / "repomaps"
     folder.mkdir(parents=True)
-    for i in range(checkout_module.MAPS_KEPT + 5):
+    for i in range(map_cache.CLI_MAPS_KEPT + 5):
         old = folder / f"repomap-v{repomap.MAP_VERSION}-{i:040x}.pkl"
         old.write_bytes(b"")
         os.utime(old, (1_000_000 + i, 1_000_000 + i))
     plan(capsys, repo)
     kept = maps(own_cache)
-    assert len(kept) == checkout_module.MAPS_KEPT
+    assert len(kept) == map_cache.CLI_MAPS_KEPT
     assert f"repomap-v{repomap.MAP_VERSION}-{git(repo, 'rev-parse', 'HEAD')}.pkl" in kept
     assert f"repomap-v{repomap.MAP_VERSION}-{0:040x}.pkl" not in kept  # the oldest went
 
