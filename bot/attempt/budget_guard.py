@@ -9,7 +9,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from bot.core.budget import BudgetDecision, check_budget, estimate_call_cost, estimate_tokens
+from bot.core.budget import BudgetDecision, check_budget, reserve_call
 from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage, ConfigurationError, LLMClient, LLMRequest, LLMResponse
 from bot.llm.factory import make_client
@@ -112,10 +112,12 @@ async def budget_check(
     messages: Sequence[ChatMessage],
 ) -> BudgetDecision:
     price = pricing(ctx).price(choice.model)
-    prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
-    estimate = estimate_call_cost(
-        prompt_tokens, config.max_output_tokens, price.input_per_mtok, price.output_per_mtok
+    reserve = reserve_call(
+        (m.content for m in messages),
+        config.max_output_tokens,
+        (price.input_per_mtok, price.output_per_mtok),
     )
+    estimate = reserve.cost_usd or 0.0
     month_cap = config.monthly_budget_usd
     if month_cap is None:
         month_cap = ctx.settings.installation_monthly_budget_usd

@@ -9,15 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.context import RepoMap, pack_context, rank_files
-from bot.core.budget import estimate_tokens
+from bot.core.budget import reserve_call
 from bot.core.decompose import Decomposition, PlannedTask, decompose
 from bot.llm.pricing import PricingTable
 from bot.prompts.library import PromptLibrary
 from bot.prompts.templates import RenderedPrompt
 from bot.settings import RepoConfig
-
-# A typical SEARCH/REPLACE answer for one task; real counts come from `usage`.
-ESTIMATED_OUTPUT_TOKENS = 1500
 
 
 @dataclass(frozen=True)
@@ -167,12 +164,14 @@ def plan_task(
         files, slices, context = list(packed.files), list(packed.slices), packed.text
     system = render_system(library, issue.repo, config)
     prompt = library.render(task.type, prompt_params(issue, task, all_tasks, context, config))
-    input_tokens = estimate_tokens(system.text) + estimate_tokens(prompt.text)
-    cost = None
-    if model:
-        table = pricing or PricingTable()
-        if table.is_known(model):
-            cost = table.cost_usd(model, input_tokens, ESTIMATED_OUTPUT_TOKENS)
+    # Priced as the budget gate prices the call (bot/attempt/budget_guard.py): the messages
+    # it sends and `max_output_tokens` reserved for the answer, not a typical answer.
+    price = (pricing or PricingTable()).price(model) if model else None
+    reserve = reserve_call(
+        (system.text, prompt.text),
+        config.max_output_tokens,
+        (price.input_per_mtok, price.output_per_mtok) if price and price.known else None,
+    )
     return TaskPlan(
         task=task,
         files=files,
@@ -182,9 +181,9 @@ def plan_task(
         template_version=prompt.version,
         system=system,
         prompt=prompt,
-        input_tokens=input_tokens,
-        output_tokens=ESTIMATED_OUTPUT_TOKENS,
-        cost_usd=cost,
+        input_tokens=reserve.input_tokens,
+        output_tokens=reserve.output_tokens,
+        cost_usd=reserve.cost_usd,
     )
 
 
