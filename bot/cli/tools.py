@@ -100,6 +100,12 @@ def register_tools(sub: Any) -> None:
         "ones); by default the checkout is read at HEAD, as the app will see it",
     )
     p.add_argument(
+        "--name",
+        metavar="OWNER/REPO",
+        help="the repository's name on GitHub, which task keys and prompts show (default: "
+        "the checkout's folder name)",
+    )
+    p.add_argument(
         "--number",
         metavar="N",
         type=int,
