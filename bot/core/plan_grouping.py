@@ -15,7 +15,7 @@ is empty, the dependencies form no cycle and there are at most `max_tasks` tasks
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.core.decompose import (
@@ -25,7 +25,6 @@ from bot.core.decompose import (
     PlannedTask,
     Source,
     body_of,
-    decompose,
     issue_parts,
     task_title,
 )
@@ -229,8 +228,11 @@ def grouped_decomposition(
         if rest:
             extra = ["- " + body_of(doc, c.item).replace("\n", "\n  ").rstrip() for c in rest]
             body += "\n\nTogether with:\n" + "\n".join(extra)
-            shown = ", ".join(str(n) for n in group[1:])
-            joins.append(f"Task {group[0]} also takes item{'s' if len(rest) > 1 else ''} {shown}.")
+            shown = ", ".join(f"{c.ordinal} {quoted(c.item.title, 50)}" for c in rest[:3])
+            more = f" and {len(rest) - 3} more" if len(rest) > 3 else ""
+            joins.append(
+                f"Task {group[0]} also takes item{'s' if len(rest) > 1 else ''} {shown}{more}."
+            )
         title = task_title(lead.item.title)
         tasks.append(
             PlannedTask(
@@ -268,28 +270,7 @@ class GroupingOutcome:
     """What became of asking a model to group the items: its grouping, or the why-line of
     the rule-based plan used instead."""
 
-    model: str
-    given: GroupingInput
+    model: str | None
+    given: GroupingInput | None = None
     grouping: Grouping | None = None
     why: str | None = None
-
-
-def plan_decomposition(
-    title: str,
-    body: str,
-    labels: list[str],
-    repo: str,
-    issue_number: int,
-    max_tasks: int,
-    outcome: GroupingOutcome | None = None,
-) -> Decomposition:
-    """The model's grouping when there is a valid one, else the rule-based plan (with the
-    line that says why when a model was meant to group the items)."""
-    if outcome is not None and outcome.grouping is not None:
-        return grouped_decomposition(
-            outcome.given, outcome.grouping, repo, issue_number, outcome.model
-        )
-    ruled = decompose(title, body, labels, repo, issue_number, max_tasks=max_tasks)
-    if outcome is None or not outcome.why:
-        return ruled
-    return replace(ruled, reasons=[outcome.why, *ruled.reasons])

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.context import RepoMap
 from bot.core.budget import check_budget
+from bot.core.plan_grouping import GroupingOutcome
 from bot.core.policy import Ceilings, LLMChoice
 from bot.llm.pricing import PricingTable
 from bot.plan.planner import IssueText, Plan, make_plan
@@ -97,8 +98,15 @@ def budget_notes(plan: Plan, config: RepoConfig, pricing: PricingTable) -> list[
     ]
 
 
-def plan_issue(issue: IssueText, content: RepoContent, settings: Settings) -> IssuePlan:
-    """The app's plan of `issue` (see the module's docstring)."""
+def plan_issue(
+    issue: IssueText,
+    content: RepoContent,
+    settings: Settings,
+    grouping: GroupingOutcome | None = None,
+) -> IssuePlan:
+    """The app's plan of `issue` (see the module's docstring); `grouping` is what became of
+    asking the model to group the items when the repository sets `llm_plan`
+    (bot/plan/llm_plan.py), None when it does not."""
     config = content.config
     choice = llm_choice(config, settings)
     pricing = PricingTable(settings.llm_pricing_overrides)  # the operator's prices win
@@ -109,6 +117,7 @@ def plan_issue(issue: IssueText, content: RepoContent, settings: Settings) -> Is
         model=choice.model if choice else None,
         overrides=content.overrides,
         pricing=pricing,
+        grouping=grouping,
     )
     notes = [
         *config_notes(content.config_problems),

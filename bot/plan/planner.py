@@ -4,6 +4,7 @@ what that would cost. Shared by the app's plan preview, the codegen pipeline and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from bot.context import RepoMap, pack_context, rank_files
 from bot.core.budget import reserve_call
 from bot.core.decompose import Decomposition, PlannedTask, decompose
+from bot.core.plan_grouping import GroupingOutcome, grouped_decomposition
 from bot.llm.pricing import PricingTable
 from bot.prompts.library import PromptLibrary
 from bot.prompts.templates import RenderedPrompt
@@ -187,6 +189,29 @@ def plan_task(
     )
 
 
+def decomposition_of(
+    issue: IssueText, config: RepoConfig, grouping: GroupingOutcome | None
+) -> Decomposition:
+    """The model's grouping when there is a valid one, else the rule-based plan, with the
+    line that says why when a model was meant to group the items."""
+    if grouping is not None and grouping.grouping is not None and grouping.given is not None:
+        model = grouping.model or "the model"
+        return grouped_decomposition(
+            grouping.given, grouping.grouping, issue.repo, issue.number, model
+        )
+    ruled = decompose(
+        issue.title,
+        issue.body,
+        list(issue.labels),
+        issue.repo,
+        issue.number,
+        max_tasks=config.max_tasks_per_issue,
+    )
+    if grouping is None or not grouping.why:
+        return ruled
+    return dataclasses.replace(ruled, reasons=[grouping.why, *ruled.reasons])
+
+
 def make_plan(
     issue: IssueText,
     repo_map: RepoMap | None,
@@ -195,15 +220,10 @@ def make_plan(
     model: str | None = None,
     overrides: Mapping[str, str] | None = None,
     pricing: PricingTable | None = None,
+    grouping: GroupingOutcome | None = None,
 ) -> Plan:
-    decomposition = decompose(
-        issue.title,
-        issue.body,
-        list(issue.labels),
-        issue.repo,
-        issue.number,
-        max_tasks=config.max_tasks_per_issue,
-    )
+    """`grouping`: what became of asking a model to group the items (`llm_plan`)."""
+    decomposition = decomposition_of(issue, config, grouping)
     library = PromptLibrary(overrides)
     tasks = [] if decomposition.too_many else decomposition.tasks
     plans = [

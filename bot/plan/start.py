@@ -14,6 +14,7 @@ from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
 from bot.jobs.schedule import drop_queued_jobs, schedule_ready_tasks
 from bot.plan.approvals import LabelEvent, approve, record_label_event
 from bot.plan.issue_plan import RepoContent, plan_issue
+from bot.plan.llm_plan import count_grouping, llm_grouping
 from bot.plan.planner import IssueText, Plan
 from bot.repo.access import BaseBranchMissing, RepoAccess
 from bot.repo.config import llm_choice
@@ -162,9 +163,12 @@ async def start_run(
         problems.append(str(exc))
         plan_only, plan_reason = True, "Nothing can be generated until the base branch exists."
     content = RepoContent(config, config_problems, repo_map, overrides, problems)
+    # `llm_plan`: the model groups the items (one budgeted call), else the rules do.
+    asked = await llm_grouping(ctx, repo.installation_id, config, choice, text)
+    grouping = asked.outcome if asked else None
     # CPU only, but seconds for a big issue or a hostile override: off the event loop, so
     # the webhook receiver and the other jobs keep running meanwhile.
-    planned = await asyncio.to_thread(plan_issue, text, content, ctx.settings)
+    planned = await asyncio.to_thread(plan_issue, text, content, ctx.settings, grouping)
     plan = planned.plan
     run_id = await ensure_run(repo, issue, triggered_by, planned.notes, plan_only)
     async with ctx.sessions() as session, session.begin():
@@ -178,6 +182,9 @@ async def start_run(
     message = plan.decomposition.message
     if not plan.decomposition.too_many:
         await store_tasks(ctx, run_id, repo, plan, cause)
+    if asked is not None:
+        first = plan.tasks[0].task.key if plan.tasks else None
+        await count_grouping(ctx, run_id, first, asked, cause)
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),

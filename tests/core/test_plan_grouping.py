@@ -12,10 +12,9 @@ import pytest
 from bot.core.plan_grouping import (
     MAX_ITEMS,
     Grouping,
-    GroupingOutcome,
     check_grouping,
+    grouped_decomposition,
     grouping_input,
-    plan_decomposition,
 )
 
 ISSUE = """Multiplication and division for calc.
@@ -60,8 +59,7 @@ def test_a_good_grouping_makes_the_tasks_with_criteria_and_skipped_items() -> No
     text = answer(([1, 3], []), ([2], [1]), ([5], [1, 2]))
     grouping = check_grouping(text, given(), max_tasks=10)
     assert isinstance(grouping, Grouping)
-    outcome = GroupingOutcome("gpt-4o-mini", given(), grouping)
-    plan = plan_decomposition("Multiply and divide", ISSUE, [], "o/calc", 7, 10, outcome)
+    plan = grouped_decomposition(given(), grouping, "o/calc", 7, "gpt-4o-mini")
     assert [(t.ordinal, t.items, t.depends_on) for t in plan.tasks] == [
         (1, [1, 3], []),
         (2, [2], [1]),
@@ -74,7 +72,7 @@ def test_a_good_grouping_makes_the_tasks_with_criteria_and_skipped_items() -> No
     assert all(t.criteria == ["`mul(2, 3) == 6`"] for t in plan.tasks)
     assert plan.done == [4] and [s.ordinal for s in plan.skipped] == [4]
     assert plan.reasons[0].startswith("3 tasks: gpt-4o-mini grouped the 4 open items")
-    assert "Task 1 also takes item 3." in plan.reasons
+    assert "Task 1 also takes item 3 “Add tests for `mul` and `div`”." in plan.reasons
 
 
 def test_the_model_names_numbers_only_its_other_words_are_dropped() -> None:
@@ -88,9 +86,7 @@ def test_the_model_names_numbers_only_its_other_words_are_dropped() -> None:
     )
     grouping = check_grouping(text, given(), max_tasks=10)
     assert isinstance(grouping, Grouping)
-    plan = plan_decomposition(
-        "t", ISSUE, [], "o/calc", 7, 10, GroupingOutcome("m", given(), grouping)
-    )
+    plan = grouped_decomposition(given(), grouping, "o/calc", 7, "m")
     [task] = plan.tasks
     assert task.title == "Add `mul(a, b)` to `calc/ops.py`"
     assert "rm -rf" not in task.body and "evil" not in " ".join(plan.reasons)
@@ -136,16 +132,6 @@ def test_the_model_names_numbers_only_its_other_words_are_dropped() -> None:
 def test_each_broken_rule_refuses_the_grouping_with_its_reason(text: str, reason: str) -> None:
     refused = check_grouping(text, given(), max_tasks=3)
     assert isinstance(refused, str) and refused.startswith(reason), refused
-
-
-def test_a_refused_grouping_leaves_the_rule_based_plan_with_one_why_line() -> None:
-    outcome = GroupingOutcome(
-        "m", given(), why="Rule-based plan: m's grouping was not used: it places item 3 twice."
-    )
-    plan = plan_decomposition("Multiply and divide", ISSUE, [], "o/calc", 7, 10, outcome)
-    ruled = plan_decomposition("Multiply and divide", ISSUE, [], "o/calc", 7, 10)
-    assert plan.tasks == ruled.tasks
-    assert plan.reasons == [outcome.why, *ruled.reasons]
 
 
 @pytest.mark.parametrize(
