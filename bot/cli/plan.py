@@ -1,5 +1,6 @@
-"""`issuewright plan`: how an issue would be split, prompted and priced, with no LLM call, no
-GitHub and no database; with `--repo`, the files each task would be shown."""
+"""`issuewright plan`: how the app would split, prompt and price an issue, with no GitHub and
+no database, and no LLM call unless `--llm` asks the model to group the items (`llm_plan`);
+with `--repo`, the plan of that checkout (its config, overrides and files)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from bot.cli.checkout import load_checkout
 from bot.cli.output import print_json
+from bot.cli.plan_llm import preview_grouping
 from bot.cli.progress import progress
 from bot.cli.table import Column, print_table
 
@@ -38,16 +40,23 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
         checkout.overrides if checkout else {},
     )
     title = args.title or (body.strip().splitlines() or ["Untitled issue"])[0].lstrip("# ")[:120]
+    issue = IssueText(name, args.number, title, body, args.label or [])
+    grouping, call = preview_grouping(settings, config, issue, ask=args.llm)
     with progress("splitting the issue and choosing files for each task…"):
-        planned = plan_issue(
-            IssueText(name, args.number, title, body, args.label or []), content, settings
-        )
+        planned = plan_issue(issue, content, settings, grouping)
     result = planned.as_json()
     result["repository"] = checkout.as_json() if checkout else None
+    if call is not None:
+        result["llm_call"] = call  # what --llm spent (the app counts its own)
     if args.json:
         print_json(result)
         return 0
     show_plan(result, planned.model, checkout.describe() if checkout else None)
+    if call is not None:
+        print(
+            f"llm: asked {call['model']} to group the items: {call['input_tokens']:,} in / "
+            f"{call['output_tokens']:,} out tokens, ${call['cost_usd']:.4f}"
+        )
     return 0
 
 

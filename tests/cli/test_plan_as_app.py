@@ -3,8 +3,10 @@ checkout's prompt overrides, the budget gate's pricing, the limits and the notes
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,8 @@ from bot.cli.main import main
 from bot.prompts.templates import OVERRIDE_DIR
 from tests.cli.test_checkout import git
 from tests.cli.test_plan_cli import BUG_REPORT, ROOT, TASK_LIST, make_repo, plan_json, write
+from tests.llm_stub import chat_completion
+from tests.recording_server import Recorded, recording_server
 
 
 @pytest.fixture(autouse=True)
@@ -107,3 +111,81 @@ def test_a_task_the_budget_gate_would_refuse_is_a_note(
     [note] = result["problems"]
     assert note.startswith("The budget gate would refuse task 1:")
     assert "`task_budget_usd` $0.50" in note
+
+
+# ---------------------------------------------------------------- llm_plan
+
+GROUPED = {"tasks": [{"items": [1, 4], "depends_on": []}, {"items": [3], "depends_on": [1]}]}
+LLM_PLAN = "llm_plan: true\n"
+
+
+def llm_answering(content: str) -> Any:
+    def answer(request: Recorded) -> tuple[int, Any]:
+        body = json.loads(request.body)
+        prompt = sum(len(m["content"]) for m in body["messages"])
+        return 200, chat_completion(content, body["model"], prompt // 4, len(content) // 4)
+
+    return answer
+
+
+def test_with_llm_plan_the_preview_says_the_app_would_ask_and_calls_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path, {".github/issuewright.yml": LLM_PLAN})
+    issue = write(tmp_path, "tasks.md", TASK_LIST)
+    with recording_server(llm_answering(json.dumps(GROUPED))) as server:
+        monkeypatch.setenv("LLM_BASE_URL", server.url + "/v1")
+        result = plan_json(capsys, "--issue-file", str(issue), "--repo", str(repo))
+        assert server.requests == []
+    assert [t["ordinal"] for t in result["tasks"]] == [1, 3, 4]  # the rules' plan
+    why = result["reasons"][0]
+    assert why.startswith("Rule-based plan shown: with `llm_plan` the app asks gpt-4o-mini")
+    assert "group the 3 open items (one call, up to $0." in why and "add --llm" in why
+    assert "llm_call" not in result
+
+
+def test_llm_asks_the_model_as_the_app_would_and_uses_a_good_grouping(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path, {".github/issuewright.yml": LLM_PLAN})
+    issue = write(tmp_path, "tasks.md", TASK_LIST)
+    with recording_server(llm_answering(json.dumps(GROUPED))) as server:
+        monkeypatch.setenv("LLM_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("LLM_API_KEY", "sk-test-not-real")
+        result = plan_json(capsys, "--issue-file", str(issue), "--repo", str(repo), "--llm")
+        [request] = server.requests
+    sent = json.loads(request.body)
+    assert sent["model"] == "gpt-4o-mini" and sent["response_format"]["type"] == "json_schema"
+    assert [(t["ordinal"], t["items"], t["depends_on"]) for t in result["tasks"]] == [
+        (1, [1, 4], []),
+        (3, [3], [1]),
+    ]
+    assert result["reasons"][0].startswith("2 tasks: gpt-4o-mini grouped the 3 open items")
+    call = result["llm_call"]
+    assert call["used"] is True and call["cost_usd"] == pytest.approx(
+        (call["input_tokens"] * 100 + call["output_tokens"] * 400) / 1e6
+    )
+
+
+def test_llm_with_a_bad_answer_shows_the_rule_based_plan_and_why(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = make_repo(tmp_path, {".github/issuewright.yml": LLM_PLAN})
+    issue = write(tmp_path, "tasks.md", TASK_LIST)
+    bad = {"tasks": [{"items": [1, 2], "depends_on": []}]}  # 2 is checked (done)
+    with recording_server(llm_answering(json.dumps(bad))) as server:
+        monkeypatch.setenv("LLM_BASE_URL", server.url + "/v1")
+        assert main(["plan", "--issue-file", str(issue), "--repo", str(repo), "--llm"]) == 0
+    out = capsys.readouterr().out
+    assert "why: Rule-based plan: gpt-4o-mini's grouping was not used: it plans item 2" in out
+    assert out.splitlines()[-1].startswith("llm: asked gpt-4o-mini to group the items: ")
+
+
+def test_llm_when_llm_plan_is_off_is_an_error_saying_how_to_turn_it_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_repo(tmp_path)
+    issue = write(tmp_path, "tasks.md", TASK_LIST)
+    assert main(["plan", "--issue-file", str(issue), "--repo", str(repo), "--llm"]) == 2
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("issuewright: error: --llm ") and "`llm_plan: true`" in line
