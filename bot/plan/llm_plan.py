@@ -11,6 +11,7 @@ would ask, and with `--llm` asks through `ask_grouping` with its own gate.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -182,7 +183,8 @@ async def llm_grouping(
     issue: IssueText,
 ) -> Asked | None:
     """The app's step: None when `llm_plan` is off; else what became of asking."""
-    step = wanted(config, choice.model if choice else None, issue)
+    # Parsing a large or hostile issue takes CPU time: off the event loop, like planning.
+    step = await asyncio.to_thread(wanted, config, choice.model if choice else None, issue)
     if not isinstance(step, GroupingInput):
         return step
     assert choice is not None  # `wanted` asks only with a model
