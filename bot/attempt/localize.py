@@ -19,6 +19,7 @@ from bot.repo.llm import make_llm, pricing
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import Task
+from bot.store.tasks import charge_task
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +69,17 @@ async def llm_ranking(
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             if row is not None:
-                row.input_tokens += response.input_tokens
-                row.output_tokens += response.output_tokens
-                row.cost_usd += cost
+                charge_task(
+                    session,
+                    row,
+                    installation_id=installation_id,
+                    kind="localize",
+                    provider=choice.provider,
+                    model=response.model or choice.model,
+                    input_tokens=response.input_tokens,
+                    output_tokens=response.output_tokens,
+                    cost_usd=cost,
+                )
     if pick.note:
         log.info("task %s: LLM localization: %s", task_id, pick.note)
     return pick.ranked

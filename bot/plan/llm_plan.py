@@ -42,7 +42,7 @@ from bot.repo.llm import make_llm, month_cap, pricing, spent_this_month
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import Task
-from bot.store.tasks import record_stage
+from bot.store.tasks import charge_task, record_stage
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +203,14 @@ async def llm_grouping(
 
 
 async def count_grouping(
-    ctx: HandlerContext, run_id: int, first_task: str | None, asked: Asked, cause: str
+    ctx: HandlerContext,
+    run_id: int,
+    first_task: str | None,
+    asked: Asked,
+    cause: str,
+    *,
+    installation_id: int | None,
+    provider: str | None,
 ) -> None:
     """The planning call's tokens and cost: on the plan's first task (as localization counts
     on its task), in the metrics, and on an `llm_plan` event with what became of it."""
@@ -220,9 +227,17 @@ async def count_grouping(
                 )
             ).scalar_one_or_none()
             if row is not None:
-                row.input_tokens += response.input_tokens
-                row.output_tokens += response.output_tokens
-                row.cost_usd += cost
+                charge_task(
+                    session,
+                    row,
+                    installation_id=installation_id,
+                    kind="plan",
+                    provider=provider,
+                    model=model,
+                    input_tokens=response.input_tokens,
+                    output_tokens=response.output_tokens,
+                    cost_usd=cost,
+                )
         await record_stage(
             session,
             "llm_plan",

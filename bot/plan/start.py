@@ -184,7 +184,15 @@ async def start_run(
         await store_tasks(ctx, run_id, repo, plan, cause)
     if asked is not None:
         first = plan.tasks[0].task.key if plan.tasks else None
-        await count_grouping(ctx, run_id, first, asked, cause)
+        await count_grouping(
+            ctx,
+            run_id,
+            first,
+            asked,
+            cause,
+            installation_id=repo.installation_id,
+            provider=choice.provider if choice else None,
+        )
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),

@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from bot.core.policy import Ceilings
 from bot.llm.pricing import PricingTable
-from bot.store.models import Event
+from bot.repo.llm import spent_this_month
+from bot.store.models import Attempt, Event
 from tests.e2e.conftest import CALC_FILES, FIX_ADD, MAINTAINER, Scenario, scenario_with
 from tests.e2e.planning_helpers import PLAN_LABEL, other_repo, status_of, tasks_in_db
 from tests.ghsim.simulator import GitHubSimulator
@@ -97,6 +98,12 @@ async def test_the_models_grouping_is_the_plan_and_its_call_is_counted(
     assert event.data["used"] is True and event.data["cost_usd"] == pytest.approx(cost)
     assert (tasks[0].input_tokens, tasks[0].output_tokens) == (tokens_in, tokens_out)
     assert tasks[0].cost_usd == pytest.approx(cost) and tasks[1].cost_usd == 0
+    # ... and in the month's spend that the installation's cap is checked against.
+    async with scenario.harness.sessions() as session:
+        [attempt] = (await session.execute(select(Attempt))).scalars()
+    assert (attempt.kind, attempt.task_id) == ("plan", tasks[0].id)
+    spent = await spent_this_month(scenario.harness.ctx, attempt.installation_id)
+    assert attempt.installation_id is not None and spent == pytest.approx(cost)
 
 
 async def test_with_the_trigger_label_the_grouped_tasks_are_generated(
