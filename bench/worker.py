@@ -44,7 +44,7 @@ from bench.apprun import (
     plain_dsn,
     signed,
 )
-from bench.ghsim_server import StandIn, process_cpu_seconds
+from bench.standin import StandIn, process_cpu_seconds
 
 USER = "octocat"
 INSTALLATIONS = 4
