@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import json
+import os
 import signal
 import sqlite3
 import subprocess
@@ -45,6 +45,7 @@ from bench.apprun import (
     signed,
 )
 from bench.standin import StandIn, process_cpu_seconds
+from bench.worker_baseline import run_baseline
 
 USER = "octocat"
 INSTALLATIONS = 4
@@ -74,7 +75,9 @@ def make_comments(standin: StandIn, jobs: int) -> tuple[list[dict], list[dict]]:
     )
 
 
-async def store_deliveries(url: str, deliveries: list[dict], workdir: Path) -> None:
+async def store_deliveries(
+    url: str, deliveries: list[dict], workdir: Path, github: dict[str, str]
+) -> None:
     """Through the real receiver: signed POSTs to create_app's webhook route."""
     from litestar.testing import AsyncTestClient
 
@@ -82,7 +85,13 @@ async def store_deliveries(url: str, deliveries: list[dict], workdir: Path) -> N
     from bot.settings import Settings
 
     settings = Settings(
-        webhook_secret=SECRET, database_url=url, run_worker=False, data_dir=workdir / "data"
+        webhook_secret=SECRET,
+        database_url=url,
+        run_worker=False,
+        data_dir=workdir / "data",
+        app_id=github["APP_ID"],
+        private_key=github["PRIVATE_KEY"],
+        github_api_url=github["GITHUB_API_URL"],
     )
     async with AsyncTestClient(create_app(settings)) as client:
         for start in range(0, len(deliveries), 64):
@@ -148,43 +157,6 @@ def run_worker(url: str, standin: StandIn, args: argparse.Namespace, workdir: Pa
     return marks
 
 
-def run_baseline(deliveries: list[dict], standin: StandIn, concurrency: int, workdir: Path):
-    jobs = [
-        {
-            "installation": d["payload"]["installation"]["id"],
-            "repo": d["payload"]["repository"]["full_name"],
-            "issue": d["payload"]["issue"]["number"],
-            "comment": d["payload"]["comment"]["id"],
-            "user": USER,
-        }
-        for d in deliveries
-    ]
-    spec = workdir / "baseline.json"
-    key = workdir / "app-key.pem"
-    spec.write_text(
-        json.dumps(
-            {
-                "api_url": standin.url,
-                "app_id": standin.env()["APP_ID"],
-                "key_file": str(key),
-                "concurrency": concurrency,
-                "jobs": jobs,
-            }
-        )
-    )
-    out = subprocess.run(
-        [sys.executable, "-m", "bench.worker_baseline", str(spec)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if out.returncode:
-        raise SystemExit(f"the baseline failed:\n{out.stderr[-3000:]}")
-    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
-    return [(line["done"], line["t"], line["cpu"]) for line in lines]
-
-
 def per_interval(marks: list[Mark]) -> list[tuple[int, float, float]]:
     """(jobs up to, jobs/s, CPU ms per job) between consecutive marks."""
     rows = []
@@ -222,9 +194,21 @@ def report(worker: list[Mark], base: list[Mark], stand_in_ms: tuple[float, float
         f"{'met' if wr >= 50 else 'missed'} ({wr:.1f})"
     )
     print(
-        f"stand-in CPU ms/job: {stand_in_ms[0]:.2f} (worker phase), "
-        f"{stand_in_ms[1]:.2f} (githubkit phase)"
+        f"the worker was busy {wr * wc / 10:.0f} % of one core; its CPU per job would allow "
+        f"{1000 / wc:.0f} jobs/s on a core of its own"
     )
+    print(
+        f"stand-in CPU ms/job: {stand_in_ms[0]:.2f} (worker phase), "
+        f"{stand_in_ms[1]:.2f} (githubkit phase); machine load (1 min) "
+        + ", ".join(f"{what} {load:.1f}" for what, load in LOADS)
+    )
+
+
+LOADS: list[tuple[str, float]] = []
+
+
+def note_load(what: str) -> None:
+    LOADS.append((what, os.getloadavg()[0]))
 
 
 def main() -> None:
@@ -249,17 +233,20 @@ def main() -> None:
             upgrade_sync(url)
             t0 = time.monotonic()
             app_deliveries, base_deliveries = make_comments(standin, args.jobs)
-            asyncio.run(store_deliveries(url, app_deliveries, workdir))
+            asyncio.run(store_deliveries(url, app_deliveries, workdir, standin.env()))
             print(
                 f"{args.jobs:,} help comments and deliveries stored in "
                 f"{time.monotonic() - t0:.1f} s ({'SQLite' if args.sqlite else 'PostgreSQL'}; "
                 f"stand-in OpenAPI checks {'on' if args.validate else 'off'})"
             )
             cpu0 = standin.cpu_seconds()
+            note_load("before the worker")
             worker = run_worker(url, standin, args, workdir)
             cpu1 = standin.cpu_seconds()
+            note_load("after it")
             base = run_baseline(base_deliveries, standin, args.concurrency, workdir)
             cpu2 = standin.cpu_seconds()
+            note_load("after the baseline")
             replies = check_replies(standin.effects(), args.jobs)
             print(
                 f"replies posted: {replies['app']:,} by the worker, "

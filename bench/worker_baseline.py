@@ -17,12 +17,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from githubkit import AppAuthStrategy, GitHub
+
+from bench.standin import ROOT, StandIn
 
 HELP = "Issuewright commands: help, retry, cancel … (baseline reply)"
 
@@ -85,6 +88,47 @@ async def run(spec: dict[str, Any], key: str) -> None:
         await asyncio.gather(*(slot() for _ in range(spec["concurrency"])))
     if done % 1000:
         report()
+
+
+def run_baseline(
+    deliveries: list[dict[str, Any]], standin: StandIn, concurrency: int, workdir: Path
+) -> list[tuple[int, float, float]]:
+    """Run the baseline in a process of its own on `deliveries` (their comments, as the
+    worker's jobs would); returns (jobs done, monotonic seconds, CPU seconds) per thousand."""
+    jobs = [
+        {
+            "installation": d["payload"]["installation"]["id"],
+            "repo": d["payload"]["repository"]["full_name"],
+            "issue": d["payload"]["issue"]["number"],
+            "comment": d["payload"]["comment"]["id"],
+            "user": d["payload"]["comment"]["user"]["login"],
+        }
+        for d in deliveries
+    ]
+    spec = workdir / "baseline.json"
+    key = workdir / "app-key.pem"
+    spec.write_text(
+        json.dumps(
+            {
+                "api_url": standin.url,
+                "app_id": standin.env()["APP_ID"],
+                "key_file": str(key),
+                "concurrency": concurrency,
+                "jobs": jobs,
+            }
+        )
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "bench.worker_baseline", str(spec)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if out.returncode:
+        raise SystemExit(f"the baseline failed:\n{out.stderr[-3000:]}")
+    lines = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    return [(line["done"], line["t"], line["cpu"]) for line in lines]
 
 
 if __name__ == "__main__":
