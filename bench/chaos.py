@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import random
 import shutil
@@ -170,10 +171,12 @@ async def wait_drained(db: Database, fleet: Fleet, stalled_after: float) -> bool
         await asyncio.sleep(1)
 
 
-async def count(sender: Sender, standin: StandIn, db: Database) -> Any:
+async def count(sender: Sender, standin: StandIn, db: Database, workdir: Path) -> Any:
     stored = {d: s for d, s in await db.rows("SELECT delivery_id, status FROM deliveries")}
     jobs = [(d, s) for d, s in await db.rows("SELECT delivery_id, status FROM jobs")]
-    return tally(list(sender.sent.values()), standin.effects(), stored, jobs)
+    effects = standin.effects()
+    (workdir / "effects.json").write_text(json.dumps(effects))  # kept when the run fails
+    return tally(list(sender.sent.values()), effects, stored, jobs)
 
 
 def report(args: argparse.Namespace, fleet: Fleet, sender: Sender, times: dict, result: Any):
@@ -195,6 +198,8 @@ def report(args: argparse.Namespace, fleet: Fleet, sender: Sender, times: dict, 
     for name, value in result.info.items():
         print(f"  {name}: {value:,}")
     print("  ".join(f"{name} {getattr(result, name)}" for name in FAILURES))
+    for example in result.examples:
+        print(f"  {example}")
 
 
 def main() -> int:
@@ -255,7 +260,7 @@ def main() -> int:
         async def whole() -> tuple[dict, Any]:
             times = await run(args, fleet, sender, db)
             fleet.stop_all()
-            return times, await count(sender, standin, db)
+            return times, await count(sender, standin, db, workdir)
 
         times, result = asyncio.run(whole())
         report(args, fleet, sender, times, result)
@@ -272,7 +277,7 @@ def main() -> int:
             print(f"logs kept in {workdir}" + (f"; database {pg_name}" if pg_name else ""))
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-        if pg_name and not args.keep:
+        if pg_name and not (args.keep or failed):
             drop_pg_database(pg_name)
 
 

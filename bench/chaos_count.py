@@ -46,6 +46,11 @@ class Tally:
     unexpected: int = 0  # writes a help command never makes, replies to no command
     unacknowledged: int = 0  # deliveries never accepted however often they were re-sent
     info: dict[str, int] = field(default_factory=dict)
+    examples: list[str] = field(default_factory=list)  # a few of what was counted, to look into
+
+    def example(self, what: str) -> None:
+        if len(self.examples) < 20:
+            self.examples.append(what)
 
     @property
     def failed(self) -> bool:
@@ -59,7 +64,7 @@ def replies_by_command(effects: dict[str, Any]) -> tuple[Counter[int], int]:
     for comment in effects["comments"]:
         if comment["user"] != effects["bot"]:
             continue
-        named = {int(m) for m in _REPLY.findall(comment["body"])}
+        named = {int(m) for m in _REPLY.findall(comment["body"] or "")}
         if len(named) != 1:
             strays += 1
             continue
@@ -67,11 +72,14 @@ def replies_by_command(effects: dict[str, Any]) -> tuple[Counter[int], int]:
     return per_command, strays
 
 
-def reactions_by_command(effects: dict[str, Any]) -> tuple[Counter[tuple[int, str]], int, int]:
+def reactions_by_command(
+    effects: dict[str, Any],
+) -> tuple[Counter[tuple[int, str]], int, list[str]]:
     """Reactions created per (comment, content); repeated calls GitHub answered 200 (it
     keeps one reaction per person and content); and every other write."""
     created: Counter[tuple[int, str]] = Counter()
-    repeated = others = 0
+    repeated = 0
+    others: list[str] = []
     for write in effects["writes"]:
         found = _REACTION.match(write["path"]) if write["method"] == "POST" else None
         if found:
@@ -83,7 +91,7 @@ def reactions_by_command(effects: dict[str, Any]) -> tuple[Counter[tuple[int, st
         elif not (write["method"] == "POST" and _TOKEN.match(write["path"])) and not (
             write["method"] == "POST" and write["path"].endswith("/comments")
         ):
-            others += 1
+            others.append(f"{write['method']} {write['path']} answered {write['status']}")
     return created, repeated, others
 
 
@@ -101,24 +109,39 @@ def tally(
     result = Tally()
     for s in sent:
         answered = replies[s.comment_id] > 0
-        result.unacknowledged += not s.acknowledged
-        result.lost += s.acknowledged and not answered
-        result.missing += s.delivery_id in stored and not answered
-        result.duplicated += max(0, replies[s.comment_id] - 1)
-        result.duplicated += sum(max(0, created[(s.comment_id, c)] - 1) for c in EXPECTED_REACTIONS)
-        result.incomplete += answered and not all(
-            created[(s.comment_id, c)] for c in EXPECTED_REACTIONS
-        )
-    result.duplicated += sum(
-        n - 1 for (cid, c), n in created.items() if n > 1 and c not in EXPECTED_REACTIONS
-    )
-    stray_replies = sum(n for cid, n in replies.items() if cid not in commands)
-    unexpected_reactions = sum(
-        1 for (cid, c) in created if cid not in commands or c not in EXPECTED_REACTIONS
-    )
+        reactions = {c: created[(s.comment_id, c)] for c in EXPECTED_REACTIONS}
+        counted = {
+            "unacknowledged": not s.acknowledged,
+            "lost": s.acknowledged and not answered,
+            "missing": s.delivery_id in stored and not answered,
+            "duplicated": max(0, replies[s.comment_id] - 1)
+            + sum(max(0, n - 1) for n in reactions.values()),
+            "incomplete": answered and not all(reactions.values()),
+        }
+        for name, n in counted.items():
+            setattr(result, name, getattr(result, name) + int(n))
+            if n:
+                result.example(
+                    f"{name}: delivery {s.delivery_id} (comment {s.comment_id}): answers "
+                    f"{s.statuses}, {replies[s.comment_id]} replies, reactions {reactions}, "
+                    f"stored {stored.get(s.delivery_id)}"
+                )
+    unexpected = [f"a reply to no command: comment {cid}" for cid in replies if cid not in commands]
+    unexpected += ["an App comment naming no command"] * strays
+    unexpected += [
+        f"reaction {content!r} created {n}x on comment {cid}"
+        for (cid, content), n in created.items()
+        if cid not in commands or content not in EXPECTED_REACTIONS
+    ]
+    unexpected += other_writes
     # Every write the stand-in answered is in `writes`: labels, PRs, check runs, edits…
-    result.unexpected = strays + stray_replies + unexpected_reactions + other_writes
-    result.stuck = sum(1 for _, status in jobs if status not in {"done", "dead"})
+    result.unexpected = len(unexpected)
+    for what in unexpected:
+        result.example(f"unexpected: {what}")
+    stuck = [(d, status) for d, status in jobs if status not in {"done", "dead"}]
+    result.stuck = len(stuck)
+    for delivery_id, status in stuck:
+        result.example(f"stuck: the job of delivery {delivery_id} is {status}")
     per_delivery = Counter(d for d, _ in jobs if d)
     result.info = {
         "deliveries": len(sent),
@@ -136,6 +159,7 @@ def tally(
         ),
         "stand-in errors": int(effects.get("server_errors", 0))
         + len(effects.get("violations", [])),
+        "requests cut by a dying caller (not acted on)": int(effects.get("cut_requests", 0)),
     }
     return result
 

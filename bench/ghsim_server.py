@@ -41,6 +41,7 @@ class BenchServer:
         self.sim = sim
         self.writes: list[dict[str, Any]] = []
         self.server_errors = 0
+        self.cut_requests = 0
 
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
@@ -52,6 +53,11 @@ class BenchServer:
         body = b""
         while True:
             message = await receive()
+            if message["type"] == "http.disconnect":
+                # The caller died before its request was whole (a worker SIGKILLed mid-call):
+                # GitHub never acts on half a request, so neither does the stand-in.
+                self.cut_requests += 1
+                return
             body += message.get("body", b"")
             if not message.get("more_body"):
                 break
@@ -151,6 +157,7 @@ class BenchServer:
             "check_runs": sum(len(r.check_runs) for r in state.repos.values()),
             "violations": [str(v) for v in self.sim.violations],
             "server_errors": self.server_errors,
+            "cut_requests": self.cut_requests,
             "requests": len(self.sim.requests),
         }
 

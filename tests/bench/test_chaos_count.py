@@ -54,7 +54,8 @@ class Run:
 
 @pytest.fixture
 async def run(tmp_path: Path, app_private_key: str) -> AsyncIterator[Run]:
-    sim = GitHubSimulator(tmp_path / "github", private_key_pem=app_private_key)
+    # As the benchmarks run it: without the OpenAPI checks (which would refuse a bodiless call).
+    sim = GitHubSimulator(tmp_path / "github", private_key_pem=app_private_key, validate=False)
     server = BenchServer(sim)
     control = httpx.AsyncClient(transport=httpx.ASGITransport(app=server), base_url="http://c")
     layout = (
@@ -117,3 +118,37 @@ async def test_a_job_still_running_is_stuck_and_a_label_is_unexpected(run: Run) 
     jobs = [(d["id"], "done") for d in run.deliveries[1:]] + [(run.deliveries[0]["id"], "running")]
     result = await run.count(jobs=jobs)
     assert (result.stuck, result.unexpected, result.lost) == (1, 1, 0)
+
+
+async def test_a_request_whose_caller_died_before_its_body_is_not_acted_on(run: Run) -> None:
+    """A worker SIGKILLed while sending a reaction: the stand-in must not create one from the
+    headers alone (it did, with no content, and the tally saw a reaction nobody asked for)."""
+    comment = run.deliveries[0]["payload"]["comment"]["id"]
+    token = next(iter(run.server.sim.state.tokens), None)
+    if token is None:  # the App has not asked for one yet
+        await run.answer(run.deliveries[1])
+        token = next(iter(run.server.sim.state.tokens))
+    path = f"/repos/{REPO}/issues/comments/{comment}/reactions"
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "headers": [(b"host", b"api.github.com"), (b"authorization", f"token {token}".encode())],
+    }
+    messages = [
+        {"type": "http.request", "body": b"", "more_body": True},
+        {"type": "http.disconnect"},
+    ]
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return messages.pop(0)
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await run.server(scope, receive, send)
+    assert run.server.sim.reactions(REPO, 1, comment) == []
+    assert (await run.count()).unexpected == 0
