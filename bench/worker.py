@@ -250,7 +250,8 @@ def main() -> None:
             replies = check_replies(standin.effects(), args.jobs)
             print(
                 f"replies posted: {replies['app']:,} by the worker, "
-                f"{replies['base']:,} by the baseline"
+                f"{replies['base']:,} by the baseline; installation tokens created: "
+                f"{replies['tokens']} ({INSTALLATIONS} installations, two processes)"
             )
             report(
                 worker, base, ((cpu1 - cpu0) * 1000 / args.jobs, (cpu2 - cpu1) * 1000 / args.jobs)
@@ -262,6 +263,8 @@ def main() -> None:
 
 
 def check_replies(effects: dict[str, Any], jobs: int) -> dict[str, int]:
+    """Replies on each side, and installation tokens created (reused until near expiry, one
+    per installation and process is expected)."""
     bot = effects["bot"]
     counts = {"app": 0, "base": 0}
     for comment in effects["comments"]:
@@ -269,6 +272,7 @@ def check_replies(effects: dict[str, Any], jobs: int) -> dict[str, int]:
             counts["app" if "/app#" in comment["issue"] else "base"] += 1
     if counts["app"] != jobs or counts["base"] != jobs:
         print(f"warning: expected {jobs:,} replies on each side, saw {counts}")
+    counts["tokens"] = sum(1 for w in effects["writes"] if w["path"].endswith("/access_tokens"))
     return counts
 
 
