@@ -9,7 +9,6 @@ from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
-from litestar.openapi import OpenAPIConfig
 
 from bot.handlers import build_router
 from bot.jobs.dispatch import Router
@@ -20,6 +19,7 @@ from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
 from bot.store.ingest import DeliveryWriter
 from bot.web.health import healthz, index, readyz
+from bot.web.schema_page import openapi_config
 from bot.web.webhooks import receive_webhook
 
 log = logging.getLogger(__name__)
@@ -76,8 +76,11 @@ def create_app(
         if settings.missing:
             log.warning(
                 "not configured yet: set %s (environment or .env), or open /setup to register "
-                "the GitHub App; webhooks answer 503 until WEBHOOK_SECRET is set",
+                "the GitHub App%s",
                 ", ".join(settings.missing),
+                ""
+                if settings.webhook_secret
+                else "; webhooks answer 503 until WEBHOOK_SECRET is set",
             )
         try:
             yield
@@ -101,7 +104,7 @@ def create_app(
         lifespan=[lifespan],
         on_startup=list(on_startup),
         state=State({"settings": settings, "router": router, "metrics": metrics}),
-        openapi_config=OpenAPIConfig(title="Issuewright", version="0.1.0"),
+        openapi_config=openapi_config(title="Issuewright", version="0.1.0"),
         debug=False,
         logging_config=None,  # bot.logs configures logging (format, secret scrubbing)
     )

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bot.core.app_key import private_key_problem
 from bot.core.env_values import (
     SettingsError,
     env_bool,
@@ -61,7 +62,7 @@ MIN_JOB_LEASE_SECONDS = 15
 
 def _private_key(env: Mapping[str, str]) -> str | None:
     """PRIVATE_KEY (PEM, or PEM with `\\n` escapes as one-line env files need), else the
-    file named by PRIVATE_KEY_PATH."""
+    file named by PRIVATE_KEY_PATH; a key that does not parse is refused."""
     private_key = env.get("PRIVATE_KEY") or None
     key_path = env.get("PRIVATE_KEY_PATH")
     if not private_key and key_path:
@@ -80,7 +81,28 @@ def _private_key(env: Mapping[str, str]) -> str | None:
             ) from None
     if private_key and "\\n" in private_key and "\n" not in private_key:
         private_key = private_key.replace("\\n", "\n")
+    problem = private_key_problem(private_key) if private_key else None
+    if problem:  # refused here, so the server, the worker and the CLI all refuse it at start
+        where = "PRIVATE_KEY"
+        if not env.get("PRIVATE_KEY"):
+            where = f"the file PRIVATE_KEY_PATH names ({key_path!r})"  # read, so a path
+        raise SettingsError(f"{where} {problem}")
     return private_key
+
+
+def _cache_dir(env: Mapping[str, str]) -> Path:
+    """ISSUEWRIGHT_CACHE_DIR, else the XDG cache folder: $XDG_CACHE_HOME (when absolute, as
+    the specification requires) or ~/.cache, then `issuewright`."""
+    if env.get("ISSUEWRIGHT_CACHE_DIR"):
+        return Path(env["ISSUEWRIGHT_CACHE_DIR"]).expanduser()
+    xdg = env.get("XDG_CACHE_HOME") or ""
+    if Path(xdg).is_absolute():
+        return Path(xdg) / "issuewright"
+    try:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    except RuntimeError:  # no HOME and no entry in the password database
+        return Path(".issuewright") / "cache"
+    return home / ".cache" / "issuewright"
 
 
 @dataclass(frozen=True)
@@ -107,6 +129,8 @@ class Settings:
     # Template for git remotes; {owner}/{repo} are filled in. Tests point it at local bare repos.
     git_url_template: str | None = None
     data_dir: Path = Path(".issuewright")
+    # The command line's own cache (repository maps of local checkouts, one per commit).
+    cache_dir: Path = Path(".cache/issuewright")
     env_file: Path = Path(".env")
     job_lease_seconds: int = 300
     job_max_attempts: int = 5
@@ -185,8 +209,8 @@ class Settings:
         missing = []
         if not self.app_id:
             missing.append("APP_ID")
-        if not self.private_key:
-            missing.append("PRIVATE_KEY or PRIVATE_KEY_PATH")
+        if not self.private_key or private_key_problem(self.private_key):
+            missing.append("PRIVATE_KEY or PRIVATE_KEY_PATH")  # unset, or not a usable key
         if not self.webhook_secret:
             missing.append("WEBHOOK_SECRET")
         return missing
@@ -243,7 +267,7 @@ class Settings:
         pricing: list[tuple[str, float, float]] = []
         for item in filter(None, (env.get("LLM_PRICING") or "").split(",")):
             try:
-                model, inp, out = item.split(":")
+                model, inp, out = item.rsplit(":", 2)  # Ollama names hold one: llama3.1:8b
                 pricing.append((model.strip(), float(inp), float(out)))
             except ValueError:
                 raise SettingsError(
@@ -269,6 +293,7 @@ class Settings:
             github_web_url=(env.get("GITHUB_WEB_URL") or "https://github.com").rstrip("/"),
             git_url_template=env.get("GIT_URL_TEMPLATE") or None,
             data_dir=Path(env.get("DATA_DIR") or ".issuewright"),
+            cache_dir=_cache_dir(env),
             env_file=path,
             job_lease_seconds=env_int(env, "JOB_LEASE_SECONDS", 300, minimum=MIN_JOB_LEASE_SECONDS),
             job_max_attempts=env_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),

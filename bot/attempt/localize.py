@@ -8,13 +8,14 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.attempt.budget_guard import budget_check, make_llm, pricing
+from bot.attempt.budget_guard import budget_check
 from bot.context import RepoMap, rank_files
 from bot.context.llm_pick import llm_pick_files
 from bot.core.decompose import PlannedTask
 from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage
 from bot.plan.planner import IssueText, task_query
+from bot.repo.llm import make_llm, pricing
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import Task

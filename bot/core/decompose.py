@@ -1,54 +1,56 @@
-"""Split an issue into atomic tasks. Pure: no I/O.
+"""Split an issue into tasks a maintainer would accept. Pure: no I/O.
 
-Rules, in order (the first that yields items wins):
+A task is a change that can be reviewed and merged on its own, with its tests and its
+documentation. The issue's structure comes from `bot.core.issue_markdown`; what each part of
+it is (work, criteria, report details, template furniture, a follow-up) from
+`bot.core.item_roles`. The rules, in order:
 
-1. Task list: top-level `- [ ]` / `- [x]` items (a task item with no task item above it;
-   nested items belong to their parent's body). Checked items are done: they get an ordinal
-   but no task, so ticking item 1 never renumbers item 2 and task keys stay stable when the
-   app ticks items on merge. Dependencies on a done item are dropped (already satisfied).
-2. Headed list: top-level numbered or bulleted items under a heading that names work
-   ("Tasks", "TODO", "Plan", "Acceptance criteria", …; ATX, setext, a bold line or `Tasks:`).
-3. The whole issue as one task.
+1. Items are the task-list items (`- [ ]`, `- [x]`) outside report sections, and the
+   top-level items of a plain list under a heading that names work ("Tasks", "Plan", …).
+   Nested sub-items belong to their item's body. A checked item is done: it keeps its
+   ordinal but is no task (it is listed as skipped), so ticking item 1 never renumbers item 2
+   and task keys stay stable when the app ticks items on merge.
+2. Items under "Acceptance criteria", "Requirements", "Definition of done", "Expected
+   behaviour" are criteria: every task carries them, none is a task.
+3. Template furniture, examples, and items that only reference another issue are no work.
+4. A bug report (steps to reproduce, traceback, …) is one task unless the issue has a work
+   section of its own.
+5. An item that only tests, documents or announces another item's change joins that item's
+   task (`bot.core.grouping`); with an explicit order ("after 2"), or following up several
+   changes, it stays its own task after them.
+6. Nothing actionable left: the whole issue is one task.
 
-Never tasks: items inside code fences, indented code, block quotes or HTML comments; task
-items under a heading that names report details (steps to reproduce, expected/actual
-behaviour, environment, logs, code of conduct, …); issue-template confirmations
-("I have searched the existing issues"); items that only reference another issue or a URL
-(tracking lists: that work has its own issue).
-
-Ordinals are positions among the items of the chosen rule, 1-based, in document order.
-Dependencies: explicit text in the item ("after 1", "depends on task 2", "blocked by step
-3") refers to those ordinals; `#2` is an issue reference, not a task. Items without explicit
-text in an ordered list depend on the nearest open item before them in the same list; bullet
-and task lists are independent. An edge that would close a cycle is dropped.
-
-Finding the list items and their headings is `bot.core.markdown_items`; each task's type
-(labels, then words) is `bot.core.task_types`.
+Ordinals are positions among the items of rule 1, 1-based, in document order. Dependencies:
+explicit text ("after 1", "depends on task 2", "blocked by step 3") refers to those
+ordinals; `#2` is an issue reference, not a task. Items of an ordered list without explicit
+text depend on the nearest open task before them in the same list. An edge that would close
+a cycle is dropped. Every decision is said in one line in `Decomposition.reasons`.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from bot.core.markdown_items import ListItem, body_of, parse_items
+from bot.core.grouping import (
+    Candidate,
+    Selection,
+    explicit_deps,
+    group_follow_ups,
+    quoted,
+    select_items,
+)
+from bot.core.issue_markdown import IssueDoc, Item, parse_issue
 from bot.core.sanitize import strip_html_comments, strip_invisible
 
 # Re-exported: tests import TASK_TYPES from here, where it lived before task_types.py.
 from bot.core.task_types import TASK_TYPES as TASK_TYPES
-from bot.core.task_types import (
-    TaskType,
-    choose_type,
-    issue_words_type,
-    norm,
-    types_from_labels,
-    words_type,
-)
+from bot.core.task_types import TaskType, choose_type, issue_type, types_from_labels, words_type
 
 Source = Literal["task_list", "headed_list", "whole_issue"]
 TITLE_MAX = 120
 MAX_DEPENDENCIES = 32  # per task; more is a list of everything, not an order of work
+MAX_CRITERIA = 30
 
 
 @dataclass(frozen=True)
@@ -59,48 +61,36 @@ class PlannedTask:
     body: str
     type: TaskType
     depends_on: list[int] = field(default_factory=list)
+    criteria: list[str] = field(default_factory=list)  # the issue's, for every task
+    items: list[int] = field(default_factory=list)  # its list items: its own, then joined
+
+
+@dataclass(frozen=True)
+class Skipped:
+    ordinal: int
+    title: str
+    reason: str
 
 
 @dataclass(frozen=True)
 class Decomposition:
     tasks: list[PlannedTask]
     source: Source
-    done: list[int] = field(default_factory=list)  # ordinals of checked task-list items
+    done: list[int] = field(default_factory=list)  # ordinals of checked items
     too_many: bool = False
     message: str | None = None  # for the status comment: too many tasks, or nothing left
+    criteria: list[str] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)  # why it split (or did not), one a line
 
 
-_CONFIRMATION = re.compile(
-    r"^(?:i|i'm|i've|i'd|i am|i have|i will|we|we've|we have|my)\b|code of conduct"
-    r"|existing (?:issues|discussions|bug reports)|not a duplicate|no duplicates?\b"
-    r"|contributing guidelines|\bsearched\b|\bterms of\b"
-    # What a bug report should contain (pytest's template and many like it), not work:
-    r"|detailed description|pip (?:list|freeze)|conda list|minimal (?:\w+ )?example"
-    r"|reproducible example|\bmcve\b|\breprex\b|operating system versions?|if possible$",
-)
-_REF_ONLY = re.compile(r"^(?:[\w.-]+/[\w.-]+)?#\d+\s*$|^<?https?://\S+>?\s*$")
-_KW = r"(?:tasks?|steps?|items?)\s*#?\s*"
-_DEP = re.compile(
-    r"\b(?:after|depends? on|dependent on|blocked by|requires|once|following)\s*:?\s+"
-    rf"(?P<kw>{_KW})?(?P<nums>\d{{1,3}}(?:\s*(?:,|and|&|/)\s*(?:{_KW})?\d{{1,3}})*)"
-    r"(?P<tail>\s*(?:[.,;:)\]]|$)|\s+(?:is|are|has|have|lands?|merges?|(?:is |are )?"
-    r"(?:done|merged|complete|completed|finished))\b)?",
-    re.I | re.M,
-)
-
-
-def _title(text: str) -> str:
+def task_title(text: str) -> str:
     first = " ".join(text.split("\n", 1)[0].split())
     return first if len(first) <= TITLE_MAX else first[: TITLE_MAX - 1].rstrip() + "…"
 
 
-def _explicit_deps(text: str) -> list[int]:
-    found: list[int] = []
-    for m in _DEP.finditer(text):
-        if m["kw"] is None and m["tail"] is None:
-            continue  # a bare number must end the phrase: "after 2 seconds" is no dependency
-        found.extend(int(n) for n in re.findall(r"\d+", m["nums"]))
-    return found
+def body_of(doc: IssueDoc, item: Item) -> str:
+    return strip_html_comments(doc.body_of(item)).strip("\n")
 
 
 def _reaches(graph: dict[int, list[int]], start: int, target: int) -> bool:
@@ -117,77 +107,82 @@ def _reaches(graph: dict[int, list[int]], start: int, target: int) -> bool:
     return False
 
 
-def decompose(
-    title: str,
-    body: str,
-    labels: list[str],
-    repo: str,
-    issue_number: int,
-    max_tasks: int = 10,
-) -> Decomposition:
+def read_issue(body: str, *, follow_ups: bool = True) -> tuple[IssueDoc, Selection]:
+    """The issue's structure and the items rules 1-5 choose (shared with ticking on merge);
+    without `follow_ups`, rules 1-4 only (the items a model groups itself)."""
+    text = strip_invisible(body or "")
+    doc = parse_issue(text)
+    selection = select_items(doc, strip_html_comments(text))  # a comment is no report
+    if follow_ups:
+        group_follow_ups(doc, selection)
+    return doc, selection
+
+
+@dataclass
+class IssueParts:
+    """What every plan of an issue shares, whoever groups its items into tasks."""
+
+    title: str
+    text: str
+    doc: IssueDoc
+    sel: Selection
+    label_types: list[TaskType]
+    shape_type: TaskType | None
+    criteria: list[str]
+    done: list[int]
+    skipped: list[Skipped]
+
+    def task_type(self, title: str) -> TaskType:
+        return choose_type(self.label_types, words_type(title), self.shape_type)
+
+
+def issue_parts(
+    title: str, body: str, labels: list[str], issue_number: int, *, follow_ups: bool = True
+) -> IssueParts:
     title = " ".join(strip_invisible(title or "").split()) or f"Issue #{issue_number}"
     text = strip_invisible(strip_html_comments(body or "")).strip("\n")
-    lines = text.split("\n")
-    items = parse_items(lines)
-    label_types = types_from_labels(labels)
-    issue_type = issue_words_type(title, text)
+    doc, sel = read_issue(body, follow_ups=follow_ups)
+    finished = [c for c in sel.candidates if c.item.checked]
+    return IssueParts(
+        title,
+        text,
+        doc,
+        sel,
+        types_from_labels(labels),
+        issue_type(title, text, bool(sel.bug)),
+        list(dict.fromkeys(task_title(c.title) for c in sel.criteria))[:MAX_CRITERIA],
+        [c.ordinal for c in finished],
+        [Skipped(c.ordinal, task_title(c.item.title), "done") for c in finished],
+    )
 
-    def usable(item: ListItem) -> bool:
-        words = norm(item.text)
-        return bool(words) and not _CONFIRMATION.search(words) and not _REF_ONLY.match(item.text)
 
-    def has_task_parent(item: ListItem) -> bool:
-        node = item.parent
-        while node is not None and node.check is None:
-            node = node.parent
-        return node is not None
-
-    chosen = [
-        it
-        for it in items
-        if it.check is not None and it.section != "other" and not has_task_parent(it) and usable(it)
-    ]
-    source: Source = "task_list"
-    if not chosen:
-        source = "headed_list"
-        chosen = [
-            it
-            for it in items
-            if it.parent is None and it.check is None and it.section == "work" and usable(it)
-        ]
-    if not chosen:
-        task = PlannedTask(
-            key=f"{repo}#{issue_number}/1",
-            ordinal=1,
-            title=_title(title),
-            body=text.strip(),
-            type=choose_type(label_types, issue_type, None),  # whole issue: its own words
+def _task_body(doc: IssueDoc, lead: Candidate, joined: list[Candidate]) -> str:
+    body = body_of(doc, lead.item)
+    if joined:
+        extra = ["- " + body_of(doc, c.item).replace("\n", "\n  ").rstrip() for c in joined]
+        body += (
+            "\n\nWith its "
+            + " and ".join(dict.fromkeys(str(c.follow) for c in joined))
+            + ":\n"
+            + "\n".join(extra)
         )
-        return Decomposition(tasks=[task], source="whole_issue")
+    return body
 
-    done = [n for n, it in enumerate(chosen, 1) if it.check == "x"]
-    open_ordinals = {n for n, it in enumerate(chosen, 1) if it.check != "x"}
-    if len(open_ordinals) > max_tasks:
-        # Counted before any per-task work: hundreds of items cost one linear scan, never
-        # the bodies, dependencies and types of tasks that will not be planned.
-        split = (
-            f"This issue holds {len(open_ordinals)} open tasks; the limit is {max_tasks}. "
-            "Split it into smaller issues (or raise `max_tasks_per_issue`) and label them."
-        )
-        return Decomposition(tasks=[], source=source, done=done, too_many=True, message=split)
-    backward_only = True  # every edge so far points to an earlier item: no cycle possible
+
+def _dependencies(
+    doc: IssueDoc, tasks: list[Candidate], open_ordinals: set[int], owner: dict[int, int]
+) -> dict[int, list[int]]:
+    backward_only = True  # every edge so far points to an earlier task: no cycle possible
     graph: dict[int, list[int]] = {}
-    last_open_in_list: dict[tuple[object, ...], int] = {}
-    tasks: list[PlannedTask] = []
-    for ordinal, item in enumerate(chosen, 1):
-        if item.check == "x":
-            continue
-        item_body = body_of(item, lines)
+    last_open_in_list: dict[int, int] = {}
+    result: dict[int, list[int]] = {}
+    for cand in tasks:
+        ordinal, item = cand.ordinal, cand.item
+        explicit = explicit_deps(body_of(doc, item)) or cand.after
+        if not explicit and item.ordered and item.list_id in last_open_in_list:
+            explicit = [last_open_in_list[item.list_id]]
         deps: list[int] = []
-        explicit = _explicit_deps(item_body)
-        if not explicit and item.ordered and item.list_key in last_open_in_list:
-            explicit = [last_open_in_list[item.list_key]]
-        for dep in dict.fromkeys(explicit):
+        for dep in dict.fromkeys(owner.get(d, d) for d in explicit):
             if len(deps) >= MAX_DEPENDENCIES or dep not in open_ordinals or dep == ordinal:
                 continue
             # Keep the plan acyclic. While all edges point backwards the new backward edge
@@ -196,19 +191,98 @@ def decompose(
                 deps.append(dep)
                 graph.setdefault(ordinal, []).append(dep)
                 backward_only = backward_only and dep < ordinal
-        last_open_in_list[item.list_key] = ordinal
-        own = words_type(_title(item.text))
-        tasks.append(
-            PlannedTask(
-                key=f"{repo}#{issue_number}/{ordinal}",
-                ordinal=ordinal,
-                title=_title(item.text),
-                body=item_body,
-                type=choose_type(label_types, own, issue_type),
-                depends_on=sorted(deps),
-            )
+        last_open_in_list[item.list_id] = ordinal
+        result[ordinal] = sorted(deps)
+    return result
+
+
+def decompose(
+    title: str,
+    body: str,
+    labels: list[str],
+    repo: str,
+    issue_number: int,
+    max_tasks: int = 10,
+) -> Decomposition:
+    parts = issue_parts(title, body, labels, issue_number)
+    title, text, doc, sel = parts.title, parts.text, parts.doc, parts.sel
+    criteria, done, skipped = parts.criteria, parts.done, parts.skipped
+    reasons = list(sel.reasons)
+    open_tasks = [c for c in sel.candidates if not c.item.checked and c.joins is None]
+
+    def key(ordinal: int) -> str:
+        return f"{repo}#{issue_number}/{ordinal}"
+
+    if not sel.candidates:
+        task = PlannedTask(
+            key=key(1),
+            ordinal=1,
+            title=task_title(title),
+            body=text.strip(),
+            type=choose_type(parts.label_types, parts.shape_type, None),  # whole issue: its shape
+            criteria=criteria,
         )
-    message = None
-    if not tasks:
+        why = (
+            f"One task: a bug report ({', '.join(quoted(s, 40) for s in sel.bug)}) is fixed "
+            "in one change."
+            if sel.bug
+            else "One task: no open task items or work list, so the whole issue is one change."
+        )
+        return Decomposition([task], "whole_issue", criteria=criteria, reasons=[why, *reasons])
+
+    source: Source = (
+        "task_list" if any(c.item.checked is not None for c in sel.candidates) else "headed_list"
+    )
+    if not open_tasks:
         message = "Every task-list item in this issue is already checked: nothing left to do."
-    return Decomposition(tasks=tasks, source=source, done=done, message=message)
+        reasons.insert(0, "No task: every item of the list is checked (done).")
+        return Decomposition(
+            [], source, done, message=message, criteria=criteria, skipped=skipped, reasons=reasons
+        )
+    if len(open_tasks) > max_tasks:
+        # Counted before any per-task work: hundreds of items cost one linear scan, never
+        # the bodies, dependencies and types of tasks that will not be planned.
+        split = (
+            f"This issue holds {len(open_tasks)} open tasks; the limit is {max_tasks}. "
+            "Split it into smaller issues (or raise `max_tasks_per_issue`) and label them."
+        )
+        return Decomposition(
+            [],
+            source,
+            done,
+            too_many=True,
+            message=split,
+            criteria=criteria,
+            skipped=skipped,
+            reasons=reasons,
+        )
+    joined: dict[int, list[Candidate]] = {}
+    owner: dict[int, int] = {}
+    for cand in sel.candidates:
+        if cand.joins is not None and not cand.item.checked:
+            joined.setdefault(cand.joins, []).append(cand)
+            owner[cand.ordinal] = cand.joins
+    open_ordinals = {c.ordinal for c in open_tasks}
+    deps = _dependencies(doc, open_tasks, open_ordinals, owner)
+    label = "task-list item" if source == "task_list" else "item of the work list"
+    several = len(open_tasks) > 1
+    reasons.insert(
+        0,
+        f"{len(open_tasks)} task{'s' if several else ''}: {'each' if several else 'the'} open "
+        f"{label} that is not a follow-up is a change that can be reviewed and merged on its "
+        "own.",
+    )
+    tasks = [
+        PlannedTask(
+            key=key(c.ordinal),
+            ordinal=c.ordinal,
+            title=task_title(c.item.title),
+            body=_task_body(doc, c, joined.get(c.ordinal, [])),
+            type=parts.task_type(task_title(c.item.title)),
+            depends_on=deps[c.ordinal],
+            criteria=criteria,
+            items=[c.ordinal, *(j.ordinal for j in joined.get(c.ordinal, []))],
+        )
+        for c in open_tasks
+    ]
+    return Decomposition(tasks, source, done, criteria=criteria, skipped=skipped, reasons=reasons)

@@ -98,6 +98,11 @@ def env_provider(env: Mapping[str, str], name: str) -> str | None:
     return raw.lower()
 
 
+def endpoint_prefix(name: str) -> str:
+    """Where an endpoint of LLM_ENDPOINTS is set: `groq` → `LLM_ENDPOINT_GROQ_`."""
+    return f"LLM_ENDPOINT_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_"
+
+
 def env_endpoints(env: Mapping[str, str]) -> tuple[Endpoint, ...]:
     """LLM_ENDPOINTS=groq,local with LLM_ENDPOINT_GROQ_PROVIDER, _BASE_URL, _API_KEY, _MODELS,
     _MODEL and _HEADERS per name: each endpoint's key and headers travel only with its URL."""
@@ -108,7 +113,7 @@ def env_endpoints(env: Mapping[str, str]) -> tuple[Endpoint, ...]:
                 f"LLM_ENDPOINTS: {shown(name)} is not a usable endpoint name (letters, digits, "
                 "- and _; `default` is the LLM_* endpoint)"
             )
-        prefix = f"LLM_ENDPOINT_{re.sub(r'[^A-Za-z0-9]', '_', name).upper()}_"
+        prefix = endpoint_prefix(name)
         provider = env_provider(env, prefix + "PROVIDER")
         if provider is None:
             raise SettingsError(f"{prefix}PROVIDER is not set for LLM endpoint {name!r}")
@@ -157,7 +162,9 @@ def env_ceilings(env: Mapping[str, str]) -> Ceilings:
         if f.name == "monthly_budget_usd":
             continue  # INSTALLATION_MONTHLY_BUDGET_USD, kept as its own setting
         var, default = CEILING_SETTINGS[f.name], getattr(defaults, f.name)
-        if isinstance(default, float):
+        if isinstance(default, bool):
+            values[f.name] = env_bool(env, var, default)
+        elif isinstance(default, float):
             values[f.name] = env_float(env, var, default)
         else:
             values[f.name] = env_int(env, var, default, minimum=0)

@@ -33,6 +33,21 @@ GITHUB_EVENTS = frozenset(
 DELIVERY_OUTCOMES = frozenset({"stored", "duplicate", "ignored"})
 JOB_KINDS = frozenset({"delivery", "generate", "ci_fix", "review"})
 JOB_OUTCOMES = frozenset({"done", "retry", "dead"})
+# Why POST /webhooks/github refused a delivery before storing it (web/webhooks.py), in the
+# order it checks: no secret configured (503), body over 25 MiB (413), X-Hub-Signature-256
+# absent, not `sha256=` and 64 hex digits, or not matching the body (401), X-GitHub-Event or
+# X-GitHub-Delivery absent or malformed, body not a UTF-8 JSON object (400), and the database
+# not taking it in time (503).
+WEBHOOK_REJECTIONS = (
+    "no_secret",
+    "too_large",
+    "signature_missing",
+    "signature_malformed",
+    "signature_mismatch",
+    "bad_headers",
+    "bad_body",
+    "store_unavailable",
+)
 UNKNOWN_MODEL = "unknown"  # a call whose model is not known at all
 
 

@@ -35,6 +35,7 @@ STATE_LABELS = {
     "budget_exceeded": "💸 budget exceeded",
 }
 RETRYABLE = {"failed", "cancelled", "closed", "budget_exceeded"}
+MAX_CRITERIA_SHOWN = 30
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class StatusView:
     notes: Sequence[str] = field(default_factory=tuple)  # config problems, throttles, …
     model: str | None = None
     message: str | None = None  # a headline such as "Split this issue: 14 tasks > 10"
+    plan_notes: Sequence[str] = ()  # why the issue was split (or not), one line per decision
 
 
 def _cell(text: str | None, limit: int = 120) -> str:
@@ -97,6 +99,8 @@ def render_status(view: StatusView) -> str:
         lines += ["", f"**Plan only** — nothing is generated. {reason}".rstrip()]
     if view.tasks:
         lines += ["", _plan_table(view) if view.plan_only else _progress_table(view)]
+    if view.plan_only and view.plan_notes:
+        lines += ["", "**Why this plan**", *[f"- {_cell(n, 300)}" for n in view.plan_notes]]
     retry_lines = [
         render_retry_checkbox(t.ordinal)
         for t in view.tasks
@@ -186,6 +190,7 @@ class PullRequestView:
     template_version: int
     task_key: str
     closes_issue: bool
+    criteria: Sequence[str] = ()  # the issue's acceptance criteria, for the reviewer
 
 
 def render_pr_body(view: PullRequestView) -> str:
@@ -202,6 +207,10 @@ def render_pr_body(view: PullRequestView) -> str:
             "</details>",
             "",
         ]
+    if view.criteria:
+        lines += ["### Acceptance criteria", "", "From the issue; check each before merging:", ""]
+        lines += [f"- [ ] {_cell(c, 300)}" for c in view.criteria[:MAX_CRITERIA_SHOWN]]
+        lines += [""]
     if view.summary.strip():
         lines += ["### Summary (from the model)", "", neutralize(view.summary.strip()[:4000]), ""]
     lines += ["### Files changed", "", "| File | + | − |", "|---|---|---|"]

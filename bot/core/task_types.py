@@ -4,6 +4,8 @@ Labels decide when they name a type ("bug", "docs", …), the task's own words c
 several labelled types; without labels the task's words decide (a conventional prefix such as
 "[Bug]" or "feat(cli):", its leading verb, then telling words), then the issue's words and
 structure (steps to reproduce, "feature request"), and "implementation" is the last resort.
+For the issue as a whole (`issue_type`) its shape comes first: a bug report is a bug fix
+whatever its title's verbs ("simplify() gives wrong result" is no refactor).
 """
 
 from __future__ import annotations
@@ -51,6 +53,20 @@ _BUG_SIGNALS = re.compile(
     r"steps to reproduce|to reproduce|expected behaviou?r|actual behaviou?r|describe the bug"
     r"|traceback \(most recent call last\)|stack ?trace|\bcrash|\bregression\b|bug report"
 )
+_DEFECT = re.compile(
+    r"\b(?:wrong|incorrect(?:ly)?|crash\w*|segfaults?|traceback|regression|broken|bugs?|hangs?"
+    r"|leaks?|fails?|failing|failure|doesn't work|does not work|not working|no longer works?"
+    r"|raises?|throws?|\w*(?:error|exception)s?)\b(?! handling| messages?| reporting)"
+)
+_CHANGE_VERB = re.compile(
+    r"^(?:add|support|implement|introduce|allow|enable|create|provide|expose|refactor"
+    r"|clean ?up|simplify|extract|rename|move|split|remove|drop|document|test|update|improve"
+    r"|use|make|deprecate|replace|rewrite)\b"
+)
+_SUBJECT_THEN = re.compile(
+    r" (?:returns?|gives?|produces?|yields?|raises?|throws?|crash\w*|fails?|hangs?|breaks?"
+    r"|is|are|does|doesn't|do|has|can't|cannot|won't|leads?|causes?|results?|outputs?)\b"
+)
 _FEATURE_SIGNALS = re.compile(
     r"feature request|describe the solution you'd like|\bproposal\b|would be (?:nice|great|useful)"
 )
@@ -89,17 +105,38 @@ def words_type(text: str) -> TaskType | None:
     return None
 
 
-def issue_words_type(title: str, body: str) -> TaskType | None:
+def reports_defect(title: str) -> bool:
+    """Whether a title states a defect ("simplify() gives wrong result", "KeyError without
+    arguments") rather than asking for a change ("Improve error messages")."""
+    text = title.replace("\u2019", "'").lower()
+    if prefix := _PREFIX.match(text):  # "feat: …", "[Docs] …": the author said what it is
+        tagged = _label_type(prefix["tag"] or prefix["cc"] or "")
+        if tagged:
+            return tagged == "bug_fix"
+        text = text[prefix.end() :]
+    words = norm(text)
+    if not _DEFECT.search(words):
+        return False
+    verb = _CHANGE_VERB.match(words)
+    # "Simplify returns …": the leading word is the subject (a function), not the request.
+    return verb is None or bool(_SUBJECT_THEN.match(words, verb.end()))
+
+
+def issue_type(title: str, body: str, bug_report: bool = False) -> TaskType | None:
+    """The issue's own type: its shape first (a bug report is a bug fix whatever its
+    title's verbs), then the title's words, then telling words in the body."""
+    if bug_report or reports_defect(title):
+        return "bug_fix"
     found = words_type(title)
     lowered = body.lower()
-    bug_report = bool(_BUG_SIGNALS.search(lowered)) and not _FEATURE_SIGNALS.search(lowered)
-    # A bug report's structure (steps to reproduce, expected/actual) outweighs a feature-ish
-    # word in its title, which is often a function name: "add() subtracts".
-    if found == "feature" and bug_report:
+    bug_words = bool(_BUG_SIGNALS.search(lowered)) and not _FEATURE_SIGNALS.search(lowered)
+    # A bug report's words outweigh a feature-ish word in its title, which is often a
+    # function name: "add() subtracts".
+    if found == "feature" and bug_words:
         return "bug_fix"
     if found:
         return found
-    if bug_report:
+    if bug_words:
         return "bug_fix"
     return "feature" if _FEATURE_SIGNALS.search(lowered) else None
 

@@ -20,6 +20,11 @@ log = logging.getLogger(__name__)
 
 REMOTE_REFS = "refs/remotes/origin"
 
+# The oldest git every command here works with: `sparse-checkout set --no-cone` (git/sparse.py)
+# came with 2.35, after GIT_CONFIG_COUNT (2.31) and GIT_CONFIG_GLOBAL (2.32) that git/env.py
+# keeps the host's configuration out with.
+MIN_GIT_VERSION = (2, 35)
+
 
 class GitError(RuntimeError):
     """A git command failed; the message is safe to show and store (no token)."""
@@ -97,6 +102,15 @@ def git(
         detail = scrub((proc.stderr or proc.stdout).strip(), token)[-2000:]
         raise GitError(f"git {args[0]} failed (exit {proc.returncode}): {detail}")
     return proc
+
+
+def git_version() -> tuple[int, ...]:
+    """The version of the `git` the app runs, e.g. (2, 39, 5); GitError when it cannot run."""
+    out = git("--version", timeout=30).stdout  # "git version 2.39.5" (or "2.39.5.windows.1")
+    found = re.search(r"(\d+)\.(\d+)(?:\.(\d+))?", out)
+    if found is None:
+        raise GitError(f"git --version said {out.strip()[:80]!r}, not a version")
+    return tuple(int(part) for part in found.groups() if part is not None)
 
 
 @contextlib.contextmanager

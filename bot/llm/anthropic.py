@@ -109,6 +109,10 @@ class AnthropicClient(RetryingHTTPClient):
             max_response_bytes=max_response_bytes,
         )
 
+    @property
+    def models_url(self) -> str:
+        return self.url.removesuffix("/messages") + "/models?limit=1000"  # its largest page
+
     def build_body(self, request: LLMRequest) -> dict[str, Any]:
         # Anthropic takes the system prompt beside the conversation, not inside it.
         system = "\n\n".join(m.content for m in request.messages if m.role == "system")

@@ -123,6 +123,10 @@ class OpenAICompatClient(RetryingHTTPClient):
         on_openai = urlsplit(url).hostname == "api.openai.com"
         self._max_tokens_field = "max_completion_tokens" if on_openai else "max_tokens"
 
+    @property
+    def models_url(self) -> str:
+        return self.url.removesuffix("/chat/completions") + "/models"
+
     def build_body(self, request: LLMRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
             "model": request.model or self.model,

@@ -195,6 +195,34 @@ class RetryingHTTPClient(ABC):
     @abstractmethod
     def _classify(self, status: int, body: Any, headers: httpx.Headers, text: str) -> LLMError: ...
 
+    @property
+    @abstractmethod
+    def models_url(self) -> str:
+        """Where the endpoint lists its models (`issuewright check` asks it, spending nothing)."""
+
+    async def list_models(self) -> list[str] | None:
+        """The model ids the endpoint lists, from one GET without retries; None when it has
+        no models list (404 or 405: some gateways serve completions only)."""
+        try:
+            async with self._http.stream(
+                "GET", self.models_url, headers=self._headers, timeout=self._timeout
+            ) as raw:
+                if raw.status_code in (404, 405):
+                    return None
+                if raw.status_code >= 400:
+                    raise self._status_error(raw, await read_error_body(raw))
+                resp = capped(raw, self._max_response_bytes, self.provider)
+                await resp.aread()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, self.provider, self.models_url) from None
+        try:
+            items = json.loads(resp.text).get("data")
+        except (ValueError, AttributeError):
+            items = None
+        if not isinstance(items, list):  # OpenAI and Anthropic both answer {"data": [{"id"…}]}
+            return None
+        return [str(item["id"]) for item in items if isinstance(item, dict) and item.get("id")]
+
     async def complete(self, request: LLMRequest) -> LLMResponse:
         body = self.build_body(request)
         log.debug("LLM request to %s model=%s stream=%s", self.url, body["model"], request.stream)

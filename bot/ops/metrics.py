@@ -22,12 +22,11 @@ import asyncio
 import hashlib
 import hmac
 import logging
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -36,99 +35,28 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 
-from bot.core.lifecycle import TaskState
 from bot.core.metric_labels import (
     DELIVERY_OUTCOMES,
     GITHUB_EVENTS,
     JOB_KINDS,
     JOB_OUTCOMES,
-    JOB_STATUSES,
     UNKNOWN_MODEL,
+    WEBHOOK_REJECTIONS,
     bounded,
-    bucketed,
 )
 from bot.github import rate_limit_monitor
 from bot.llm.pricing import DEFAULT_PRICES
+from bot.ops.metrics_db import DatabaseCollector, read_snapshot
 from bot.store.db import SessionFactory
-from bot.store.models import Job, Task, aware, utcnow
 
 log = logging.getLogger(__name__)
 
+# Litestar adds `; charset=utf-8` to text types itself: give the type without it, once.
+EXPOSITION_TYPE = CONTENT_TYPE_LATEST.split("; charset=")[0]
 # Jobs range from milliseconds (routing a delivery) to many minutes (an LLM attempt with a
 # push), so the buckets span both ends.
 JOB_SECONDS_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800)
-# Always exported, even at zero, so alerts on them never see a missing series.
-QUEUE_STATUSES = ("queued", "running", "dead")
-
-
-@dataclass(frozen=True)
-class DatabaseSnapshot:
-    jobs_by_status: dict[str, int] = field(default_factory=dict)
-    oldest_runnable_age_seconds: float = 0.0
-    tasks_by_state: dict[str, int] = field(default_factory=dict)
-
-
-async def read_snapshot(sessions: SessionFactory, now: datetime | None = None) -> DatabaseSnapshot:
-    """The database-backed gauges, in one short read-only session."""
-    now = now or utcnow()
-    async with sessions() as session:
-        job_rows = (
-            await session.execute(select(Job.status, func.count()).group_by(Job.status))
-        ).all()
-        # Runnable jobs only: a job waiting out its retry backoff is not "stuck". The age is
-        # counted from when it became runnable, so it measures how far workers lag behind.
-        oldest = (
-            await session.execute(
-                select(func.min(Job.run_after)).where(Job.status == "queued", Job.run_after <= now)
-            )
-        ).scalar()
-        task_rows = (
-            await session.execute(select(Task.state, func.count()).group_by(Task.state))
-        ).all()
-    # Rows are written by the app, but a label is only ever a known value (a row from a
-    # newer or older version, or edited by hand, is counted as "other").
-    jobs = bucketed({str(status): int(n) for status, n in job_rows}, JOB_STATUSES)
-    tasks = bucketed({str(s): int(n) for s, n in task_rows}, (s.value for s in TaskState))
-    oldest_at = aware(oldest)
-    age = max(0.0, (now - oldest_at).total_seconds()) if oldest_at else 0.0
-    return DatabaseSnapshot(jobs, age, tasks)
-
-
-class _DatabaseCollector(Collector):
-    """Yields the last snapshot at collect time. Collectors are synchronous, so the route
-    refreshes the snapshot (async) just before it renders the registry."""
-
-    def __init__(self) -> None:
-        self.snapshot: DatabaseSnapshot | None = None
-
-    def collect(self) -> Iterator[Metric]:
-        up = GaugeMetricFamily(
-            "issuewright_database_up", "1 if the last scrape could read the database, else 0"
-        )
-        up.add_metric([], 1.0 if self.snapshot else 0.0)
-        yield up
-        if self.snapshot is None:
-            return  # better no series than stale ones that look current
-        depth = GaugeMetricFamily(
-            "issuewright_queue_depth", "Jobs in the durable queue by status", labels=["status"]
-        )
-        for status, count in sorted(self.snapshot.jobs_by_status.items()):
-            depth.add_metric([status], count)
-        yield depth
-        age = GaugeMetricFamily(
-            "issuewright_queue_oldest_age_seconds",
-            "Seconds the longest-waiting runnable queued job has waited (0 when none)",
-        )
-        age.add_metric([], self.snapshot.oldest_runnable_age_seconds)
-        yield age
-        tasks = GaugeMetricFamily("issuewright_tasks", "Tasks by lifecycle state", labels=["state"])
-        for state, count in sorted(self.snapshot.tasks_by_state.items()):
-            tasks.add_metric([state], count)
-        yield tasks
 
 
 class Metrics:
@@ -180,12 +108,18 @@ class Metrics:
             ["model"],
             registry=r,
         )
-        self._rate_limit = Gauge(
-            "issuewright_github_rate_limit_remaining",
-            "GitHub API requests remaining in the current window (last response seen)",
+        self._rejected = Counter(
+            "issuewright_webhook_rejected_total",
+            "Webhook deliveries refused before they were stored, by reason",
+            ["reason"],
             registry=r,
         )
-        self._database = _DatabaseCollector()
+        for reason in WEBHOOK_REJECTIONS:  # every reason at 0, so an alert sees the series
+            self._rejected.labels(reason=reason)
+        # Registered on the first value GitHub sends: before that there is no series at all,
+        # since any number (0 included) would claim something GitHub never said.
+        self._rate_limit: Gauge | None = None
+        self._database = DatabaseCollector()
         r.register(self._database)
         # Two concurrent scrapes must not render one's snapshot half-replaced by the other's.
         self._lock = asyncio.Lock()
@@ -213,7 +147,16 @@ class Metrics:
         self._tokens.labels(model=name, direction="output").inc(max(0, output_tokens or 0))
         self._cost.labels(model=name).inc(max(0.0, cost or 0.0))
 
+    def webhook_rejected(self, reason: str) -> None:
+        self._rejected.labels(reason=bounded(reason, WEBHOOK_REJECTIONS)).inc()
+
     def rate_limit(self, remaining: int | float) -> None:
+        if self._rate_limit is None:
+            self._rate_limit = Gauge(
+                "issuewright_github_rate_limit_remaining",
+                "GitHub API requests remaining in the current window (last response seen)",
+                registry=self.registry,
+            )
         self._rate_limit.set(remaining)
 
     # ---------------------------------------------------------------- exposition
@@ -261,7 +204,17 @@ def authorized(token: str | None, header: str | None) -> bool:
     )
 
 
-@get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+@get(
+    "/metrics",
+    summary="Prometheus metrics",
+    description="The text exposition format. With METRICS_TOKEN set, a scrape sends "
+    "`Authorization: Bearer <token>`.",
+    media_type=EXPOSITION_TYPE,
+    responses={
+        401: ResponseSpec(None, description="METRICS_TOKEN is set and the request lacks it"),
+        404: ResponseSpec(None, description="This app was built without metrics"),
+    },
+)
 async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     state = request.app.state
     token = getattr(getattr(state, "settings", None), "metrics_token", None)
@@ -279,15 +232,14 @@ async def metrics_route(request: Request[Any, Any, Any]) -> Response[bytes]:
     if remaining is not None:
         metrics.rate_limit(remaining)
     body = await metrics.render(getattr(state, "sessions", None))
-    # Litestar adds `; charset=utf-8` to text types itself: give the type without it, once.
-    return Response(body, media_type=CONTENT_TYPE_LATEST.split("; charset=")[0])
+    return Response(body, media_type=EXPOSITION_TYPE)
 
 
 def github_rate_limit_remaining(ctx: Any) -> int | None:
     """The last `x-ratelimit-remaining` GitHub sent this process, read at scrape time from
     the App client's monitor (shared by its installation clients). None before any GitHub
-    response or without credentials: the gauge then keeps its last value instead of a
-    made-up one."""
+    response or without credentials: the gauge then keeps its last value, or is not
+    exported at all before the first one, instead of a made-up one."""
     access = getattr(ctx, "github", None)
     if access is None:
         return None

@@ -12,9 +12,10 @@ from typing import Any
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
 from bot.jobs.schedule import drop_queued_jobs, schedule_ready_tasks
-from bot.llm.pricing import PricingTable
-from bot.plan.approvals import LabelEvent, approve, record_label_mark
-from bot.plan.planner import IssueText, Plan, make_plan
+from bot.plan.approvals import LabelEvent, approve, record_label_event
+from bot.plan.issue_plan import RepoContent, plan_issue
+from bot.plan.llm_plan import count_grouping, llm_grouping
+from bot.plan.planner import IssueText, Plan
 from bot.repo.access import BaseBranchMissing, RepoAccess
 from bot.repo.config import llm_choice
 from bot.report.publish import publish_run
@@ -32,7 +33,6 @@ async def ensure_run(
     triggered_by: str,
     notes: Sequence[str],
     plan_only: bool,
-    label_event: LabelEvent | None = None,
 ) -> int:
     """The issue's run, with `issue`'s text approved by `triggered_by` (who has write
     permission: every caller checked)."""
@@ -54,8 +54,6 @@ async def ensure_run(
         run.triggered_by = triggered_by
         run.notes = list(notes)
         approve(run, issue.get("title"), issue.get("body"), triggered_by)
-        if label_event is not None:
-            record_label_mark(run, label_event)
         run.plan_only = plan_only
         run.updated_at = utcnow()
         await session.flush()
@@ -98,8 +96,22 @@ async def store_tasks(
             if row.state in NOT_STARTED or row.state == TaskState.CANCELLED:
                 row.title, row.body, row.task_type = t.title, t.body, t.type
                 row.depends_on = list(t.depends_on)
+                row.criteria = list(t.criteria)
                 row.files = tp.files
                 row.updated_at = utcnow()
+
+
+def stored_task(row: Task) -> PlannedTask:
+    """A task as the planner made it, from its row."""
+    return PlannedTask(
+        row.key,
+        row.ordinal,
+        row.title,
+        row.body or "",
+        row.task_type,  # type: ignore[arg-type]  # stored from a valid PlannedTask
+        list(row.depends_on or []),
+        criteria=list(row.criteria or []),
+    )
 
 
 async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTask]:
@@ -107,17 +119,7 @@ async def run_planned_tasks(ctx: HandlerContext, run_id: int) -> list[PlannedTas
     so it says "task N of M" and names the other tasks, which get their own PRs."""
     async with ctx.sessions() as session:
         rows = await tasks_of(session, run_id)
-    return [
-        PlannedTask(
-            t.key,
-            t.ordinal,
-            t.title,
-            t.body or "",
-            t.task_type,  # type: ignore[arg-type]
-            list(t.depends_on or []),
-        )
-        for t in rows
-    ]
+    return [stored_task(t) for t in rows]
 
 
 async def start_run(
@@ -132,9 +134,7 @@ async def start_run(
     """Plan the issue as given (the text `triggered_by`, who has write permission, approves),
     update its tasks and status comment; unless planning only, queue work."""
     ctx = repo.ctx
-    config, problems = await repo.config()
-    # Name the file: "unknown key `x` ignored" alone does not say where to fix it.
-    problems = [p if CONFIG_PATH in p else f"`{CONFIG_PATH}`: {p}" for p in problems]
+    config, config_problems = await repo.config()
     choice = llm_choice(config, ctx.settings)
     plan_reason = None
     if choice is None:
@@ -144,7 +144,7 @@ async def start_run(
             f"LLM_PROVIDER / LLM_MODEL or LLM_ENDPOINTS; `{CONFIG_PATH}` picks among them "
             "with `llm_endpoint` and `llm_model`)."
         )
-        if problems:  # the LLM may be set in a file that could not be used as written
+        if config_problems:  # the LLM may be set in a file that could not be used as written
             plan_reason += f" `{CONFIG_PATH}` has problems (see Notes), so defaults apply."
     elif plan_only:
         plan_reason = "Asked for a plan; remove the plan label and add the trigger label to start."
@@ -155,36 +155,36 @@ async def start_run(
         issue.get("body") or "",
         [label["name"] for label in issue.get("labels") or [] if isinstance(label, dict)],
     )
+    problems: list[str] = []
     try:
         repo_map, overrides = await repo.repo_map(), await repo.prompt_overrides()
     except BaseBranchMissing as exc:  # say so on the issue instead of failing in silence
         repo_map, overrides = None, {}
         problems.append(str(exc))
         plan_only, plan_reason = True, "Nothing can be generated until the base branch exists."
+    content = RepoContent(config, config_problems, repo_map, overrides, problems)
+    # `llm_plan`: the model groups the items (one budgeted call), else the rules do.
+    asked = await llm_grouping(ctx, repo.installation_id, config, choice, text)
+    grouping = asked.outcome if asked else None
     # CPU only, but seconds for a big issue or a hostile override: off the event loop, so
     # the webhook receiver and the other jobs keep running meanwhile.
-    plan = await asyncio.to_thread(
-        make_plan,
-        text,
-        repo_map,
-        config,
-        model=choice.model if choice else None,
-        overrides=overrides,
-        pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
-    )
-    run_id = await ensure_run(
-        repo, issue, triggered_by, [*problems, *plan.problems], plan_only, label_event
-    )
+    planned = await asyncio.to_thread(plan_issue, text, content, ctx.settings, grouping)
+    plan = planned.plan
+    run_id = await ensure_run(repo, issue, triggered_by, planned.notes, plan_only)
     async with ctx.sessions() as session, session.begin():
+        # The plan as `issuewright plan --json` shows it, kept to explain what was planned.
         await record_stage(
             session,
             "planned",
             f"{len(plan.tasks)} task(s) for {repo.full_name}#{text.number}",
-            data={"cause": cause, "plan_only": plan_only},
+            data={"cause": cause, "plan_only": plan_only, "plan": planned.as_json()},
         )
     message = plan.decomposition.message
     if not plan.decomposition.too_many:
         await store_tasks(ctx, run_id, repo, plan, cause)
+    if asked is not None:
+        first = plan.tasks[0].task.key if plan.tasks else None
+        await count_grouping(ctx, run_id, first, asked, cause)
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),
@@ -204,5 +204,10 @@ async def start_run(
         plan=details if plan_only else None,
         message=message,
         plan_reason=plan_reason,
-        model=choice.model if choice else None,
+        model=planned.model,
+        plan_notes=plan.decomposition.reasons,
     )
+    if label_event is not None:
+        # Only now is the event acted on: a job that died before this point runs it again
+        # (every step above is idempotent) instead of ignoring it as a repeat.
+        await record_label_event(ctx, run_id, label_event)

@@ -53,11 +53,17 @@ class PromptLibrary:
             raise PromptError(f"`id` is {brief(override.id)}, the file name says {brief(tid)}")
         if override.task_type != builtin.task_type:
             raise PromptError(f"`task_type` must stay {builtin.task_type!r}")
-        if override.params != builtin.params:
+        # An override written before the built-in gained an optional parameter (`criteria`)
+        # keeps working without it: it declares the rest exactly and is rendered without it.
+        declared = {n: s for n, s in builtin.params.items() if n in override.params}
+        left_out = [n for n, s in builtin.params.items() if n not in declared and not s.optional]
+        if override.params != declared or left_out:
             expected = ", ".join(
                 f"{n}: {s.kind}{'?' if s.optional else ''}" for n, s in builtin.params.items()
             )
-            raise PromptError(f"`params` must be exactly the built-in's ({expected})")
+            raise PromptError(
+                f"`params` must be the built-in's ({expected}); optional ones may be left out"
+            )
 
         check_rendered(override, builtin)
         return override
@@ -79,11 +85,16 @@ class PromptLibrary:
         problem = self._problems.get(template_id)
         if chosen.source == "override":
             try:
-                return render_template(chosen, params)
+                return render_template(chosen, declared_only(chosen, params))
             except PromptError as exc:  # fails only on real data: still fall back
                 problem = self._fallback_message(template_id, str(exc))
         rendered = render_template(self.builtin[template_id], params)
         return dataclasses.replace(rendered, problem=problem)
+
+
+def declared_only(template: PromptTemplate, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters a template declares (an override may leave optional ones out)."""
+    return {name: value for name, value in params.items() if name in template.params}
 
 
 def render_prompt(

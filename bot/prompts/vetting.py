@@ -47,7 +47,10 @@ def sample_params(
 def check_rendered(template: PromptTemplate, reference: PromptTemplate) -> None:
     """Render with sample data (with and without optionals); raise PromptError if broken."""
     for optional in (True, False):
-        text = render_template(template, sample_params(reference, optional=optional)).text
+        sample = sample_params(reference, optional=optional)
+        text = render_template(
+            template, {k: v for k, v in sample.items() if k in template.params}
+        ).text
         kept = render_template(reference, sample_params(reference, optional=optional)).text
         for marker in (*REQUIRED_MARKERS, f"<{FENCE_TAG}"):
             if marker in kept and marker not in text:

@@ -80,10 +80,12 @@ async def refresh_status(
     message: str | None = None,
     plan_reason: str | None = None,
     model: str | None = None,
+    plan_notes: Sequence[str] = (),
     force: bool = True,
 ) -> int | None:
     """Render the run's status and write it to GitHub. `plan` (per ordinal: files, template,
-    estimates) switches to the plan table. Returns the comment id, or None when skipped."""
+    estimates) switches to the plan table, with `plan_notes` saying why the issue was split
+    that way. Returns the comment id, or None when skipped."""
     async with sessions() as session:
         run = await session.get(IssueRun, run_id)
         if run is None:
@@ -105,6 +107,7 @@ async def refresh_status(
             notes=tuple(run.notes or ()),
             model=model,
             message=message,
+            plan_notes=tuple(plan_notes) if plan is not None else (),
         )
         owner, repo = run.repository.split("/", 1)
         number, comment_id = run.issue_number, run.status_comment_id

@@ -92,7 +92,7 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(TZDateTime())
 
     __table_args__ = (
-        # The claim's whole order, so it reads the queue in order (migration 0005).
+        # The claim's whole order, so it reads the queue in order (migration 0006).
         Index("ix_jobs_claim", "status", "run_after", "id"),
         Index("ix_jobs_task", "task_id", "status"),
         Index("ix_jobs_concurrency", "concurrency_key", "status"),
@@ -200,6 +200,8 @@ class Task(Base):
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     last_error: Mapped[str | None] = mapped_column(Text)
     files: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    # The criteria (acceptance criteria, requirements, …) for its prompt and PR body.
+    criteria: Mapped[list[Any] | None] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     pr_opened_at: Mapped[datetime | None] = mapped_column(TZDateTime())

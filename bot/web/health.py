@@ -1,4 +1,5 @@
-"""`GET /` (what to configure), `/healthz` (process up) and `/readyz` (ready for work)."""
+"""`GET /` (what to configure; the page is `home.py`), `/healthz` (process up) and `/readyz`
+(ready for work)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import MediaType, Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from sqlalchemy import func, select, text
 
+from bot.settings import Settings
 from bot.store.migrate import current_revision, head_revision
 from bot.store.models import WorkerBeat, aware, utcnow
+from bot.web.home import home_page
 
 WORKER_STALE_AFTER = timedelta(seconds=60)
 READY_TIMEOUT_SECONDS = 5.0
@@ -21,22 +25,21 @@ CHECKS = ("database", "migrations", "worker")
 _head_revision = functools.cache(head_revision)
 
 
-@get("/", media_type=MediaType.TEXT, summary="What this server is and needs")
-async def index(request: Request[Any, Any, Any]) -> str:
-    settings = request.app.state.settings
-    lines = ["Issuewright: labeled GitHub issues become pull requests.", ""]
-    if settings.missing:
-        lines += [
-            "Not configured yet. Set these (environment or .env) and restart:",
-            *[f"  - {name}" for name in settings.missing],
-            "",
-            "Or register the GitHub App in one click: open /setup on this server.",
-            "Until WEBHOOK_SECRET is set, POST /webhooks/github answers 503.",
-        ]
-    else:
-        lines.append(f"Configured as GitHub App {settings.app_id}. Webhooks: POST /webhooks/github")
-    lines += ["", "Health: /healthz · Readiness: /readyz · API schema: /schema"]
-    return "\n".join(lines) + "\n"
+def setup_needed(settings: Settings) -> list[str]:
+    """What the server still needs before it can act on GitHub, one entry per setting to set
+    or fix; empty means configured. The one place `GET /` decides which it is."""
+    return settings.missing
+
+
+@get(
+    "/",
+    media_type=MediaType.HTML,
+    summary="What this server is and needs",
+    description="Configuration state, what to do next and the last 24 hours' deliveries and "
+    "jobs: HTML when the request accepts text/html, plain text otherwise.",
+)
+async def index(request: Request[Any, Any, Any]) -> Response[str]:
+    return await home_page(request, setup_needed(request.app.state.settings))
 
 
 @get("/healthz", summary="The process is up")
@@ -44,7 +47,17 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", summary="Database reachable, migrations current, a worker alive")
+@get(
+    "/readyz",
+    summary="Database reachable, migrations current, a worker alive",
+    responses={
+        503: ResponseSpec(
+            dict[str, Any],
+            generate_examples=False,
+            description='Not ready: each check that is not "ok" says what is wrong',
+        )
+    },
+)
 async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """200 only when all three checks say "ok"; otherwise 503 and each field says what is
     wrong. Bounded in time: a probe must get an answer even when the database hangs."""

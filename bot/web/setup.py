@@ -41,6 +41,12 @@ log = logging.getLogger(__name__)
 
 MANIFEST_PATH = Path(__file__).resolve().parents[2] / "app.yml"
 FORM_MAX_BYTES = 16 * 1024  # the forms hold a code, an org name and a state: nothing large
+# The forms' POST routes: an HTML page back (200, not Litestar's default 201), small bodies.
+FORM: dict[str, Any] = {
+    "status_code": 200,
+    "media_type": MediaType.HTML,
+    "request_max_body_size": FORM_MAX_BYTES,
+}
 _ORG = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 _CODE = re.compile(r"[A-Za-z0-9_-]{1,200}")
 _LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "0.0.0.0"}  # noqa: S104 (compared, not bound)
@@ -86,7 +92,7 @@ def _not_served(settings: Settings) -> list[Any]:
         ["/setup", "/setup/callback"],
         http_method=[HttpMethod.GET, HttpMethod.POST],
         media_type=MediaType.TEXT,
-        include_in_schema=False,
+        summary="Setup is closed: the app is configured (404)",
     )
     async def setup_not_served() -> Response[str]:
         return pages.text(configured, 404)
@@ -121,7 +127,7 @@ def setup_routes(
     def closed() -> Response[str]:
         return pages.closed(str(gate.completed), str(settings.env_file))
 
-    @get("/setup", include_in_schema=False)
+    @get("/setup", media_type=MediaType.HTML, summary="Register the GitHub App: the setup code")
     async def setup_page(request: Request[Any, Any, Any]) -> Response[str]:
         if gate.closed:
             return closed()
@@ -133,7 +139,7 @@ def setup_routes(
         form = pages.code_form(org, existing_credentials(settings))
         return pages.page("Register the GitHub App", form)
 
-    @post("/setup", include_in_schema=False, request_max_body_size=FORM_MAX_BYTES)
+    @post("/setup", summary="Check the setup code; the manifest form", **FORM)
     async def setup_unlock(request: Request[Any, Any, Any]) -> Response[str]:
         if gate.closed:
             return closed()
@@ -186,7 +192,9 @@ def setup_routes(
             return pages.text("malformed code: start again at /setup", 400)
         return None
 
-    @get("/setup/callback", include_in_schema=False)
+    @get(
+        "/setup/callback", media_type=MediaType.HTML, summary="GitHub's redirect: store credentials"
+    )
     async def setup_callback(request: Request[Any, Any, Any]) -> Response[str]:
         if gate.closed:
             return closed()
@@ -207,7 +215,7 @@ def setup_routes(
                 return pages.page("Not replacing existing credentials", form, 409)
             return await _exchange(code, state)
 
-    @post("/setup/callback", include_in_schema=False, request_max_body_size=FORM_MAX_BYTES)
+    @post("/setup/callback", summary="Confirm replacing existing credentials", **FORM)
     async def setup_callback_confirmed(request: Request[Any, Any, Any]) -> Response[str]:
         """Replace credentials that appeared after the registration started: the setup code
         must be entered again for this request, and the box ticked."""

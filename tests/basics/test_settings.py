@@ -12,11 +12,10 @@ import pytest
 
 from bot.core.env_values import SettingsError
 from bot.settings import DEFAULT_DATABASE_URL, Settings
+from tests.ghsim.fixtures import new_app_private_key
 
 ROOT = Path(__file__).resolve().parents[2]
-PEM = (
-    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1c2\nq8Zk3Y\n-----END RSA PRIVATE KEY-----\n"
-)
+PEM = new_app_private_key()  # a real key: one that does not parse is refused (tested below)
 SECRETS = {
     "WEBHOOK_SECRET": "whsec-0a1b2c3d4e5f",
     "PRIVATE_KEY": PEM,
@@ -123,6 +122,43 @@ def test_a_key_pasted_into_the_path_variable_is_not_echoed(tmp_path: Path) -> No
     assert "PRIVATE_KEY_PATH" in message and "MIIE" not in message and "\n" not in message
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "notapem",
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1c2\nq8Zk3Y\n-----END RSA PRIVATE KEY-----\n",
+        PEM[: len(PEM) // 2],  # cut short when pasted
+    ],
+)
+def test_a_private_key_that_does_not_parse_is_refused(tmp_path: Path, text: str) -> None:
+    absent = tmp_path / "absent.env"
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"APP_ID": "1", "PRIVATE_KEY": text}, env_file=absent)
+    message = str(raised.value)
+    assert message.startswith("PRIVATE_KEY ") and "\n" not in message
+    assert "MIIE" not in message and "notapem" not in message
+    key_file = tmp_path / "app.pem"
+    key_file.write_text(text)
+    with pytest.raises(SettingsError) as raised:
+        Settings.from_env({"PRIVATE_KEY_PATH": str(key_file)}, env_file=absent)
+    assert f"the file PRIVATE_KEY_PATH names ({str(key_file)!r})" in str(raised.value)
+    assert "MIIE" not in str(raised.value)
+
+
+def test_a_key_that_does_not_parse_is_not_counted_as_configured() -> None:
+    # Settings made in code (tests, tools) are not validated by from_env: `GET /` and the
+    # startup warning still must not call such an app configured.
+    settings = Settings(app_id="1", private_key="notapem", webhook_secret="s3cret!")
+    assert settings.missing == ["PRIVATE_KEY or PRIVATE_KEY_PATH"]
+    assert Settings(app_id="1", private_key=PEM, webhook_secret="s3cret!").missing == []
+
+
+def test_llm_pricing_takes_model_names_with_a_colon(tmp_path: Path) -> None:
+    env = {"LLM_PRICING": "llama3.1:8b:0:0, gpt-4o-mini:0.2:0.8"}
+    settings = Settings.from_env(env, env_file=tmp_path / "absent.env")
+    assert settings.llm_pricing_overrides == (("llama3.1:8b", 0.0, 0.0), ("gpt-4o-mini", 0.2, 0.8))
+
+
 def test_a_long_bad_value_is_cut_in_the_message(tmp_path: Path) -> None:
     token = "ghs_" + "x" * 36  # a token put in the wrong variable
     with pytest.raises(SettingsError) as raised:
@@ -185,3 +221,18 @@ def test_nothing_is_read_at_import_time(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "read later: PORT must be a whole number, got 'not-a-port'\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"ISSUEWRIGHT_CACHE_DIR": "/srv/iw-cache", "XDG_CACHE_HOME": "/x"}, "/srv/iw-cache"),
+        ({"XDG_CACHE_HOME": "/var/cache/me", "HOME": "/home/me"}, "/var/cache/me/issuewright"),
+        # The XDG specification: a relative XDG_CACHE_HOME is invalid and ignored.
+        ({"XDG_CACHE_HOME": "rel", "HOME": "/home/me"}, "/home/me/.cache/issuewright"),
+        ({"HOME": "/home/me"}, "/home/me/.cache/issuewright"),
+    ],
+)
+def test_the_command_lines_cache_folder(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    settings = Settings.from_env(env, env_file=tmp_path / "absent.env")
+    assert settings.cache_dir == Path(expected)

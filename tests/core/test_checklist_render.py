@@ -123,3 +123,39 @@ def test_pr_body_counts_come_from_the_diff_and_closes_only_when_asked() -> None:
     other = render_pr_body(PullRequestView(**base, closes_issue=False))  # type: ignore[arg-type]
     assert "| `calc/ops.py` | 1 | 1 |" in last and "Closes #7" in last
     assert "Closes #" not in other and "task=o/r#7/1" in other
+
+
+def test_pr_body_lists_the_issues_criteria_as_an_inert_checklist() -> None:
+    view = PullRequestView(
+        task_title="Fix add",
+        task_body="Fix add",
+        issue_number=7,
+        summary="",
+        files=[("calc/ops.py", 1, 1)],
+        input_tokens=1,
+        output_tokens=1,
+        cost_usd=0.0,
+        model="m",
+        template_id="bug_fix",
+        template_version=1,
+        task_key="o/r#7/1",
+        closes_issue=False,
+        criteria=["add(2, 3) returns 5", "ping @maintainers when #3 is done"],
+    )
+    body = render_pr_body(view)
+    assert "### Acceptance criteria" in body and "- [ ] add(2, 3) returns 5\n" in body
+    assert "@maintainers" not in body and "#3" not in body  # third-party text stays inert
+    assert "### Acceptance criteria" not in render_pr_body(
+        PullRequestView(**{**view.__dict__, "criteria": ()})
+    )
+
+
+def test_plan_preview_says_why_the_issue_was_split() -> None:
+    notes = ("2 tasks: each open task-list item …", "Item 3 “Add tests” joins task 1: …")
+    view = StatusView(
+        tasks=[TaskView(1, "Add mul", "feature", "planned")], plan_only=True, plan_notes=notes
+    )
+    text = render_status(view)
+    assert "**Why this plan**\n- 2 tasks: each open task-list item …\n- Item 3" in text
+    running = StatusView(tasks=view.tasks, plan_notes=notes)  # not a preview: progress only
+    assert "Why this plan" not in render_status(running)

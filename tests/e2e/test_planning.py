@@ -44,7 +44,9 @@ async def test_plan_label_posts_one_plan_comment_and_relabel_edits_it(scenario: 
     # One row per unchecked top-level item; the nested item and the done one are not tasks.
     assert "Add `mul(a, b)` to `calc/ops.py`" in first.body
     assert "Add `div(a, b)` to `calc/ops.py`" in first.body
-    assert "| 3 |" not in first.body and "Export `sub`" not in first.body
+    assert "| 3 |" not in first.body and "| Export `sub`" not in first.body
+    # Issue 14: the done item is no task but the plan shows it as skipped.
+    assert "Skipped: 1 item (“Export `sub` from `calc/__init__.py`”)" in first.body
     assert "calc/ops.py" in first.body and "feature v1" in first.body
     assert scenario.llm.requests == []
 

@@ -247,3 +247,32 @@ def test_task_title_is_not_repeated_when_the_body_starts_with_it() -> None:
     whole = task_params("Loader crashes on empty files.")
     whole["task_count"] = 2
     assert "Crash on empty config\n\nLoader crashes" in LIBRARY.render("bug_fix", whole).text
+
+
+def test_task_prompts_show_the_criteria_as_a_checklist() -> None:
+    for template_id in (
+        "bug_fix",
+        "feature",
+        "implementation",
+        "refactor",
+        "test",
+        "documentation",
+    ):
+        params = {**task_params("crash"), "criteria": ["Empty files load", "Bad YAML raises"]}
+        text = LIBRARY.render(template_id, params).text
+        section = text.split("## Acceptance criteria", 1)[1]
+        assert "- [ ] Empty files load\n- [ ] Bad YAML raises" in section, template_id
+        assert "## Acceptance criteria" not in LIBRARY.render(template_id, task_params("x")).text
+
+
+def test_an_override_written_before_criteria_existed_is_still_used() -> None:
+    source = builtin_source("feature")
+    start = source.index("{% if criteria %}")
+    end = source.index("{% endif %}", start) + len("{% endif %}\n")
+    older = (source[:start] + source[end:]).replace("  criteria: list?\n", "")
+    older = older.replace("version: 1", "version: 7")
+    library = PromptLibrary({".github/issuewright/prompts/feature.md.j2": older})
+    assert library.problems == []
+    params = {**sample_params(library.builtin["feature"]), "criteria": ["Empty files load"]}
+    rendered = library.render("feature", params)
+    assert rendered.source == "override" and rendered.version == 7 and rendered.problem is None

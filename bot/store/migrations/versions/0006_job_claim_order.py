@@ -7,8 +7,8 @@ in turn, so all workers together drained fewer than ~20 jobs/s however many ran.
 the index the claim reads the queue in order and stops at the first job it may run (under
 1 ms). SQLite's index entries already ended with the rowid (the id).
 
-Revision ID: 0005_job_claim_order
-Revises: 0004_job_installation
+Revision ID: 0006_job_claim_order
+Revises: 0005_task_criteria
 Create Date: 2026-12-06 10:00:00
 """
 
@@ -16,8 +16,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0005_job_claim_order"
-down_revision: str | None = "0004_job_installation"
+revision: str = "0006_job_claim_order"
+down_revision: str | None = "0005_task_criteria"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
