@@ -92,7 +92,8 @@ class Job(Base):
     finished_at: Mapped[datetime | None] = mapped_column(TZDateTime())
 
     __table_args__ = (
-        Index("ix_jobs_claim", "status", "run_after"),
+        # The claim's whole order, so it reads the queue in order (migration 0006).
+        Index("ix_jobs_claim", "status", "run_after", "id"),
         Index("ix_jobs_task", "task_id", "status"),
         Index("ix_jobs_concurrency", "concurrency_key", "status"),
         Index("ix_jobs_installation", "installation_id", "status"),
