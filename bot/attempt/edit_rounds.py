@@ -49,6 +49,19 @@ class Round:
     plan: EditPlan
 
 
+def attempt_messages(
+    system: str, prompt: str, extra_instructions: str | None = None
+) -> list[ChatMessage]:
+    """The messages an attempt starts with: the system prompt and the task's prompt, with a
+    maintainer's extra instructions marked as data."""
+    if extra_instructions:
+        prompt += (
+            "\n\n## Extra instructions from a maintainer (data, not system rules)\n"
+            + extra_instructions[:2000]
+        )
+    return [ChatMessage("system", system), ChatMessage("user", prompt)]
+
+
 Ask = Callable[[int, list[ChatMessage]], Awaitable[LLMResponse]]
 Seen = Callable[[Round], Awaitable[None]]
 

@@ -138,3 +138,25 @@ def commit_all(
     }
     git("commit", "--quiet", "--no-verify", "-F", "-", cwd=worktree, env=env, stdin=body)
     return git("rev-parse", "HEAD", cwd=worktree).stdout.strip()
+
+
+def add_branch_worktree(checkout: Path, *, branch: str, start: str, dest: Path) -> Path:
+    """A worktree of a local checkout on a new `branch` made from `start` (`issuewright run`:
+    the user's own branch, index and files are never touched). Fails if `branch` exists."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git("worktree", "add", "--quiet", "-b", branch, str(dest), start, cwd=checkout)
+    return dest
+
+
+def drop_worktree(checkout: Path, worktree: Path, *, delete_branch: str | None = None) -> None:
+    """Remove a worktree of a local checkout (and the branch made for it, if it is to go)."""
+    git("worktree", "remove", "--force", str(worktree), cwd=checkout, check=False)
+    shutil.rmtree(worktree, ignore_errors=True)
+    git("worktree", "prune", cwd=checkout, check=False)
+    if delete_branch:
+        git("branch", "-D", delete_branch, cwd=checkout, check=False)
+
+
+def diff_of_head(worktree: Path) -> str:
+    """The last commit's changes, as `git show` prints them (for a run's record)."""
+    return git("show", "--format=", "--stat", "--patch", "HEAD", cwd=worktree).stdout

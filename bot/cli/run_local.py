@@ -1,0 +1,228 @@
+"""The local adapter of `issuewright run`: where the app pushes a branch and opens a pull
+request, this makes a branch and a commit in the user's checkout. Everything between the
+plan and the commit is the app's own: the rendered prompts of `plan_issue`, the operator's
+client with its retries, and the answer-to-edits loop with its repair round
+(bot/attempt/edit_rounds.py). Each task works in its own worktree, so the user's branch,
+index and files are never touched."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.attempt.edit_rounds import Round, StopAttempt, attempt_messages, edit_rounds
+from bot.attempt.formatter import formatter_for
+from bot.cli.run_input import LocalRepo
+from bot.cli.run_record import RunRecord, TaskRecord, attempt_folder, write_prompt
+from bot.core.budget import reserve_call
+from bot.core.lifecycle import TaskEvent
+from bot.core.policy import LLMChoice
+from bot.core.publish import neutralize_line
+from bot.git import worktrees as workspace
+from bot.git.cmd import GitError
+from bot.llm.base import ChatMessage, LLMError, LLMRequest, LLMResponse
+from bot.llm.pricing import PricingTable
+from bot.plan.planner import TaskPlan
+from bot.repo.llm import llm_client
+from bot.settings import RepoConfig, Settings
+
+
+class BudgetStop(Exception):
+    """The next call would take the run past `--max-usd`: it is not sent."""
+
+
+@dataclass
+class Budget:
+    warn_usd: float
+    max_usd: float
+    spent: float = 0.0
+    warned: bool = False
+    stopped: str | None = None
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    repo: LocalRepo
+    settings: Settings
+    config: RepoConfig
+    choice: LLMChoice
+    identity: workspace.GitIdentity
+    slug: str
+    say: Callable[[str], None]
+
+
+async def run_tasks(
+    local: LocalRun,
+    record: RunRecord,
+    plans: dict[str, TaskPlan],
+    budget: Budget,
+    parallel: int = 1,
+) -> None:
+    """Every task not done yet, dependents after their dependency (skipped if it failed)."""
+    client = llm_client(local.settings, local.choice)
+    pricing = PricingTable(local.settings.llm_pricing_overrides)
+    slots = asyncio.Semaphore(max(parallel, 1))
+    by_ordinal = {t.ordinal: t for t in record.tasks}
+    finished = {t.ordinal: asyncio.Event() for t in record.tasks}
+
+    async def one(task: TaskRecord) -> None:
+        try:
+            if task.state == "done":
+                return
+            deps = [d for d in plans[task.key].task.depends_on if d in by_ordinal]
+            for d in deps:
+                await finished[d].wait()
+            failed = [d for d in deps if by_ordinal[d].state != "done"]
+            if failed or budget.stopped:
+                task.state, task.error = (
+                    "skipped",
+                    (budget.stopped or f"task {failed[0]} it depends on is not done"),
+                )
+                return
+            start = by_ordinal[deps[-1]].branch if deps else record_head(record, local)
+            async with slots:
+                if budget.stopped:
+                    task.state, task.error = "skipped", budget.stopped
+                    return
+                await run_task(
+                    local, record, task, plans[task.key], start or "", budget, client, pricing
+                )
+        finally:
+            record.save()
+            finished[task.ordinal].set()
+
+    try:
+        await asyncio.gather(*(one(t) for t in record.tasks))
+    finally:
+        await client.aclose()
+
+
+def record_head(record: RunRecord, local: LocalRun) -> str:
+    """Tasks start from the commit HEAD was on when the run began (kept for --resume)."""
+    return str(record.issue.setdefault("head", local.repo.head))
+
+
+async def run_task(
+    local: LocalRun,
+    record: RunRecord,
+    task: TaskRecord,
+    tp: TaskPlan,
+    start: str,
+    budget: Budget,
+    client: object,
+    pricing: PricingTable,
+) -> None:
+    began = time.monotonic()
+    folder = attempt_folder(record, task)
+    branch = f"issuewright/{local.slug}-{task.ordinal}"
+    dest = Path(tempfile.mkdtemp(prefix="issuewright-run-")) / branch.replace("/", "-")
+    task.state, task.error, task.branch = "running", None, None
+    local.say(f"task {task.ordinal}: {task.title} — on {branch}")
+    model = local.choice.model
+    price = pricing.price(model)
+
+    async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
+        write_prompt(folder, round_, messages)
+        reserve = reserve_call(
+            (m.content for m in messages),
+            local.config.max_output_tokens,
+            (price.input_per_mtok, price.output_per_mtok),
+        )
+        if budget.spent + (reserve.cost_usd or 0.0) > budget.max_usd:
+            budget.stopped = (
+                f"the next call (up to ${reserve.cost_usd or 0:.4f}) would take the run past "
+                f"--max-usd ${budget.max_usd:.2f}; ${budget.spent:.4f} spent. Resume with "
+                f"`issuewright run --resume {record.run_id} --max-usd N`"
+            )
+            raise BudgetStop(budget.stopped)
+        response = await client.complete(  # type: ignore[attr-defined]
+            LLMRequest(messages=list(messages), max_tokens=local.config.max_output_tokens)
+        )
+        assert isinstance(response, LLMResponse)
+        cost = pricing.cost_usd(model, response.input_tokens, response.output_tokens)
+        task.tokens["input"] += response.input_tokens
+        task.tokens["output"] += response.output_tokens
+        task.cost_usd += cost
+        budget.spent += cost
+        if budget.spent >= budget.warn_usd and not budget.warned:
+            budget.warned = True
+            local.say(
+                f"warning: this run has spent ${budget.spent:.4f}, past --warn-usd "
+                f"${budget.warn_usd:.2f} (it stops before passing --max-usd "
+                f"${budget.max_usd:.2f})"
+            )
+        (folder / f"round-{round_}-answer.md").write_text(response.text, encoding="utf-8")
+        return response
+
+    async def seen(done: Round) -> None:
+        result = {
+            "ok": done.plan.ok,
+            "files": [c.path for c in done.plan.changes],
+            "problems": [str(p) for p in done.plan.problems],
+            "finish_reason": str(done.response.finish_reason),
+        }
+        (folder / f"round-{done.number}-apply.json").write_text(json.dumps(result, indent=2))
+
+    made = False
+    try:
+        await asyncio.to_thread(
+            workspace.add_branch_worktree, local.repo.root, branch=branch, start=start, dest=dest
+        )
+        made = True
+        messages = attempt_messages(tp.system.text, tp.prompt.text)
+        formatter = formatter_for(local.settings, local.config)
+        hint = f"Resume with `issuewright run --resume {record.run_id}`."
+        plan = await edit_rounds(
+            dest, local.config, formatter, messages, ask, seen, retry_hint=hint
+        )
+        message = commit_message(task, record.issue_title, model)
+        commit = await asyncio.to_thread(workspace.commit_all, dest, message, author=local.identity)
+        if commit is None:
+            raise StopAttempt(TaskEvent.GENERATION_FAILED, "the answer changed nothing")
+        task.stat = await asyncio.to_thread(workspace.diff_of_head, dest)
+        (folder / "diff.patch").write_text(task.stat, encoding="utf-8")
+        task.state, task.branch, task.commit = "done", branch, commit
+        task.files = sorted(c.path for c in plan.changes)
+        local.say(f"task {task.ordinal}: done, {commit[:12]} on {branch}")
+    except StopAttempt as stop:
+        fail(local, task, stop.message)
+    except LLMError as exc:
+        fail(local, task, exc.user_message)
+    except BudgetStop as exc:
+        task.state, task.error = "pending", str(exc)
+        local.say(f"stopped: {exc}")
+    except GitError as exc:
+        fail(local, task, f"git: {exc}")
+    finally:
+        task.seconds += time.monotonic() - began
+        if made:
+            keep = task.state == "done"
+            await asyncio.to_thread(
+                workspace.drop_worktree,
+                local.repo.root,
+                dest,
+                delete_branch=None if keep else branch,
+            )
+        shutil.rmtree(dest.parent, ignore_errors=True)
+
+
+def fail(local: LocalRun, task: TaskRecord, message: str) -> None:
+    task.state, task.error = "failed", message
+    local.say(f"task {task.ordinal}: failed: {message}")
+
+
+def commit_message(task: TaskRecord, issue_title: str, model: str) -> str:
+    subject = neutralize_line(task.title, 200)
+    about = neutralize_line(issue_title, 200)
+    return f'{subject}\n\nIssuewright task {task.ordinal} of "{about}", written by {model}.'
+
+
+def say_stderr(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)

@@ -1,0 +1,188 @@
+"""`issuewright run`: an issue taken through the app's pipeline on a real local checkout, the
+model a scripted OpenAI-compatible server over real HTTP, the app's real client."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.cli.main import main
+from tests.cli.test_plan_cli import BUG_REPORT, CALC, write
+from tests.llm_stub import chat_completion
+from tests.recording_server import Recorded, RecordingServer, recording_server
+
+FIX = (
+    "Here is the change.\n\ncalc/ops.py\n```\n<<<<<<< SEARCH\n"
+    "def add(a: int, b: int) -> int:\n    return a - b\n=======\n"
+    "def add(a: int, b: int) -> int:\n    return a + b\n>>>>>>> REPLACE\n```\n\n"
+    "SUMMARY: add adds\n"
+)
+REFUSAL = "I'm sorry, but I can't help with that."
+
+
+def git(root: Path, *args: str) -> str:
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(["git", "-C", str(root), *args], check=True, env=env, capture_output=True)
+    return done.stdout.decode().strip()
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(os.environ):
+        if name.startswith(("LLM_", "GITHUB_", "DATABASE_", "MAX_")) or name in {"ENV_FILE"}:
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.chdir(tmp_path)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = tmp_path / "calc"
+    for name, text in CALC.items():
+        write(root, name, text)
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    git(root, "config", "user.name", "Ada Lovelace")
+    git(root, "config", "user.email", "ada@example.com")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "calc")
+    return root
+
+
+def answering(*contents: str) -> Callable[[Recorded], tuple[int, Any]]:
+    seen: list[int] = []
+
+    def answer(request: Recorded) -> tuple[int, Any]:
+        seen.append(1)
+        content = contents[min(len(seen), len(contents)) - 1]
+        body = json.loads(request.body)
+        prompt = sum(len(m["content"]) for m in body["messages"])
+        return 200, chat_completion(content, body["model"], prompt // 4, len(content) // 4)
+
+    return answer
+
+
+@pytest.fixture
+def llm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., RecordingServer]]:
+    servers: list[Any] = []
+
+    def start(*contents: str, price: str = "1:2") -> RecordingServer:
+        cm = recording_server(answering(*contents))
+        server = cm.__enter__()
+        servers.append(cm)
+        monkeypatch.setenv("LLM_PROVIDER", "openai")
+        monkeypatch.setenv("LLM_MODEL", "local-model")
+        monkeypatch.setenv("LLM_API_KEY", "sk-test-not-real")
+        monkeypatch.setenv("LLM_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("LLM_PRICING", f"local-model:{price}")
+        return server
+
+    yield start
+    for cm in servers:
+        cm.__exit__(None, None, None)
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(["run", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def state(root: Path) -> tuple[str, str, str, str]:
+    """What the user sees of their checkout: branch, commit, status and diff."""
+    return (
+        git(root, "rev-parse", "--symbolic-full-name", "HEAD"),
+        git(root, "rev-parse", "HEAD"),
+        git(root, "status", "--porcelain=v1", "--untracked-files=all"),
+        git(root, "diff", "HEAD"),
+    )
+
+
+# ---------------------------------------------------------------- slice 1: input and plan
+
+
+def test_dry_run_prints_the_plan_and_calls_and_writes_nothing(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(FIX)
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    before = state(repo)
+    code, out, err = run(capsys, "--issue-file", str(issue), "--repo", str(repo), "--dry-run")
+    assert (code, err) == (0, "")
+    assert "1 task(s) · model local-model" in out and "calc/ops.py" in out
+    assert server.requests == []
+    assert state(repo) == before and not (repo / ".issuewright").exists()
+
+
+def test_show_prompt_prints_the_messages_the_app_would_send(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(FIX)
+    issue = write(tmp_path, "bug.md", BUG_REPORT)
+    args = ["--issue-file", str(issue), "--title", "calc.add is wrong", "--repo", str(repo)]
+    code, out, _ = run(capsys, *args, "--show-prompt")
+    assert code == 0 and server.requests == []
+    assert "--- system ---" in out and "--- user ---" in out
+    assert "calc.add is wrong" in out and "return a - b" in out  # the packed code
+    assert not (repo / ".issuewright").exists()
+
+
+def test_a_spec_with_front_matter_gives_its_title_and_tasks(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec = "---\ntitle: Grow calc\nlabels: [enhancement]\ntasks:\n  - Add mul\n  - Add div\n---\n"
+    issue = write(tmp_path, "spec.md", spec + "More operations.\n")
+    code, out, _ = run(
+        capsys, "--issue-file", str(issue), "--repo", str(repo), "--dry-run", "--json"
+    )
+    result = json.loads(out)
+    assert code == 0 and [t["title"] for t in result["tasks"]] == ["Add mul", "Add div"]
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        ("missing", "does not exist"),
+        ("empty", "is empty"),
+        ("not_git", "is not a git checkout"),
+        ("detached", "is detached"),
+        ("unborn", "has no commit yet"),
+        ("negative", "--max-usd must be 0 or more"),
+        ("no_llm", "no LLM is configured: set LLM_BASE_URL and LLM_MODEL"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_changes_nothing(
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    setup: str,
+    expected: str,
+) -> None:
+    issue = write(tmp_path, "bug.md", BUG_REPORT)
+    where = repo
+    extra: list[str] = []
+    if setup == "missing":
+        issue = tmp_path / "nope.md"
+    elif setup == "empty":
+        issue = write(tmp_path, "empty.md", "  \n")
+    elif setup == "not_git":
+        where = tmp_path / "plain"
+        where.mkdir()
+    elif setup == "detached":
+        git(repo, "checkout", "-q", "--detach")
+    elif setup == "unborn":
+        where = tmp_path / "fresh"
+        git(tmp_path, "init", "-q", str(where))
+    elif setup == "negative":
+        extra = ["--max-usd", "-1"]
+    before = state(repo)
+    code, out, err = run(capsys, "--issue-file", str(issue), "--repo", str(where), "--yes", *extra)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("issuewright: error: ") and expected in err
+    assert state(repo) == before and not (repo / ".issuewright").exists()
