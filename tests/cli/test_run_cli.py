@@ -186,3 +186,82 @@ def test_bad_input_is_one_line_exit_2_and_changes_nothing(
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("issuewright: error: ") and expected in err
     assert state(repo) == before and not (repo / ".issuewright").exists()
+
+
+# ---------------------------------------------------------------- slice 2: running tasks
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[str, Any]]:
+    code, out, _ = run(capsys, *args, "--yes", "--json")
+    return code, json.loads(out)
+
+
+def test_a_task_is_done_on_its_own_branch_committed_as_the_user_and_nothing_else_moves(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(FIX)
+    write(repo, "notes.txt", "mine, not committed\n")  # a dirty tree: untracked…
+    write(repo, "calc/ops.py", CALC["calc/ops.py"] + "# local edit\n")  # …and modified
+    git(repo, "add", "calc/ops.py")  # …and staged
+    write(repo, "README.md", CALC["README.md"] + "unstaged\n")
+    before = state(repo)
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    code, report = run_json(capsys, "--issue-file", str(issue), "--repo", str(repo))
+    assert code == 0, report
+    assert len(server.requests) == 1
+    [task] = report["tasks"]
+    assert set(report) == {"version", "run_id", "tasks", "cost_usd"}
+    assert set(task) == {
+        "key",
+        "title",
+        "state",
+        "branch",
+        "commit",
+        "files",
+        "tokens",
+        "cost_usd",
+        "error",
+    }
+    assert task["state"] == "done" and task["error"] is None
+    assert task["branch"] == "issuewright/calc-add-is-wrong-1"
+    assert task["files"] == ["calc/ops.py"] and task["cost_usd"] > 0
+    assert git(repo, "show", f"{task['branch']}:calc/ops.py").startswith(
+        "def add(a: int, b: int) -> int:\n    return a + b"
+    )
+    assert git(repo, "log", "-1", "--format=%an <%ae>", task["branch"]) == (
+        "Ada Lovelace <ada@example.com>"
+    )
+    message = git(repo, "log", "-1", "--format=%B", task["branch"])
+    assert "local-model" in message and "Issuewright task 1" in message
+    assert git(repo, "rev-parse", f"{task['branch']}~1") == git(repo, "rev-parse", "HEAD")
+    assert state(repo) == before  # branch, index and files exactly as they were
+    assert git(repo, "worktree", "list").count("\n") == 0  # the task's worktree is gone
+    folder = repo / ".issuewright" / "runs" / report["run_id"]
+    saved = json.loads((folder / "report.json").read_text())
+    assert saved["tasks"] == report["tasks"] and saved["run_id"] == report["run_id"]
+    attempt = folder / "task-1" / "attempt-1"
+    assert "## system" in (attempt / "round-1-prompt.md").read_text()
+    assert (attempt / "round-1-answer.md").read_text() == FIX
+    assert json.loads((attempt / "round-1-apply.json").read_text())["ok"] is True
+    assert "return a + b" in (attempt / "diff.patch").read_text()
+    assert f"git switch {task['branch']}" in (folder / "report.md").read_text()
+    assert "/.issuewright/" in (repo / ".git" / "info" / "exclude").read_text()
+    assert git(repo, "remote") == ""  # and nothing was pushed anywhere
+
+
+def test_a_refused_answer_is_kept_and_the_task_fails_with_the_reason(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(REFUSAL)
+    before = state(repo)
+    branches = git(repo, "branch", "--list")
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    code, report = run_json(capsys, "--issue-file", str(issue), "--repo", str(repo))
+    assert code == 1
+    [task] = report["tasks"]
+    assert task["state"] == "failed" and task["commit"] is None and task["error"]
+    assert len(server.requests) == 2  # the answer and the one repair round
+    attempt = repo / ".issuewright" / "runs" / report["run_id"] / "task-1" / "attempt-1"
+    assert (attempt / "round-1-answer.md").read_text() == REFUSAL
+    assert (attempt / "round-2-answer.md").read_text() == REFUSAL
+    assert state(repo) == before and git(repo, "branch", "--list") == branches
