@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -265,3 +266,41 @@ def test_a_refused_answer_is_kept_and_the_task_fails_with_the_reason(
     assert (attempt / "round-1-answer.md").read_text() == REFUSAL
     assert (attempt / "round-2-answer.md").read_text() == REFUSAL
     assert state(repo) == before and git(repo, "branch", "--list") == branches
+
+
+# ---------------------------------------------------------------- slice 3: cost
+
+
+SPEC = (
+    "---\ntitle: Grow calc\ntasks:\n  - Fix add in calc/ops.py\n  - Add mul to calc/ops.py\n---\n"
+)
+
+
+def test_no_call_is_sent_past_max_usd_and_the_run_says_how_to_resume(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(FIX, price="100:200")
+    issue = str(write(tmp_path, "spec.md", SPEC + "Two changes.\n"))
+    code, out, _ = run(capsys, "--issue-file", issue, "--repo", str(repo), "--dry-run", "--json")
+    first = json.loads(out)["tasks"][0]["estimate"]["cost_usd"]
+    cap = f"{first * 1.01:.6f}"  # the first call fits; with what it cost, the next cannot
+    code, out, err = run(
+        capsys, "--issue-file", issue, "--repo", str(repo), "--yes", "--max-usd", cap
+    )
+    assert code == 1
+    assert len(server.requests) == 1
+    assert "would take the run past --max-usd" in out and "spent" in out
+    run_id = re.search(r"run (\S+): record", out)
+    assert run_id and f"issuewright run --resume {run_id.group(1)}" in out
+
+
+def test_warn_usd_is_said_once(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(REFUSAL)
+    issue = str(write(tmp_path, "spec.md", SPEC + "Two changes.\n"))
+    code, _, err = run(
+        capsys, "--issue-file", issue, "--repo", str(repo), "--yes", "--json", "--warn-usd", "0"
+    )
+    assert code == 1 and len(server.requests) >= 2
+    assert err.count("past --warn-usd") == 1
