@@ -86,13 +86,22 @@ async def run_tasks(
                     (budget.stopped or f"task {failed[0]} it depends on is not done"),
                 )
                 return
-            start = by_ordinal[deps[-1]].branch if deps else record_head(record, local)
+            # From its dependency's branch; the others' (if several) are merged in.
+            branches = [str(by_ordinal[d].branch) for d in deps]
+            start = branches[0] if branches else record_head(record, local)
             async with slots:
                 if budget.stopped:
                     task.state, task.error = "skipped", budget.stopped
                     return
                 await run_task(
-                    local, record, task, plans[task.key], start or "", budget, client, pricing
+                    local,
+                    record,
+                    task,
+                    plans[task.key],
+                    (start, *branches[1:]),
+                    budget,
+                    client,
+                    pricing,
                 )
         finally:
             record.save()
@@ -114,7 +123,7 @@ async def run_task(
     record: RunRecord,
     task: TaskRecord,
     tp: TaskPlan,
-    start: str,
+    starts: tuple[str, ...],
     budget: Budget,
     client: object,
     pricing: PricingTable,
@@ -173,9 +182,15 @@ async def run_task(
     made = False
     try:
         await asyncio.to_thread(
-            workspace.add_branch_worktree, local.repo.root, branch=branch, start=start, dest=dest
+            workspace.add_branch_worktree,
+            local.repo.root,
+            branch=branch,
+            start=starts[0],
+            dest=dest,
         )
         made = True
+        for other in starts[1:]:
+            await asyncio.to_thread(workspace.merge_branch, dest, other, author=local.identity)
         messages = attempt_messages(tp.system.text, tp.prompt.text)
         formatter = formatter_for(local.settings, local.config)
         hint = f"Resume with `issuewright run --resume {record.run_id}`."

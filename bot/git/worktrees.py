@@ -160,3 +160,14 @@ def drop_worktree(checkout: Path, worktree: Path, *, delete_branch: str | None =
 def diff_of_head(worktree: Path) -> str:
     """The last commit's changes, as `git show` prints them (for a run's record)."""
     return git("show", "--format=", "--stat", "--patch", "HEAD", cwd=worktree).stdout
+
+
+def merge_branch(worktree: Path, branch: str, *, author: GitIdentity) -> None:
+    """Merge `branch` into the worktree's (a task that depends on several others)."""
+    env = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_COMMITTER_NAME": author.name,
+        "GIT_COMMITTER_EMAIL": author.email,
+    }
+    git("merge", "--quiet", "--no-edit", "--no-ff", branch, cwd=worktree, env=env)

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.cli.main import main
-from tests.cli.test_plan_cli import BUG_REPORT, CALC, write
+from tests.cli.test_plan_cli import BUG_REPORT, CALC, TASK_LIST, write
 from tests.llm_stub import chat_completion
 from tests.recording_server import Recorded, RecordingServer, recording_server
 
@@ -284,7 +285,7 @@ def test_no_call_is_sent_past_max_usd_and_the_run_says_how_to_resume(
     code, out, _ = run(capsys, "--issue-file", issue, "--repo", str(repo), "--dry-run", "--json")
     first = json.loads(out)["tasks"][0]["estimate"]["cost_usd"]
     cap = f"{first * 1.01:.6f}"  # the first call fits; with what it cost, the next cannot
-    code, out, err = run(
+    code, out, _ = run(
         capsys, "--issue-file", issue, "--repo", str(repo), "--yes", "--max-usd", cap
     )
     assert code == 1
@@ -304,3 +305,83 @@ def test_warn_usd_is_said_once(
     )
     assert code == 1 and len(server.requests) >= 2
     assert err.count("past --warn-usd") == 1
+
+
+# ---------------------------------------------------------------- slice 4: resume, parallel
+
+
+def test_resume_skips_done_tasks_and_retries_the_rest(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(FIX, price="100:200")
+    issue = str(write(tmp_path, "spec.md", SPEC + "Two changes.\n"))
+    _, out, _ = run(capsys, "--issue-file", issue, "--repo", str(repo), "--dry-run", "--json")
+    first = json.loads(out)["tasks"][0]["estimate"]["cost_usd"]
+    code, out, _ = run(
+        capsys, "--issue-file", issue, "--repo", str(repo), "--yes", "--max-usd", f"{first:.6f}"
+    )
+    assert code == 1 and len(server.requests) == 1
+    run_id = re.search(r"run (\S+): record", out)
+    assert run_id
+    code, report = run_json(capsys, "--resume", run_id.group(1), "--repo", str(repo))
+    states = [t["state"] for t in report["tasks"]]
+    assert report["run_id"] == run_id.group(1)
+    assert states[0] == "done"
+    assert len(server.requests) >= 2  # the second task was asked, the first was not again
+    assert all(t["state"] != "pending" for t in report["tasks"]), report
+
+
+def test_an_unknown_resume_id_is_exit_2(
+    repo: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    llm(FIX)
+    code, _, err = run(capsys, "--resume", "20260101-000000-abcd", "--repo", str(repo))
+    assert code == 2 and "there is no run '20260101-000000-abcd'" in err
+
+
+def test_parallel_runs_independent_tasks_at_once_and_a_dependent_after_them(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Tasks 1 and 3 are asked at once (the first two requests wait for each other); task 4,
+    which depends on both, starts from their branches once both are done."""
+    both_asked = threading.Barrier(2, timeout=60)
+    lock = threading.Lock()
+    count: list[int] = []
+
+    def answer(request: Recorded) -> tuple[int, Any]:
+        with lock:
+            count.append(1)
+            n = len(count)
+        if n <= 2:
+            both_asked.wait()
+        content = f"Adding notes.\n\nnotes/{n}.md\n```\n<<<<<<< SEARCH\n=======\nnote {n}\n"
+        content += ">>>>>>> REPLACE\n```\n\nSUMMARY: a note\n"
+        body = json.loads(request.body)
+        return 200, chat_completion(content, body["model"], 1000, 50)
+
+    with recording_server(answer) as server:
+        monkeypatch.setenv("LLM_PROVIDER", "openai")
+        monkeypatch.setenv("LLM_MODEL", "local-model")
+        monkeypatch.setenv("LLM_API_KEY", "sk-test-not-real")
+        monkeypatch.setenv("LLM_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("LLM_PRICING", "local-model:0:0")
+        issue = str(write(tmp_path, "tasks.md", TASK_LIST))
+        code, report = run_json(
+            capsys,
+            "--issue-file",
+            issue,
+            "--title",
+            "Grow calc",
+            "--repo",
+            str(repo),
+            "--parallel",
+            "2",
+        )
+    assert code == 0, report
+    assert len(server.requests) == 3
+    first, third, docs = report["tasks"]
+    assert [t["state"] for t in report["tasks"]] == ["done"] * 3
+    assert docs["title"].startswith("Document") and docs["branch"] == "issuewright/grow-calc-4"
+    for dep in (first, third):
+        ancestor = ["git", "-C", str(repo), "merge-base", "--is-ancestor", dep["commit"]]
+        assert subprocess.run([*ancestor, docs["commit"]]).returncode == 0
