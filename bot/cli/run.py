@@ -94,6 +94,7 @@ def execute(
     previous: RunRecord | None,
 ) -> int:
     from bot.cli.run_local import Budget, LocalRun, run_tasks, say_stderr
+    from bot.cli.run_progress import live_display
 
     plans = {tp.task.key: tp for tp in planned.plan.tasks}
     if previous is not None:
@@ -111,10 +112,11 @@ def execute(
     record.save()
     say = say_stderr if args.json else print
     say(f"run {record.run_id}: record in {record.folder}")
-    local = LocalRun(repo, settings, config, choice, identity, issue.slug, say)
     budget = Budget(args.warn_usd, args.max_usd, spent=record.cost_usd if previous else 0.0)
     try:
-        asyncio.run(run_tasks(local, record, plans, budget, args.parallel))
+        with live_display(record) as started:
+            local = LocalRun(repo, settings, config, choice, identity, issue.slug, say, started)
+            asyncio.run(run_tasks(local, record, plans, budget, args.parallel))
     finally:
         record.stopped = budget.stopped
         record.save()

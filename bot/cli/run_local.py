@@ -56,6 +56,7 @@ class LocalRun:
     identity: workspace.GitIdentity
     slug: str
     say: Callable[[str], None]
+    started: dict[int, float] | None = None  # the live display's, on a terminal
 
 
 async def run_tasks(
@@ -133,12 +134,16 @@ async def run_task(
     branch = f"issuewright/{local.slug}-{task.ordinal}"
     dest = Path(tempfile.mkdtemp(prefix="issuewright-run-")) / branch.replace("/", "-")
     task.state, task.error, task.branch = "running", None, None
+    task.stage = "making its worktree"
+    if local.started is not None:
+        local.started[task.ordinal] = began
     local.say(f"task {task.ordinal}: {task.title} — on {branch}")
     model = local.choice.model
     price = pricing.price(model)
 
     async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
         write_prompt(folder, round_, messages)
+        task.stage = f"asking {model}" + (" (repair round)" if round_ > 1 else "")
         reserve = reserve_call(
             (m.content for m in messages),
             local.config.max_output_tokens,
@@ -168,6 +173,7 @@ async def run_task(
                 f"${budget.max_usd:.2f})"
             )
         (folder / f"round-{round_}-answer.md").write_text(response.text, encoding="utf-8")
+        task.stage = "applying the answer"
         return response
 
     async def seen(done: Round) -> None:
@@ -197,6 +203,7 @@ async def run_task(
         plan = await edit_rounds(
             dest, local.config, formatter, messages, ask, seen, retry_hint=hint
         )
+        task.stage = "committing"
         message = commit_message(task, record.issue_title, model)
         commit = await asyncio.to_thread(workspace.commit_all, dest, message, author=local.identity)
         if commit is None:

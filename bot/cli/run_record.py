@@ -35,6 +35,7 @@ class TaskRecord:
     error: str | None = None
     seconds: float = 0.0
     stat: str = ""  # `git show --stat` of its commit
+    stage: str = ""  # what a running task is doing (the live display)
 
     def as_json(self) -> dict[str, Any]:
         keys = ("key", "title", "state", "branch", "commit", "files", "tokens", "cost_usd")

@@ -3,6 +3,7 @@ model a scripted OpenAI-compatible server over real HTTP, the app's real client.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -13,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 
+from bot.cli import progress
 from bot.cli.main import main
 from tests.cli.test_plan_cli import BUG_REPORT, CALC, TASK_LIST, write
 from tests.llm_stub import chat_completion
@@ -385,3 +388,25 @@ def test_parallel_runs_independent_tasks_at_once_and_a_dependent_after_them(
     for dep in (first, third):
         ancestor = ["git", "-C", str(repo), "merge-base", "--is-ancestor", dep["commit"]]
         assert subprocess.run([*ancestor, docs["commit"]]).returncode == 0
+
+
+# ---------------------------------------------------------------- slice 5: progress
+
+
+def test_on_a_terminal_a_live_table_shows_each_task_and_stdout_stays_the_report(
+    repo: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    llm: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    llm(FIX)
+    shown = io.StringIO()
+    console = Console(file=shown, force_terminal=True, width=160)
+    monkeypatch.setattr(progress, "stderr_console", lambda: console)
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    code, report = run_json(capsys, "--issue-file", str(issue), "--repo", str(repo))
+    assert code == 0
+    screen = shown.getvalue()
+    assert f"issuewright run {report['run_id']}" in screen
+    assert "done" in screen and "in /" in screen and "$0." in screen
