@@ -120,6 +120,8 @@ def execute(
     finally:
         record.stopped = budget.stopped
         record.save()
+        if args.report:
+            Path(args.report).write_text((record.folder / "report.md").read_text())
     if args.json:
         print_json(record.as_json())
     else:
@@ -189,5 +191,6 @@ def register_run(sub: Any) -> None:
         help="never send a call that would take the run past Y USD (50)",
     )
     p.add_argument("--resume", metavar="RUN_ID", help="retry the tasks a run left undone")
+    p.add_argument("--report", metavar="FILE", help="also write report.md to FILE")
     p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cli_run)

@@ -21,7 +21,7 @@ from bot.attempt.edit_rounds import Round, StopAttempt, attempt_messages, edit_r
 from bot.attempt.formatter import formatter_for
 from bot.cli.run_input import LocalRepo
 from bot.cli.run_record import RunRecord, TaskRecord, attempt_folder, write_prompt
-from bot.core.budget import reserve_call
+from bot.core.budget import check_budget, reserve_call
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
 from bot.core.publish import neutralize_line
@@ -149,7 +149,17 @@ async def run_task(
             local.config.max_output_tokens,
             (price.input_per_mtok, price.output_per_mtok),
         )
-        if budget.spent + (reserve.cost_usd or 0.0) > budget.max_usd:
+        # The app's rule, with the run's --max-usd where the app has the month's cap.
+        decision = check_budget(
+            reserve.cost_usd or 0.0,
+            task.cost_usd,
+            local.config.task_budget_usd,
+            budget.spent,
+            budget.max_usd,
+        )
+        if not decision.allowed and decision.scope == "task":
+            raise StopAttempt(TaskEvent.BUDGET_EXCEEDED, decision.message)
+        if not decision.allowed:
             budget.stopped = (
                 f"the next call (up to ${reserve.cost_usd or 0:.4f}) would take the run past "
                 f"--max-usd ${budget.max_usd:.2f}; ${budget.spent:.4f} spent. Resume with "

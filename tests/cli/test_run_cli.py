@@ -410,3 +410,26 @@ def test_on_a_terminal_a_live_table_shows_each_task_and_stdout_stays_the_report(
     screen = shown.getvalue()
     assert f"issuewright run {report['run_id']}" in screen
     assert "done" in screen and "in /" in screen and "$0." in screen
+
+
+def test_the_repositorys_task_budget_holds_as_in_the_app(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    root = tmp_path / "calc"
+    for name, text in {**CALC, ".github/issuewright.yml": "task_budget_usd: 0.001\n"}.items():
+        write(root, name, text)
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    git(root, "-c", "user.name=A", "-c", "user.email=a@example.com", "add", "-A")
+    git(root, "-c", "user.name=A", "-c", "user.email=a@example.com", "commit", "-qm", "calc")
+    git(root, "config", "user.name", "Ada")
+    git(root, "config", "user.email", "ada@example.com")
+    server = llm(FIX, price="100:200")
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    md = tmp_path / "report.md"
+    code, report = run_json(
+        capsys, "--issue-file", str(issue), "--repo", str(root), "--report", str(md)
+    )
+    assert code == 1 and server.requests == []
+    [task] = report["tasks"]
+    assert task["state"] == "failed" and "task_budget_usd" in task["error"]
+    assert "task_budget_usd" in md.read_text()
