@@ -53,13 +53,6 @@ def cli_run(args: argparse.Namespace) -> int:
             "no LLM is configured: set LLM_BASE_URL and LLM_MODEL (and LLM_API_KEY if the "
             "endpoint needs one), in the environment or .env"
         )
-    known = choice is None or PricingTable(settings.llm_pricing_overrides).price(choice.model).known
-    if not known and not (args.dry_run or args.show_prompt):
-        raise CliError(
-            f"the model {planned.model!r} has no price, so --max-usd could not limit it: set "
-            f"LLM_PRICING={planned.model}:USD_PER_MTOK_IN:USD_PER_MTOK_OUT (`0:0` for a free "
-            "local model)"
-        )
     result = planned.as_json()
     if not args.json:
         show_plan(result, planned.model, checkout.describe())
@@ -74,6 +67,14 @@ def cli_run(args: argparse.Namespace) -> int:
     if not planned.plan.tasks:
         raise CliError("the plan has no task to run (see the plan above)")
     identity = user_identity(repo)
+    if not PricingTable(settings.llm_pricing_overrides).price(choice.model).known:
+        # The app refuses such a model; here the user is at the keyboard and told plainly.
+        print(
+            f"warning: the model {choice.model!r} has no price, so its calls count as $0 and "
+            f"--max-usd cannot limit them; set LLM_PRICING={choice.model}:USD_PER_MTOK_IN:"
+            "USD_PER_MTOK_OUT (`0:0` for a free local model)",
+            file=sys.stderr,
+        )
     if not args.yes and sys.stdin.isatty():
         answer = input(f"Run {len(planned.plan.tasks)} task(s) with {choice.model}? [y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:

@@ -197,6 +197,12 @@ async def run_task(
 
     made = False
     try:
+        if workspace.branch_exists(local.repo.root, branch):
+            raise StopAttempt(
+                TaskEvent.GENERATION_FAILED,
+                f"the branch {branch} already exists (an earlier run?): resume that run, or "
+                f"delete the branch (`git branch -D {branch}`) and run again",
+            )
         await asyncio.to_thread(
             workspace.add_branch_worktree,
             local.repo.root,

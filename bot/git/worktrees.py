@@ -171,3 +171,8 @@ def merge_branch(worktree: Path, branch: str, *, author: GitIdentity) -> None:
         "GIT_COMMITTER_EMAIL": author.email,
     }
     git("merge", "--quiet", "--no-edit", "--no-ff", branch, cwd=worktree, env=env)
+
+
+def branch_exists(checkout: Path, branch: str) -> bool:
+    ref = f"refs/heads/{branch}"
+    return git("show-ref", "--verify", "--quiet", ref, cwd=checkout, check=False).returncode == 0

@@ -433,3 +433,27 @@ def test_the_repositorys_task_budget_holds_as_in_the_app(
     [task] = report["tasks"]
     assert task["state"] == "failed" and "task_budget_usd" in task["error"]
     assert "task_budget_usd" in md.read_text()
+
+
+def test_an_existing_branch_of_the_same_name_is_left_alone_and_the_task_says_so(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    server = llm(FIX)
+    git(repo, "branch", "issuewright/calc-add-is-wrong-1")
+    mine = git(repo, "rev-parse", "issuewright/calc-add-is-wrong-1")
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    code, report = run_json(capsys, "--issue-file", str(issue), "--repo", str(repo))
+    assert code == 1 and server.requests == []
+    assert "already exists" in report["tasks"][0]["error"]
+    assert git(repo, "rev-parse", "issuewright/calc-add-is-wrong-1") == mine
+
+
+def test_a_model_without_a_price_runs_with_a_warning_that_the_cap_cannot_hold(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any, monkeypatch: Any
+) -> None:
+    llm(FIX)
+    monkeypatch.delenv("LLM_PRICING")
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    code, _, err = run(capsys, "--issue-file", str(issue), "--repo", str(repo), "--yes")
+    assert code == 0
+    assert "has no price" in err and "LLM_PRICING=local-model:" in err
