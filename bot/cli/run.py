@@ -25,6 +25,9 @@ def cli_run(args: argparse.Namespace) -> int:
     from bot.plan.planner import IssueText
     from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
+    settings = Settings.from_env()
+    args.warn_usd = settings.run_warn_usd if args.warn_usd is None else args.warn_usd
+    args.max_usd = settings.run_max_usd if args.max_usd is None else args.max_usd
     for name in ("warn_usd", "max_usd"):
         if getattr(args, name) < 0:
             raise CliError(f"--{name.replace('_', '-')} must be 0 or more")
@@ -40,7 +43,6 @@ def cli_run(args: argparse.Namespace) -> int:
         raise CliError("--issue-file FILE is needed (or --resume RUN_ID)")
     else:
         issue = read_issue(args.issue_file, args.title)
-    settings = Settings.from_env()
     checkout = load_checkout(repo.root, cache_dir=settings.cache_dir)
     config, problems = load_repo_config(checkout.text(CONFIG_PATH), settings.policy)
     content = RepoContent(config, problems, checkout.repo_map, checkout.overrides)
@@ -182,14 +184,13 @@ def register_run(sub: Any) -> None:
     )
     p.add_argument("--parallel", metavar="N", type=int, default=1, help="tasks at once (1)")
     p.add_argument(
-        "--warn-usd", metavar="X", type=float, default=10.0, help="say so once past X USD (10)"
+        "--warn-usd", metavar="X", type=float, help="say so once past X USD (RUN_WARN_USD, 10)"
     )
     p.add_argument(
         "--max-usd",
         metavar="Y",
         type=float,
-        default=50.0,
-        help="never send a call that would take the run past Y USD (50)",
+        help="never send a call that would take the run past Y USD (RUN_MAX_USD, 50)",
     )
     p.add_argument("--resume", metavar="RUN_ID", help="retry the tasks a run left undone")
     p.add_argument("--report", metavar="FILE", help="also write report.md to FILE")

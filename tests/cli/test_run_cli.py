@@ -40,7 +40,9 @@ def git(root: Path, *args: str) -> str:
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in list(os.environ):
-        if name.startswith(("LLM_", "GITHUB_", "DATABASE_", "MAX_")) or name in {"ENV_FILE"}:
+        if name.startswith(("LLM_", "GITHUB_", "DATABASE_", "MAX_", "RUN_")) or name in {
+            "ENV_FILE"
+        }:
             monkeypatch.delenv(name)
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
@@ -457,3 +459,14 @@ def test_a_model_without_a_price_runs_with_a_warning_that_the_cap_cannot_hold(
     code, _, err = run(capsys, "--issue-file", str(issue), "--repo", str(repo), "--yes")
     assert code == 0
     assert "has no price" in err and "LLM_PRICING=local-model:" in err
+
+
+def test_the_caps_default_to_the_settings(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any, monkeypatch: Any
+) -> None:
+    server = llm(FIX)
+    monkeypatch.setenv("RUN_MAX_USD", "0")
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    code, out, _ = run(capsys, "--issue-file", str(issue), "--repo", str(repo), "--yes")
+    assert code == 1 and server.requests == []
+    assert "past --max-usd $0.00; $0.0000 spent" in out
