@@ -49,6 +49,11 @@ class Round:
     plan: EditPlan
 
 
+def too_many_files(count: int, limit: int) -> str:
+    """Why an answer over the repository's `max_files_per_task` is refused (app and CLI)."""
+    return f"the answer changes {count} files; the limit is {limit} (`max_files_per_task`)"
+
+
 def attempt_messages(
     system: str, prompt: str, extra_instructions: str | None = None
 ) -> list[ChatMessage]:
@@ -120,8 +125,7 @@ async def edit_rounds(
         if plan.ok and len(plan.changes) > config.max_files_per_task:
             raise StopAttempt(
                 TaskEvent.GENERATION_FAILED,
-                f"the answer changes {len(plan.changes)} files; the limit is "
-                f"{config.max_files_per_task} (`max_files_per_task`)",
+                too_many_files(len(plan.changes), config.max_files_per_task),
             )
         if plan.ok and plan.changes:
             return plan

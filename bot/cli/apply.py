@@ -17,6 +17,7 @@ from typing import Any
 from rich.text import Text
 
 from bot.attempt import safe_write as safety
+from bot.attempt.edit_rounds import too_many_files
 from bot.cli import table
 from bot.cli.output import fail, print_json
 from bot.cli.table import Column, print_table
@@ -33,6 +34,7 @@ def cli_apply(
     as_json: bool,
     denied_paths: Sequence[str] = DEFAULT_DENIED,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_files: int | None = None,
 ) -> int:
     root = _checkout_root(repo)
     if isinstance(root, str):
@@ -45,7 +47,10 @@ def cli_apply(
     applied = bool(plan.original) and already_applied(plan.original, plan.edits)
     changes = () if applied else plan.changes
     write_error = None
-    if plan.ok and changes and not dry_run:
+    if plan.ok and max_files is not None and len(changes) > max_files:
+        # The app's limit, refused as the app refuses it (bot/attempt/edit_rounds.py).
+        write_error = too_many_files(len(changes), max_files)
+    if plan.ok and changes and not dry_run and write_error is None:
         try:
             safety.write_plan(root, plan)
         except safety.WriteError as exc:

@@ -46,6 +46,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         args.json,
         denied_paths=config.denied_paths,
         max_file_bytes=config.max_file_bytes,
+        max_files=config.max_files_per_task,
     )
 
 

@@ -125,3 +125,16 @@ def test_applying_an_answer_twice_says_so_and_changes_nothing(
     assert main([*argv, "--dry-run", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["ok"] and doc["already_applied"] and doc["changes"] == []
+
+
+def test_the_checkouts_max_files_per_task_applies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_checkout(tmp_path / "r", "max_files_per_task: 1\n")
+    answer = tmp_path / "answer.txt"
+    second = "docs/b.md\n```\n<<<<<<< SEARCH\n=======\nnew\n>>>>>>> REPLACE\n```\n"
+    answer.write_text(ANSWER + "\n" + second)
+    assert main(["apply", "--repo", str(repo), "--answer", str(answer)]) == 1
+    out = capsys.readouterr().out
+    assert "the answer changes 2 files; the limit is 1 (`max_files_per_task`)" in out
+    assert (repo / "docs" / "a.md").read_text() == "hi\n" and not (repo / "docs/b.md").exists()
