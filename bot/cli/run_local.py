@@ -238,6 +238,9 @@ async def run_task(
         local.say(f"stopped: {exc}")
     except GitError as exc:
         fail(local, task, f"git: {exc}")
+    except asyncio.CancelledError:  # Ctrl-C: the task is undone whole, to be resumed
+        task.state, task.error = "failed", "interrupted before its commit"
+        raise
     finally:
         task.seconds += time.monotonic() - began
         if made:

@@ -7,6 +7,7 @@ import io
 import json
 import os
 import re
+import signal
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
@@ -18,7 +19,7 @@ from rich.console import Console
 
 from bot.cli import progress
 from bot.cli.main import main
-from tests.cli.test_plan_cli import BUG_REPORT, CALC, TASK_LIST, write
+from tests.cli.test_plan_cli import BUG_REPORT, CALC, EXE, TASK_LIST, write
 from tests.llm_stub import chat_completion
 from tests.recording_server import Recorded, RecordingServer, recording_server
 
@@ -470,3 +471,54 @@ def test_the_caps_default_to_the_settings(
     code, out, _ = run(capsys, "--issue-file", str(issue), "--repo", str(repo), "--yes")
     assert code == 1 and server.requests == []
     assert "past --max-usd $0.00; $0.0000 spent" in out
+
+
+def test_ctrl_c_leaves_no_half_task_and_the_run_resumes(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], llm: Any
+) -> None:
+    """Interrupted while the model is thinking: no branch, no worktree, the user's tree as
+    it was, and the report says so; `--resume` then does the task."""
+    asked, release = threading.Event(), threading.Event()
+
+    def answer(request: Recorded) -> tuple[int, Any]:
+        asked.set()
+        release.wait(60)
+        body = json.loads(request.body)
+        return 200, chat_completion(FIX, body["model"], 1000, 50)
+
+    write(repo, "notes.txt", "mine\n")
+    before = state(repo)
+    issue = write(tmp_path, "bug.md", "# calc.add is wrong\n\n" + BUG_REPORT)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("LLM_", "RUN_"))},
+        "LLM_PROVIDER": "openai",
+        "LLM_MODEL": "local-model",
+        "LLM_API_KEY": "sk-test-not-real",
+        "LLM_PRICING": "local-model:1:2",
+    }
+    with recording_server(answer) as server:
+        env["LLM_BASE_URL"] = server.url + "/v1"
+        cmd = [str(EXE), "run", "--issue-file", str(issue), "--repo", str(repo), "--yes"]
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            assert asked.wait(120), proc.stderr.read() if proc.stderr else ""
+            proc.send_signal(signal.SIGINT)
+            out, _ = proc.communicate(timeout=120)
+        finally:
+            release.set()
+            if proc.poll() is None:
+                proc.kill()
+    assert proc.returncode == 130
+    run_id = re.search(rb"run (\S+): record", out)
+    assert run_id
+    assert state(repo) == before
+    assert git(repo, "branch", "--list", "issuewright/*") == ""
+    assert git(repo, "worktree", "list").count("\n") == 0
+    saved = json.loads(
+        (repo / ".issuewright/runs" / run_id.group(1).decode() / "report.json").read_text()
+    )
+    assert saved["tasks"][0]["state"] == "failed" and saved["tasks"][0]["commit"] is None
+    llm(FIX)
+    code, report = run_json(capsys, "--resume", run_id.group(1).decode(), "--repo", str(repo))
+    assert code == 0 and report["tasks"][0]["state"] == "done"
+    assert state(repo) == before
