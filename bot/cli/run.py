@@ -9,7 +9,7 @@ import asyncio
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.cli.checkout import load_checkout
 from bot.cli.output import CliError, print_json
@@ -17,6 +17,12 @@ from bot.cli.plan import show_plan
 from bot.cli.plan_llm import preview_grouping
 from bot.cli.run_input import IssueInput, LocalRepo, open_checkout, parse_issue, read_issue
 from bot.cli.run_record import RunRecord, TaskRecord, load_run, new_run
+
+if TYPE_CHECKING:
+    from bot.core.policy import LLMChoice
+    from bot.git.worktrees import GitIdentity
+    from bot.plan.issue_plan import IssuePlan
+    from bot.settings import RepoConfig, Settings
 
 
 def cli_run(args: argparse.Namespace) -> int:
@@ -89,11 +95,11 @@ def execute(
     args: argparse.Namespace,
     repo: LocalRepo,
     issue: IssueInput,
-    planned: Any,
-    config: Any,
-    settings: Any,
-    choice: Any,
-    identity: Any,
+    planned: IssuePlan,
+    config: RepoConfig,
+    settings: Settings,
+    choice: LLMChoice,
+    identity: GitIdentity,
     previous: RunRecord | None,
 ) -> int:
     from bot.cli.run_local import Budget, LocalRun, run_tasks, say_stderr
@@ -146,7 +152,7 @@ def show_prompts(tasks: Any) -> None:
             print(message.content)
 
 
-def user_identity(repo: LocalRepo) -> Any:
+def user_identity(repo: LocalRepo) -> GitIdentity:
     """The commits' author: the user's own git identity, as their commits have it."""
     from bot.git.worktrees import GitIdentity
 

@@ -27,7 +27,7 @@ from bot.core.policy import LLMChoice
 from bot.core.publish import neutralize_line
 from bot.git import worktrees as workspace
 from bot.git.cmd import GitError
-from bot.llm.base import ChatMessage, LLMError, LLMRequest, LLMResponse
+from bot.llm.base import ChatMessage, LLMClient, LLMError, LLMRequest, LLMResponse
 from bot.llm.pricing import PricingTable
 from bot.plan.planner import TaskPlan
 from bot.repo.llm import llm_client
@@ -126,7 +126,7 @@ async def run_task(
     tp: TaskPlan,
     starts: tuple[str, ...],
     budget: Budget,
-    client: object,
+    client: LLMClient,
     pricing: PricingTable,
 ) -> None:
     began = time.monotonic()
@@ -166,10 +166,9 @@ async def run_task(
                 f"`issuewright run --resume {record.run_id} --max-usd N`"
             )
             raise BudgetStop(budget.stopped)
-        response = await client.complete(  # type: ignore[attr-defined]
+        response = await client.complete(
             LLMRequest(messages=list(messages), max_tokens=local.config.max_output_tokens)
         )
-        assert isinstance(response, LLMResponse)
         cost = pricing.cost_usd(model, response.input_tokens, response.output_tokens)
         task.tokens["input"] += response.input_tokens
         task.tokens["output"] += response.output_tokens
