@@ -19,7 +19,7 @@ from rich.text import Text
 from bot.attempt import safe_write as safety
 from bot.attempt.edit_rounds import too_many_files
 from bot.cli import table
-from bot.cli.output import fail, print_json
+from bot.cli.output import CliError, fail, print_json
 from bot.cli.table import Column, print_table
 from bot.core.applied import already_applied
 from bot.core.edit_apply import FileChange, unified_diff
@@ -133,6 +133,13 @@ def _checkout_root(repo: Path) -> Path | str:
         return f"{repo} is not a git checkout (with a work tree)"
     # Answers name paths from the top of the checkout, whichever folder was given.
     return Path(proc.stdout.strip())
+
+
+def read_answer_or_fail(answer: str) -> str:
+    text = _read_answer(answer)
+    if text is None:
+        raise CliError(f"answer file {answer} cannot be read")
+    return text
 
 
 def _read_answer(answer: str) -> str | None:
