@@ -131,6 +131,8 @@ def execute(
         record.save()
         if args.report:
             Path(args.report).write_text((record.folder / "report.md").read_text())
+    if budget.endpoint and not any(t.state == "done" for t in record.tasks):
+        raise CliError(budget.endpoint)  # nothing could be done: the configuration's fault
     if args.json:
         print_json(record.as_json())
     else:

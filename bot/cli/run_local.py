@@ -27,7 +27,16 @@ from bot.core.policy import LLMChoice
 from bot.core.publish import neutralize_line
 from bot.git import worktrees as workspace
 from bot.git.cmd import GitError
-from bot.llm.base import ChatMessage, LLMClient, LLMError, LLMRequest, LLMResponse
+from bot.llm.base import (
+    AuthenticationError,
+    ChatMessage,
+    ConfigurationError,
+    LLMClient,
+    LLMError,
+    LLMRequest,
+    LLMResponse,
+    ProviderUnavailableError,
+)
 from bot.llm.pricing import PricingTable
 from bot.plan.planner import TaskPlan
 from bot.repo.llm import llm_client
@@ -45,6 +54,8 @@ class Budget:
     spent: float = 0.0
     warned: bool = False
     stopped: str | None = None
+    # The endpoint cannot be used (down after retries, key refused): every task would fail.
+    endpoint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,18 +92,22 @@ async def run_tasks(
             for d in deps:
                 await finished[d].wait()
             failed = [d for d in deps if by_ordinal[d].state != "done"]
-            if failed or budget.stopped:
+            if failed or budget.stopped or budget.endpoint:
                 task.state, task.error = (
                     "skipped",
-                    (budget.stopped or f"task {failed[0]} it depends on is not done"),
+                    (
+                        budget.stopped
+                        or budget.endpoint
+                        or f"task {failed[0]} it depends on is not done"
+                    ),
                 )
                 return
             # From its dependency's branch; the others' (if several) are merged in.
             branches = [str(by_ordinal[d].branch) for d in deps]
             start = branches[0] if branches else record_head(record, local)
             async with slots:
-                if budget.stopped:
-                    task.state, task.error = "skipped", budget.stopped
+                if budget.stopped or budget.endpoint:
+                    task.state, task.error = "skipped", budget.stopped or budget.endpoint
                     return
                 await run_task(
                     local,
@@ -230,6 +245,9 @@ async def run_task(
         local.say(f"task {task.ordinal}: done, {commit[:12]} on {branch}")
     except StopAttempt as stop:
         fail(local, task, stop.message)
+    except (ProviderUnavailableError, AuthenticationError, ConfigurationError) as exc:
+        budget.endpoint = endpoint_message(local, exc)
+        fail(local, task, budget.endpoint)
     except LLMError as exc:
         fail(local, task, exc.user_message)
     except BudgetStop as exc:
@@ -251,6 +269,16 @@ async def run_task(
                 delete_branch=None if keep else branch,
             )
         shutil.rmtree(dest.parent, ignore_errors=True)
+
+
+def endpoint_message(local: LocalRun, exc: LLMError) -> str:
+    """What was tried and what to check, in the command line's terms (not a comment's)."""
+    status = f" (HTTP {exc.status_code})" if exc.status_code else ""
+    return (
+        f"{exc.summary}{status}, after {exc.attempts} attempt(s) to the {local.choice.provider} "
+        f"endpoint for {local.choice.model}: check LLM_BASE_URL, LLM_API_KEY and that the "
+        "server is running (`issuewright check` tries it)"
+    )
 
 
 def fail(local: LocalRun, task: TaskRecord, message: str) -> None:

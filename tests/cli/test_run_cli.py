@@ -522,3 +522,25 @@ def test_ctrl_c_leaves_no_half_task_and_the_run_resumes(
     code, report = run_json(capsys, "--resume", run_id.group(1).decode(), "--repo", str(repo))
     assert code == 0 and report["tasks"][0]["state"] == "done"
     assert state(repo) == before
+
+
+def test_an_endpoint_that_refuses_the_key_is_one_line_exit_2_and_no_task_is_tried_again(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    def refuse(_request: Recorded) -> tuple[int, Any]:
+        return 401, {"error": {"message": "bad key", "type": "invalid_request_error"}}
+
+    with recording_server(refuse) as server:
+        monkeypatch.setenv("LLM_PROVIDER", "openai")
+        monkeypatch.setenv("LLM_MODEL", "local-model")
+        monkeypatch.setenv("LLM_API_KEY", "sk-test-not-real")
+        monkeypatch.setenv("LLM_BASE_URL", server.url + "/v1")
+        monkeypatch.setenv("LLM_PRICING", "local-model:0:0")
+        issue = str(write(tmp_path, "tasks.md", TASK_LIST))
+        before = state(repo)
+        code, out, err = run(capsys, "--issue-file", issue, "--repo", str(repo), "--yes")
+    assert code == 2
+    assert err.startswith("issuewright: error: ") and err.count("\n") == 1
+    assert "check LLM_BASE_URL, LLM_API_KEY" in err and "sk-test-not-real" not in err + out
+    assert len(server.requests) == 1  # the other tasks were not sent to it
+    assert state(repo) == before and git(repo, "branch", "--list", "issuewright/*") == ""
