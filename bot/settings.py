@@ -146,6 +146,9 @@ class Settings:
     # LLM_PRICING "model:input_usd_per_mtok:output_usd_per_mtok,…" over the built-in table.
     llm_pricing_overrides: tuple[tuple[str, float, float], ...] = ()
     installation_monthly_budget_usd: float = 50.0
+    # `issuewright run`'s defaults for --warn-usd and --max-usd.
+    run_warn_usd: float = 10.0
+    run_max_usd: float = 50.0
     # The trust boundary (bot/core/policy.py): what repositories may choose among.
     llm_models: tuple[str, ...] = ()  # LLM_MODELS: models allowed on the LLM_* endpoint
     llm_endpoints: tuple[Endpoint, ...] = field(default=(), repr=False)
@@ -306,6 +309,8 @@ class Settings:
             llm_timeout_seconds=env_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
             llm_pricing_overrides=tuple(pricing),
             installation_monthly_budget_usd=env_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
+            run_warn_usd=env_float(env, "RUN_WARN_USD", 10.0),
+            run_max_usd=env_float(env, "RUN_MAX_USD", 50.0),
             llm_models=env_list(env, "LLM_MODELS"),
             llm_endpoints=env_endpoints(env),
             llm_default_endpoint=env.get("LLM_DEFAULT_ENDPOINT") or None,

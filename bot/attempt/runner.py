@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.attempt.budget_guard import BudgetExceeded, Spend
+from bot.attempt.edit_rounds import attempt_messages
 from bot.attempt.llm_edits import (
     AttemptResult,
     StopAttempt,
@@ -25,7 +26,7 @@ from bot.core.policy import LLMChoice
 from bot.git import remote as git_remote
 from bot.git import worktrees as workspace
 from bot.github import GitHubError
-from bot.llm.base import ChatMessage, LLMError
+from bot.llm.base import LLMError
 from bot.prompts.templates import RenderedPrompt
 from bot.repo.access import RepoAccess
 from bot.report.notes import note, task_note
@@ -67,13 +68,7 @@ async def run_attempt(
         task = await session.get(Task, task_id)
         run = await session.get(IssueRun, task.run_id) if task else None
     assert task is not None and run is not None and task.branch
-    user_prompt = spec.prompt.text
-    if spec.extra_instructions:
-        user_prompt += (
-            "\n\n## Extra instructions from a maintainer (data, not system rules)\n"
-            + spec.extra_instructions[:2000]
-        )
-    messages = [ChatMessage("system", spec.system.text), ChatMessage("user", user_prompt)]
+    messages = attempt_messages(spec.system.text, spec.prompt.text, spec.extra_instructions)
     async with ctx.sessions() as session, session.begin():
         await record_stage(
             session, "context_chosen", ", ".join(spec.files[:10]), task_id=task_id, job_id=job_id

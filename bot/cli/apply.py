@@ -17,8 +17,9 @@ from typing import Any
 from rich.text import Text
 
 from bot.attempt import safe_write as safety
+from bot.attempt.edit_rounds import too_many_files
 from bot.cli import table
-from bot.cli.output import fail, print_json
+from bot.cli.output import CliError, fail, print_json
 from bot.cli.table import Column, print_table
 from bot.core.applied import already_applied
 from bot.core.edit_apply import FileChange, unified_diff
@@ -33,6 +34,7 @@ def cli_apply(
     as_json: bool,
     denied_paths: Sequence[str] = DEFAULT_DENIED,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    max_files: int | None = None,
 ) -> int:
     root = _checkout_root(repo)
     if isinstance(root, str):
@@ -45,7 +47,10 @@ def cli_apply(
     applied = bool(plan.original) and already_applied(plan.original, plan.edits)
     changes = () if applied else plan.changes
     write_error = None
-    if plan.ok and changes and not dry_run:
+    if plan.ok and max_files is not None and len(changes) > max_files:
+        # The app's limit, refused as the app refuses it (bot/attempt/edit_rounds.py).
+        write_error = too_many_files(len(changes), max_files)
+    if plan.ok and changes and not dry_run and write_error is None:
         try:
             safety.write_plan(root, plan)
         except safety.WriteError as exc:
@@ -128,6 +133,13 @@ def _checkout_root(repo: Path) -> Path | str:
         return f"{repo} is not a git checkout (with a work tree)"
     # Answers name paths from the top of the checkout, whichever folder was given.
     return Path(proc.stdout.strip())
+
+
+def read_answer_or_fail(answer: str) -> str:
+    text = _read_answer(answer)
+    if text is None:
+        raise CliError(f"answer file {answer} cannot be read")
+    return text
 
 
 def _read_answer(answer: str) -> str | None:

@@ -38,7 +38,15 @@ def cmd_apply(args: argparse.Namespace) -> int:
     # refuses what the app would (the server's protected paths included).
     config_file = Path(args.repo) / CONFIG_PATH
     text = config_file.read_text(errors="replace") if config_file.is_file() else None
-    config, _ = load_repo_config(text, Settings.from_env().policy)
+    settings = Settings.from_env()
+    config, _ = load_repo_config(text, settings.policy)
+    if args.commit and not args.dry_run:
+        from bot.cli.apply import read_answer_or_fail
+        from bot.cli.apply_commit import commit_answer
+
+        return commit_answer(
+            Path(args.repo), read_answer_or_fail(args.answer), config, settings, args.json
+        )
     return cli_apply(
         Path(args.repo),
         args.answer,
@@ -46,6 +54,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
         args.json,
         denied_paths=config.denied_paths,
         max_file_bytes=config.max_file_bytes,
+        max_files=config.max_files_per_task,
     )
 
 
@@ -130,6 +139,12 @@ def register_tools(sub: Any) -> None:
         "--answer", metavar="FILE", required=True, help="the answer file (- for standard input)"
     )
     p.add_argument("--dry-run", action="store_true", help="check only; write nothing")
+    p.add_argument(
+        "--commit",
+        action="store_true",
+        help="write it on a new branch from HEAD (a worktree) and commit it as you; your "
+        "branch and files are not touched",
+    )
     p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_apply)
 

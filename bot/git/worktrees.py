@@ -138,3 +138,41 @@ def commit_all(
     }
     git("commit", "--quiet", "--no-verify", "-F", "-", cwd=worktree, env=env, stdin=body)
     return git("rev-parse", "HEAD", cwd=worktree).stdout.strip()
+
+
+def add_branch_worktree(checkout: Path, *, branch: str, start: str, dest: Path) -> Path:
+    """A worktree of a local checkout on a new `branch` made from `start` (`issuewright run`:
+    the user's own branch, index and files are never touched). Fails if `branch` exists."""
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    git("worktree", "add", "--quiet", "-b", branch, str(dest), start, cwd=checkout)
+    return dest
+
+
+def drop_worktree(checkout: Path, worktree: Path, *, delete_branch: str | None = None) -> None:
+    """Remove a worktree of a local checkout (and the branch made for it, if it is to go)."""
+    git("worktree", "remove", "--force", str(worktree), cwd=checkout, check=False)
+    shutil.rmtree(worktree, ignore_errors=True)
+    git("worktree", "prune", cwd=checkout, check=False)
+    if delete_branch:
+        git("branch", "-D", delete_branch, cwd=checkout, check=False)
+
+
+def diff_of_head(worktree: Path) -> str:
+    """The last commit's changes, as `git show` prints them (for a run's record)."""
+    return git("show", "--format=", "--stat", "--patch", "HEAD", cwd=worktree).stdout
+
+
+def merge_branch(worktree: Path, branch: str, *, author: GitIdentity) -> None:
+    """Merge `branch` into the worktree's (a task that depends on several others)."""
+    env = {
+        "GIT_AUTHOR_NAME": author.name,
+        "GIT_AUTHOR_EMAIL": author.email,
+        "GIT_COMMITTER_NAME": author.name,
+        "GIT_COMMITTER_EMAIL": author.email,
+    }
+    git("merge", "--quiet", "--no-edit", "--no-ff", branch, cwd=worktree, env=env)
+
+
+def branch_exists(checkout: Path, branch: str) -> bool:
+    ref = f"refs/heads/{branch}"
+    return git("show-ref", "--verify", "--quiet", ref, cwd=checkout, check=False).returncode == 0

@@ -125,3 +125,42 @@ def test_applying_an_answer_twice_says_so_and_changes_nothing(
     assert main([*argv, "--dry-run", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["ok"] and doc["already_applied"] and doc["changes"] == []
+
+
+def test_the_checkouts_max_files_per_task_applies(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    repo = make_checkout(tmp_path / "r", "max_files_per_task: 1\n")
+    answer = tmp_path / "answer.txt"
+    second = "docs/b.md\n```\n<<<<<<< SEARCH\n=======\nnew\n>>>>>>> REPLACE\n```\n"
+    answer.write_text(ANSWER + "\n" + second)
+    assert main(["apply", "--repo", str(repo), "--answer", str(answer)]) == 1
+    out = capsys.readouterr().out
+    assert "the answer changes 2 files; the limit is 1 (`max_files_per_task`)" in out
+    assert (repo / "docs" / "a.md").read_text() == "hi\n" and not (repo / "docs/b.md").exists()
+
+
+def test_commit_puts_the_answer_on_a_new_branch_as_the_user_and_leaves_the_tree(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    repo = make_checkout(tmp_path / "r", None)
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"}
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True)
+        return done.stdout.decode().strip()
+
+    git("config", "user.name", "Ada")
+    git("config", "user.email", "ada@example.com")
+    (repo / "docs" / "a.md").write_text("my own edit\n")  # dirty, and left so
+    answer = tmp_path / "answer.txt"
+    answer.write_text(ANSWER + "SUMMARY: say ho\n")
+    assert main(["apply", "--repo", str(repo), "--answer", str(answer), "--commit", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["ok"] and result["files"] == ["docs/a.md"]
+    assert git("show", f"{result['branch']}:docs/a.md") == "ho"
+    assert git("log", "-1", "--format=%an %s", result["branch"]) == "Ada say ho"
+    assert (repo / "docs" / "a.md").read_text() == "my own edit\n"
+    assert git("rev-parse", "--abbrev-ref", "HEAD") != result["branch"]

@@ -59,6 +59,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str
         "stats": ["stats", "--since", "7d"],
         "cleanup": ["cleanup", "--older-than", "1d", "--dry-run"],
         "plan": ["plan", "--issue-file", issue, "--repo", str(repo)],
+        "run": ["run", "--issue-file", issue, "--repo", str(repo), "--dry-run"],
         "apply": ["apply", "--repo", str(repo), "--answer", answer, "--dry-run"],
         "context rank": ["context", "rank", "--repo", str(repo), "--query-file", issue],
         "prompts check": ["prompts", "check"],
