@@ -19,6 +19,7 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
+from bot.core.repo_config import is_app_file
 from bot.git.env import BASE_CONFIG, git_environment
 
 from .parse import Outline, module_name, outline_python, outline_tree_sitter
@@ -27,7 +28,7 @@ from .units import Unit, file_units
 
 log = logging.getLogger(__name__)
 
-MAP_VERSION = 7  # bump when FileEntry or the indices change shape
+MAP_VERSION = 8  # bump when FileEntry or the indices change shape
 MAX_FILE_BYTES = 400_000
 SKIP_EXTS = frozenset(
     """png jpg jpeg gif bmp ico icns webp svg pdf eps ps psd tif tiff mp3 mp4 wav ogg avi mov
@@ -56,6 +57,8 @@ class FileEntry:
 
 
 def _wanted(path: str, size: int | None = None) -> bool:
+    if is_app_file(path):  # `.github/issuewright.yml`, prompt overrides: not the code
+        return False
     name = path.rsplit("/", 1)[-1].lower()
     if name.endswith(".min.js") or file_ext(path) in SKIP_EXTS:
         return False

@@ -96,3 +96,12 @@ def test_cli_prints_json_and_refuses_bad_arguments(tmp_path: Path, capsys) -> No
     assert cli_context_rank(repo, str(query), 0, True) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 3 and all(line.startswith("issuewright: error: ") for line in err)
+
+
+def test_the_apps_own_configuration_and_prompt_overrides_are_not_code(tmp_path: Path) -> None:
+    (tmp_path / ".github" / "issuewright" / "prompts").mkdir(parents=True)
+    (tmp_path / ".github" / "issuewright.yml").write_text("instructions: be brief\n")
+    (tmp_path / ".github" / "issuewright" / "prompts" / "feature.md.j2").write_text("---\n")
+    (tmp_path / ".github" / "labeler.yml").write_text("docs: docs/**\n")
+    (tmp_path / "a.py").write_text("x = 1\n")
+    assert RepoMap.from_dir(tmp_path).paths == [".github/labeler.yml", "a.py"]
