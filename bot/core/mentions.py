@@ -17,6 +17,7 @@ hostile 64 KB body costs milliseconds.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -82,6 +83,7 @@ def prose(text: str) -> str:
     return "\n".join("" if hide else line for line, hide in zip(lines, hidden, strict=True))
 
 
+@functools.lru_cache(maxsize=32)  # a plan reads its issue once per task
 def extract_mentions(text: str) -> Mentions:
     """The paths, dotted modules and symbols *text* names (see the module docstring)."""
     body = prose(text)
