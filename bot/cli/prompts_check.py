@@ -1,5 +1,5 @@
 """`issuewright prompts check`: render every template (and a folder of overrides) with sample
-data."""
+data; a lost edit format or fence, run-together list items or an empty section fail it."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from bot.prompts.library import PromptLibrary
-from bot.prompts.templates import (
-    TEMPLATE_IDS,
-    PromptError,
-)
-from bot.prompts.vetting import check_rendered
+from bot.prompts.templates import TEMPLATE_IDS, PromptError, PromptTemplate
+from bot.prompts.vetting import check_rendered, layout_problems
 
 
 def check_templates(
@@ -33,13 +30,22 @@ def _check_lines(
         builtin = library.builtin[tid]
         try:
             check_rendered(builtin, builtin)
-            lines.append((True, f"ok {tid} v{builtin.version}"))
+            lines += _layout(f"{tid} v{builtin.version}", builtin, builtin)
         except PromptError as exc:
             lines.append((False, f"error {tid} v{builtin.version}: {exc}"))
         if tid in library.overrides:
-            lines.append((True, f"ok {tid} v{library.overrides[tid].version} (override)"))
+            override = library.overrides[tid]
+            lines += _layout(f"{tid} v{override.version} (override)", override, builtin)
     lines.extend((False, f"error {problem}") for problem in library.problems)
     return lines
+
+
+def _layout(
+    name: str, template: PromptTemplate, reference: PromptTemplate
+) -> list[tuple[bool, str]]:
+    """`ok NAME`, or one error line per layout defect of the rendered prompt."""
+    problems = layout_problems(template, reference)
+    return [(False, f"error {name} {p}") for p in problems] or [(True, f"ok {name}")]
 
 
 def cli_prompts_check(overrides_dir: Path | None = None) -> int:

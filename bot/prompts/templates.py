@@ -69,6 +69,7 @@ class PromptTemplate:
     params: dict[str, ParamSpec]
     template: Template
     source: Source
+    text: str = ""  # the file as written, so a check can name the line a defect comes from
 
 
 @dataclass(frozen=True)
@@ -160,7 +161,7 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
         line = getattr(exc, "lineno", None)
         where = f" at line {line + body_line}" if isinstance(line, int) else ""
         raise PromptError(f"template syntax error{where}: {exc}") from None
-    return PromptTemplate(tid, version, task_type, params, compiled, source)
+    return PromptTemplate(tid, version, task_type, params, compiled, source, text)
 
 
 @functools.lru_cache(maxsize=4)
