@@ -14,10 +14,13 @@ def render_slice(path: str, start: int, end: int, lines: list[str]) -> str:
 
 
 def spans_cost(repo_map: RepoMap, spans: list[tuple[int, int, int]]) -> int:
+    """Tokens of the spans (file, start, end) rendered one by one."""
     total = 0
+    lines: dict[int, list[str]] = {}
     for f, s, e in spans:
-        lines = repo_map.entries[f].text.splitlines()
-        total += estimate_tokens(render_slice(repo_map.paths[f], s, e, lines))
+        if f not in lines:
+            lines[f] = repo_map.entries[f].text.splitlines()
+        total += estimate_tokens(render_slice(repo_map.paths[f], s, e, lines[f]))
     return total
 
 

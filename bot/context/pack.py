@@ -149,9 +149,9 @@ def _choose_named(
         head = [(f, *pieces(units[0].start, units[0].end, lines)[0])] if units else []
         if spans_cost(repo_map, head) > share // 2:
             head = []
-        rest = share - spans_cost(repo_map, head)
-        path = repo_map.paths[f]
-        chosen += head + _choose(repo_map, [(path, 1.0)], query, title, rest, taken=set(head))
+        left = share - spans_cost(repo_map, head)
+        ranked = [(repo_map.paths[f], 1.0)]
+        chosen += head + _choose(repo_map, ranked, query, title, left, taken=set(head))
     return chosen, whole
 
 
