@@ -3,13 +3,18 @@
 `bot.core.mentions` reads the names from the text; this resolves them against the repository
 map. Only confident answers count, since packing shows these files before any ranked one:
 
-- a path: the file at that path, else the one file whose path ends with it
-  (`test_cli.py` → `tests/test_cli.py`; of several, the one nearest the root, if only one);
-- a dotted module: `flask.cli` → `src/flask/cli.py`, anchored at a package root (`json.dumps`
-  does not name `src/flask/json/__init__.py`); `flask.cli.FlaskGroup` and `flask.Flask` → the
-  file that defines the name, following a package's re-exports; `Flask.run` → the file
-  defining that method;
-- a symbol: the file that defines it, when at most two files (tests aside) do.
+- a path: the file at that path, else the one file whose path ends with it (of several,
+  the one nearest the root, if only one); a bare file name (`test_cli.py`) only a file at
+  the root or the only file of that name that is code or documentation (`pyproject.toml` or
+  `conf.py` in an issue is more often the reporter's own than one deep in the repository);
+- a dotted module: `flask.cli` → `src/flask/cli.py`; `ascii.qdp` → `astropy/io/ascii/qdp.py`;
+  a one-part module only from a package root (`json.dumps` does not name
+  `src/flask/json/__init__.py`); `flask.cli.FlaskGroup` and `flask.Flask` → the file that
+  defines the name, following a package's re-exports; `Flask.run` → the file defining that
+  method;
+- a symbol: the file that defines it as a class or function, when at most two files do;
+  tests count only for a name that is one (`test_routes`, `TestRoutes`), so a config value
+  a test fixture assigns does not name the fixture.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from bot.core.mentions import Mentions, extract_mentions
 
 from .repomap import RepoMap
+from .textutil import DOC_EXTS, SOURCE_EXTS, file_ext
 
 MAX_DEFINERS = 2  # a name more files define than this names none of them
 
@@ -62,6 +68,9 @@ def _path(repo_map: RepoMap, mention: str) -> list[int]:
     hits = [
         i for i in repo_map.basenames.get(name, []) if repo_map.paths[i].endswith(f"/{mention}")
     ]
+    if "/" not in mention:  # not at the root (checked above): only a unique code or doc file
+        prose_or_code = file_ext(mention) in SOURCE_EXTS | DOC_EXTS
+        return hits if len(hits) == 1 and prose_or_code else []
     if len(hits) > 1:
         depth = min(repo_map.paths[i].count("/") for i in hits)
         hits = [i for i in hits if repo_map.paths[i].count("/") == depth]
@@ -79,7 +88,9 @@ def _dotted(repo_map: RepoMap, dotted: str) -> list[int]:
     parts = dotted.split(".")
     for k in range(len(parts), 0, -1):
         module = ".".join(parts[:k])
-        files = [f for f in repo_map.resolve_module(module) if _anchored(repo_map, f, module)]
+        files = repo_map.resolve_module(module)
+        if k == 1:  # `json` alone may be the tail of `flask.json`: only from a package root
+            files = [f for f in files if _anchored(repo_map, f, module)]
         if not files:
             continue
         rest = parts[k:]
@@ -101,10 +112,14 @@ def _names(repo_map: RepoMap, f: int) -> set[str]:
 
 
 def _symbol(repo_map: RepoMap, name: str) -> list[int]:
-    return _definers(repo_map, repo_map.defs.get(name, []))
+    files = [
+        f
+        for f in repo_map.defs.get(name, [])
+        if any(s.name == name for s in repo_map.entries[f].outline.symbols)
+    ]
+    return _definers(repo_map, files, tests=name.lower().startswith("test"))
 
 
-def _definers(repo_map: RepoMap, files: list[int]) -> list[int]:
-    code = [f for f in dict.fromkeys(files) if repo_map.entries[f].kind != "test"]
-    chosen = code or list(dict.fromkeys(files))
-    return chosen if len(chosen) <= MAX_DEFINERS else []
+def _definers(repo_map: RepoMap, files: list[int], tests: bool = False) -> list[int]:
+    chosen = [f for f in dict.fromkeys(files) if tests or repo_map.entries[f].kind != "test"]
+    return chosen if 0 < len(chosen) <= MAX_DEFINERS else []

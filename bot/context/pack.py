@@ -14,12 +14,12 @@ the best unit of a top file names in the same file (calls or passes around), cal
 callers of the best few, and optionally functions they call elsewhere.
 
 Files the issue or task names (a path, a module, a symbol: :mod:`named`) go in before any
-ranked file, from at most ``NAMED_SHARE`` of the budget: whole when they fit their share,
-else their opening lines and their most relevant units, chosen as above. They lead the code,
-ranked files follow in what is left. README/CONTRIBUTING excerpts lead, sized from what the
-code leaves, unless the code shows that file already: nothing is packed twice. Every slice
-is printed as ``### path lines a-b`` and the unchanged lines, so a model can quote them in
-SEARCH blocks (:mod:`excerpts`).
+ranked file, each from at most ``NAMED_FILE_SHARE`` of the budget: whole when it fits, else
+its most relevant units, chosen as above (after the opening lines of a changelog or guide).
+They lead the code; ranked files follow in what is left, a named one among them too.
+README/CONTRIBUTING excerpts lead, sized from what the code leaves, unless the code shows
+that file already: nothing is packed twice. Every slice is printed as ``### path lines a-b``
+and the unchanged lines, so a model can quote them in SEARCH blocks (:mod:`excerpts`).
 """
 
 from __future__ import annotations
@@ -51,6 +51,7 @@ FILE_SHARE = 0.25  # a file's units lose half their value once it holds this sha
 PIECE_FLOOR = 0.1  # a piece of a long unit that matches no issue word keeps this share
 CALLEE_LIFT = 0.6  # a same-file callee of a best unit is worth this share of it
 NAMED_SHARE = 0.5  # at most this share of the budget for the files the issue names …
+NAMED_FILE_SHARE = 0.1  # … this share for each (more of it only if it ranks) …
 MAX_NAMED = 8  # … and at most this many of them
 CALLEE_SHARE = 0.0  # functions the best units call in other files; 0.6 cost 1 at 32k, 0 at 16k
 
@@ -99,9 +100,7 @@ def pack_context(
         named = named_files(repo_map, [query], MAX_NAMED)
     first = [repo_map.index_of[p] for p in dict.fromkeys(named) if p in repo_map.index_of]
     first = first[:MAX_NAMED]
-    chosen, whole = _choose_named(
-        repo_map, first, query, title, int((budget_tokens - used) * NAMED_SHARE)
-    )
+    chosen, whole = _choose_named(repo_map, first, query, title, budget_tokens - used)
     left = budget_tokens - used - spans_cost(repo_map, chosen)
     rest = [(p, s) for p, s in ranked if repo_map.index_of.get(p) not in whole]
     chosen += _choose(repo_map, rest, query, title, left, taken=set(chosen))
@@ -130,14 +129,17 @@ def pack_context(
 def _choose_named(
     repo_map: RepoMap, files: list[int], query: str, title: str, budget: int
 ) -> tuple[list[tuple[int, int, int]], set[int]]:
-    """Spans of the named files within *budget*, each file a fair share of what is left: a
-    file that fits goes in whole (returned in the set), a larger one gives its opening lines
-    (imports, the newest changelog entry) and its units most relevant to the issue, as
-    packing chooses them for a ranked file."""
+    """Spans of the named files within ``NAMED_SHARE`` of *budget*, each file a fair share of
+    what is left, at most ``NAMED_FILE_SHARE`` of *budget*: a file that fits goes in whole (returned
+    in the set), a larger one gives its units most relevant to the issue, as packing chooses
+    them for a ranked file, after its opening lines unless it is code (the newest changelog
+    entry, a guide's title and contents, a test module's imports). A named file that also
+    ranks high gets more of it later, like any ranked file."""
     chosen: list[tuple[int, int, int]] = []
     whole: set[int] = set()
+    total, cap = int(budget * NAMED_SHARE), int(budget * NAMED_FILE_SHARE)
     for k, f in enumerate(files):
-        share = (budget - spans_cost(repo_map, chosen)) // (len(files) - k)
+        share = min(cap, (total - spans_cost(repo_map, chosen)) // (len(files) - k))
         lines = repo_map.entries[f].text.splitlines()
         if not lines or share <= 0:
             continue
@@ -146,7 +148,9 @@ def _choose_named(
             whole.add(f)
             continue
         units = repo_map.units[f]
-        head = [(f, *pieces(units[0].start, units[0].end, lines)[0])] if units else []
+        head = []  # where a changelog or a guide takes a new entry; code has its relevance
+        if units and repo_map.entries[f].kind != "source":
+            head = [(f, *pieces(units[0].start, units[0].end, lines)[0])]
         if spans_cost(repo_map, head) > share // 2:
             head = []
         left = share - spans_cost(repo_map, head)

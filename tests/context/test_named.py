@@ -134,6 +134,26 @@ def test_a_name_many_files_define_names_none_of_them() -> None:
     assert named_files(two, ["see lib/util.py"]) == []  # no such file, and two end alike
 
 
+def test_names_that_usually_mean_the_reporters_own_files_or_usage_name_nothing() -> None:
+    repo = build_repo_map(
+        {
+            "examples/pyproject.toml": "[tool.lint]\n",
+            "tests/roots/a/conf.py": "imported_members = True\n",
+            "tests/roots/b/conf.py": "imported_members = False\n",
+            "tests/test_ext.py": "def test_imported_members():\n    assert True\n",
+            "astro/io/__init__.py": "",
+            "astro/io/ascii/__init__.py": "",
+            "astro/io/ascii/qdp.py": "def read_qdp(path):\n    return path\n",
+        }
+    )
+    # A configuration file or a conf.py in an issue is the reporter's; a value a fixture
+    # assigns is a setting, not code; yet a test's own name names its file.
+    issue = "My `pyproject.toml` and conf.py set `imported_members`; `test_imported_members`"
+    assert named_files(repo, [issue]) == ["tests/test_ext.py"]
+    # Two parts of a module name are specific enough below a package root.
+    assert named_files(repo, ["format='ascii.qdp' fails"]) == ["astro/io/ascii/qdp.py"]
+
+
 def test_the_files_the_issue_names_are_packed_first_though_they_rank_low(
     repo_map: RepoMap,
 ) -> None:
