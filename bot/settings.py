@@ -90,6 +90,21 @@ def _private_key(env: Mapping[str, str]) -> str | None:
     return private_key
 
 
+def _cache_dir(env: Mapping[str, str]) -> Path:
+    """ISSUEWRIGHT_CACHE_DIR, else the XDG cache folder: $XDG_CACHE_HOME (when absolute, as
+    the specification requires) or ~/.cache, then `issuewright`."""
+    if env.get("ISSUEWRIGHT_CACHE_DIR"):
+        return Path(env["ISSUEWRIGHT_CACHE_DIR"]).expanduser()
+    xdg = env.get("XDG_CACHE_HOME") or ""
+    if Path(xdg).is_absolute():
+        return Path(xdg) / "issuewright"
+    try:
+        home = Path(env["HOME"]) if env.get("HOME") else Path.home()
+    except RuntimeError:  # no HOME and no entry in the password database
+        return Path(".issuewright") / "cache"
+    return home / ".cache" / "issuewright"
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the process needs, frozen after start. Secrets are excluded from repr
@@ -114,6 +129,8 @@ class Settings:
     # Template for git remotes; {owner}/{repo} are filled in. Tests point it at local bare repos.
     git_url_template: str | None = None
     data_dir: Path = Path(".issuewright")
+    # The command line's own cache (repository maps of local checkouts, one per commit).
+    cache_dir: Path = Path(".cache/issuewright")
     env_file: Path = Path(".env")
     job_lease_seconds: int = 300
     job_max_attempts: int = 5
@@ -276,6 +293,7 @@ class Settings:
             github_web_url=(env.get("GITHUB_WEB_URL") or "https://github.com").rstrip("/"),
             git_url_template=env.get("GIT_URL_TEMPLATE") or None,
             data_dir=Path(env.get("DATA_DIR") or ".issuewright"),
+            cache_dir=_cache_dir(env),
             env_file=path,
             job_lease_seconds=env_int(env, "JOB_LEASE_SECONDS", 300, minimum=MIN_JOB_LEASE_SECONDS),
             job_max_attempts=env_int(env, "JOB_MAX_ATTEMPTS", 5, minimum=1),

@@ -141,13 +141,19 @@ async def open_pull(
             raise
         log.warning("PR #%s for %s was made although creating it failed", made.number, branch)
         pr = made
+    await dress_pull(repo, run, pr.number)
+    return pr
+
+
+async def dress_pull(repo: RepoAccess, run: IssueRun, number: int) -> None:
+    """The label and the review request every task's PR gets. Both are idempotent on GitHub,
+    so a PR found again after its job was killed gets whatever it still lacks."""
     await repo.api.ensure_label(
         repo.owner, repo.name, PR_LABEL, description="Opened by Issuewright"
     )
-    await repo.api.add_labels(repo.owner, repo.name, pr.number, [PR_LABEL])
+    await repo.api.add_labels(repo.owner, repo.name, number, [PR_LABEL])
     if run.triggered_by and not run.triggered_by.endswith("[bot]"):
         try:
-            await repo.api.request_reviewers(repo.owner, repo.name, pr.number, [run.triggered_by])
+            await repo.api.request_reviewers(repo.owner, repo.name, number, [run.triggered_by])
         except GitHubError as exc:  # the PR is made; a reviewer GitHub refuses is not fatal
             log.warning("could not request a review from %s: %s", run.triggered_by, exc)
-    return pr

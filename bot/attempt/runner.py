@@ -19,6 +19,7 @@ from bot.attempt.llm_edits import (
 )
 from bot.attempt.pull_request import open_pull
 from bot.attempt.records import end_task, finish_attempt, start_attempt
+from bot.attempt.resume import record_commit
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
 from bot.git import remote as git_remote
@@ -106,7 +107,9 @@ async def run_attempt(
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             assert row is not None
-            row.head_sha = result.commit  # before the push, so its webhooks match this task
+            # Before the push, so its webhooks match this task, and a re-run of this job
+            # finds the commit (bot/attempt/resume.py).
+            await record_commit(session, row, result.commit, job_id)
         await push(ctx, repo, task, spec, cause)
         pushed = True
         async with ctx.sessions() as session, session.begin():

@@ -41,6 +41,7 @@ class EditPlan:
     original: dict[str, str | None] = field(default_factory=dict)
     final: dict[str, str | None] = field(default_factory=dict)
     modes: dict[str, int] = field(default_factory=dict)
+    edits: tuple[FileEdit, ...] = ()  # what was planned (`already_applied` reads them)
 
     @property
     def ok(self) -> bool:
@@ -149,7 +150,14 @@ def plan_edits(
         if change.old_path and change.old_path in modes:
             modes[change.path] = modes[change.old_path]
     return EditPlan(
-        result.changes, tuple(problems), result.notes, None, original, result.files, modes
+        result.changes,
+        tuple(problems),
+        result.notes,
+        None,
+        original,
+        result.files,
+        modes,
+        tuple(edits),
     )
 
 

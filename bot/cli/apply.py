@@ -1,21 +1,27 @@
 """`issuewright apply`: what the bot would do with a saved model answer, on a local checkout.
 
-Same parser, path rules and syntax checks as the pipeline (bot/attempt/safe_write.py). Exit codes:
-0 applied (or would apply, with --dry-run), 1 refused (nothing written), 2 unusable input.
+Same parser, path rules and syntax checks as the pipeline (bot/attempt/safe_write.py); with
+--dry-run, the unified diff of what would be written. An answer the checkout already holds is
+said to be applied and nothing is written (bot/core/applied.py). Exit codes: 0 applied (or
+would apply, or already applied), 1 refused (nothing written), 2 unusable input.
 """
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from rich.text import Text
+
 from bot.attempt import safe_write as safety
-from bot.cli.output import fail
-from bot.core.edit_apply import FileChange
+from bot.cli import table
+from bot.cli.output import fail, print_json
+from bot.cli.table import Column, print_table
+from bot.core.applied import already_applied
+from bot.core.edit_apply import FileChange, unified_diff
 from bot.core.file_rules import DEFAULT_DENIED, DEFAULT_MAX_FILE_BYTES
 from bot.git.env import BASE_CONFIG, git_environment
 
@@ -35,48 +41,74 @@ def cli_apply(
     if text is None:
         return fail(f"answer file {answer} cannot be read")
     plan = safety.plan_answer(root, text, denied_paths=denied_paths, max_file_bytes=max_file_bytes)
+    # Applied before: say so and write nothing (applying again would insert additions twice).
+    applied = bool(plan.original) and already_applied(plan.original, plan.edits)
+    changes = () if applied else plan.changes
     write_error = None
-    if plan.ok and not dry_run:
+    if plan.ok and changes and not dry_run:
         try:
             safety.write_plan(root, plan)
         except safety.WriteError as exc:
             write_error = str(exc)
-    ok = plan.ok and write_error is None
+    ok = (applied or plan.ok) and write_error is None
     if as_json:
         problems: list[dict[str, Any]] = [
-            {"path": p.path, "reason": p.reason, "line": p.line} for p in plan.problems
+            {"path": p.path, "reason": p.reason, "line": p.line}
+            for p in ([] if applied else plan.problems)
         ]
         if write_error:
             problems.append({"path": None, "reason": write_error, "line": None})
-        print(
-            json.dumps(
-                {
-                    "ok": ok,
-                    "dry_run": dry_run,
-                    "changes": [_change_json(c) for c in plan.changes] if plan.ok else [],
-                    "problems": problems,
-                    "notes": list(plan.notes),
-                    "summary": plan.summary,
-                },
-                indent=2,
-            )
+        print_json(
+            {
+                "ok": ok,
+                "dry_run": dry_run,
+                "already_applied": applied,
+                "changes": [_change_json(c) for c in changes] if plan.ok else [],
+                "problems": problems,
+                "notes": [] if applied else list(plan.notes),
+                "summary": plan.summary,
+            }
         )
         return 0 if ok else 1
+    if applied:
+        print("already applied: the checkout holds every edit of this answer; nothing written")
+        return 0
     if not plan.ok:
         print("refused, nothing written:")
         for problem in plan.problems:
             print(f"  {problem.render()}")
         return 1
-    for change in plan.changes:
-        print(f"{change.action:<7} {_change_text(change)}")
+    print_table(
+        ["action", "path", Column("added", right=True), Column("removed", right=True)],
+        [(c.action, _change_path(c), c.added, c.removed) for c in changes],
+    )
     for note in plan.notes:
         print(f"note: {note}")
     if write_error:
         print(f"refused, nothing written: {write_error}")
         return 1
     if dry_run:
+        print()
+        print_diff("".join(unified_diff(c) for c in changes))
         print("dry run: nothing written")
     return 0
+
+
+def print_diff(diff: str) -> None:
+    """A unified diff, coloured on a terminal."""
+    console = table.stdout_console()
+    if not console.is_terminal:
+        sys.stdout.write(diff)
+        return
+    for line in diff.splitlines():
+        style = ""
+        if line.startswith(("diff --git", "--- ", "+++ ")):
+            style = "bold"
+        elif line.startswith("@@"):
+            style = "cyan"
+        elif line.startswith(("+", "-")):
+            style = "green" if line[0] == "+" else "red"
+        console.print(Text(line, style=style), soft_wrap=True)
 
 
 def _checkout_root(repo: Path) -> Path | str:
@@ -111,11 +143,8 @@ def _read_answer(answer: str) -> str | None:
     return data.decode("utf-8", errors="surrogateescape")
 
 
-def _change_text(change: FileChange) -> str:
-    counts = f"(+{change.added} -{change.removed})"
-    if change.action == "rename":
-        return f"{change.old_path} -> {change.path} {counts}"
-    return f"{change.path} {counts}"
+def _change_path(change: FileChange) -> str:
+    return f"{change.old_path} -> {change.path}" if change.action == "rename" else change.path
 
 
 def _change_json(change: FileChange) -> dict[str, Any]:
@@ -124,6 +153,7 @@ def _change_json(change: FileChange) -> dict[str, Any]:
         "action": change.action,
         "added": change.added,
         "removed": change.removed,
+        "diff": unified_diff(change),
     }
     if change.old_path:
         item["from"] = change.old_path

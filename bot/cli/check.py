@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
-import json
 import sys
 from typing import Any, TextIO
 
+from bot.cli.output import print_json
 from bot.core.checkup import Check
 from bot.core.env_values import SettingsError
 
@@ -19,13 +18,6 @@ DESCRIPTION = (
     "and the prices of its models, the formatters, git and DATA_DIR. Nothing is written (the "
     "database is never created); an endpoint without a models list costs one output token."
 )
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("issuewright")
-    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
-        return "unknown"
 
 
 def gather() -> list[Check]:
@@ -72,12 +64,7 @@ def render(checks: list[Check], stream: TextIO) -> str:
 def cmd_check(args: argparse.Namespace) -> int:
     checks = gather()
     if args.json:
-        out: dict[str, Any] = {
-            "version": _version(),
-            "ok": all(c.ok for c in checks),
-            "checks": [c.as_json() for c in checks],
-        }
-        print(json.dumps(out, indent=2))
+        print_json({"ok": all(c.ok for c in checks), "checks": [c.as_json() for c in checks]})
     else:
         print(render(checks, sys.stdout))
     return 0 if all(c.ok for c in checks) else 1

@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from bot.cli.output import fail
+from bot.cli.checkout import load_checkout
+from bot.cli.output import CliError, fail, print_json
+from bot.cli.progress import progress
+from bot.cli.table import Column, print_table
 from bot.context.pack import pack_context
 from bot.context.rank import rank_files
-from bot.context.repomap import RepoMap
+
+SHOWN = 20
 
 
-def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) -> int:
-    """Rank *repo*'s files against the issue text in *query_file* and print the packing.
+def cli_context_rank(
+    repo: Path,
+    query_file: str,
+    budget: int,
+    as_json: bool,
+    worktree: bool = False,
+    cache_dir: Path | None = None,
+) -> int:
+    """Rank *repo*'s files (at HEAD, or its work tree: bot/cli/checkout.py) against the issue
+    text in *query_file* and print the packing.
 
     ``as_json`` prints ``{"ranked": [{"path", "score"}…], "packed": [{"path", "start",
-    "end"}…], "tokens": n}``. Bad arguments print one line and return 2.
+    "end"}…], "tokens": n, "repository": {"path", "read", "commit"}}``. Bad arguments print
+    one line and return 2.
     """
-    repo = Path(repo)
-    if not repo.is_dir():
-        return fail(f"--repo {repo}: not a directory")
     if budget <= 0:
         return fail(f"--budget {budget}: must be a positive number of tokens")
     try:
@@ -28,21 +37,33 @@ def cli_context_rank(repo: Path, query_file: str, budget: int, as_json: bool) ->
         return fail(f"--query-file {query_file}: {exc.strerror or exc}")
     if not query.strip():
         return fail(f"--query-file {query_file}: the file is empty")
-    repo_map = RepoMap.from_dir(repo)
-    ranked = rank_files(repo_map, query)
-    packed = pack_context(repo_map, ranked, query, budget_tokens=budget)
+    try:
+        checkout = load_checkout(Path(repo), worktree=worktree, cache_dir=cache_dir)
+    except CliError as exc:
+        return fail(str(exc))
+    repo_map = checkout.repo_map
+    with progress(f"ranking {len(repo_map.paths):,} files…"):
+        ranked = rank_files(repo_map, query)
+        packed = pack_context(repo_map, ranked, query, budget_tokens=budget)
     if as_json:
         doc = {
             "ranked": [{"path": p, "score": round(s, 4)} for p, s in ranked if s > 0],
             "packed": [{"path": p, "start": s, "end": e} for p, s, e in packed.slices],
             "tokens": packed.tokens,
+            "repository": checkout.as_json(),
         }
-        print(json.dumps(doc, indent=2))
+        print_json(doc)
         return 0
-    print(f"ranked ({len(repo_map.paths)} files, best first):")
-    for path, score in ranked[:20]:
-        print(f"  {score:8.3f}  {path}")
-    print(f"packed ({packed.tokens} of {budget} tokens):")
-    for path, start, end in packed.slices:
-        print(f"  {path} lines {start}-{end}")
+    print_table(
+        [Column("score", right=True), "path"],
+        [(f"{score:.3f}", path) for path, score in ranked[:SHOWN]],
+        title=f"Ranked: the best {min(SHOWN, len(ranked))} of {len(repo_map.paths)} files",
+    )
+    print()
+    print_table(
+        ["path", Column("lines", right=True)],
+        [(path, f"{start}-{end}") for path, start, end in packed.slices],
+        title=f"Packed: {packed.tokens:,} of {budget:,} tokens",
+    )
+    print(f"\nfiles: {checkout.describe()}")
     return 0

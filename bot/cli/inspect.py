@@ -5,19 +5,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 from collections.abc import Callable
 from typing import Any
 
-from bot.cli.output import CliError, database_error, load_settings
+from bot.cli.output import CliError, database_error, load_settings, print_json, utc
+from bot.cli.table import Column, print_table
+from bot.settings import Settings
 
 
-def _with_sessions(fn: Callable[[Any], Any]) -> Any:
-    """Run an inspection against the existing database; never create one (SQLite would)."""
+def run_on_database(fn: Callable[[Any], Any], settings: Settings | None = None) -> Any:
+    """Run `fn(sessions)` against the existing, migrated database; never create one (SQLite
+    would). Every problem is a `CliError` that says what to do."""
     from bot.store.db import make_engine, make_session_factory
     from bot.store.migrate import SchemaMissing, require_schema, sqlite_file_missing
 
-    settings = load_settings()
+    settings = settings or load_settings()
     missing = sqlite_file_missing(settings.database_url)
     if missing is not None:
         raise CliError(
@@ -55,16 +57,26 @@ def cmd_deliveries(args: argparse.Namespace) -> int:
         async with sessions() as session:
             return list((await session.execute(query)).scalars())
 
-    rows = _with_sessions(fetch)
+    rows = run_on_database(fetch)
     if args.json:
-        print(json.dumps([_delivery_dict(d) for d in rows], indent=2, default=str))
+        print_json({"deliveries": [_delivery_dict(d) for d in rows]})
         return 0
     if not rows:
         print("no deliveries stored")
-    for d in rows:
-        what = f"{d.event}.{d.action}" if d.action else d.event
-        reason = f"  ({d.reason})" if d.reason else ""
-        print(f"{d.received_at:%Y-%m-%d %H:%M:%S}  {d.delivery_id}  {what:<34} {d.status}{reason}")
+        return 0
+    print_table(
+        ["received (UTC)", "delivery", "event", "status", "reason"],
+        [
+            (
+                f"{utc(d.received_at):%Y-%m-%d %H:%M:%S}",
+                d.delivery_id,
+                f"{d.event}.{d.action}" if d.action else d.event,
+                d.status,
+                d.reason,
+            )
+            for d in rows
+        ],
+    )
     return 0
 
 
@@ -90,12 +102,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
         return await replay_delivery(sessions, args.delivery_id, settings.job_max_attempts)
 
     try:
-        job_id = _with_sessions(run)
+        job_id = run_on_database(run)
     except LookupError:
         raise CliError(
             f"no delivery {args.delivery_id!r} is stored; `issuewright deliveries` lists them"
         ) from None
-    print(f"delivery {args.delivery_id} queued again as job {job_id}")
+    if args.json:
+        print_json({"delivery_id": args.delivery_id, "job_id": job_id})
+    else:
+        print(f"delivery {args.delivery_id} queued again as job {job_id}")
     return 0
 
 
@@ -113,17 +128,27 @@ def cmd_jobs(args: argparse.Namespace) -> int:
         async with sessions() as session:
             return list((await session.execute(query)).scalars())
 
-    rows = _with_sessions(fetch)
+    rows = run_on_database(fetch)
     if args.json:
-        print(json.dumps([_job_dict(j) for j in rows], indent=2, default=str))
+        print_json({"jobs": [_job_dict(j) for j in rows]})
         return 0
     if not rows:
         print(f"no {'/'.join(statuses)} jobs")
-    for j in rows:
-        error = f"  last error: {j.last_error.splitlines()[0][:160]}" if j.last_error else ""
-        ref = j.delivery_id or (f"task {j.task_id}" if j.task_id else "")
-        tries = f"{j.attempts}/{j.max_attempts}"
-        print(f"#{j.id:<6} {j.kind:<10} {j.status:<8} attempts {tries}  {ref}{error}")
+        return 0
+    print_table(
+        [Column("job", right=True), "kind", "status", "attempts", "for", "last error"],
+        [
+            (
+                j.id,
+                j.kind,
+                j.status,
+                f"{j.attempts}/{j.max_attempts}",
+                j.delivery_id or (f"task {j.task_id}" if j.task_id else None),
+                j.last_error.splitlines()[0][:160] if j.last_error else None,
+            )
+            for j in rows
+        ],
+    )
     return 0
 
 
@@ -136,6 +161,9 @@ def _job_dict(j: Any) -> dict[str, Any]:
         "max_attempts": j.max_attempts,
         "delivery_id": j.delivery_id,
         "task_id": j.task_id,
+        "created_at": j.created_at,
         "run_after": j.run_after,
+        "started_at": j.started_at,
+        "finished_at": j.finished_at,
         "last_error": j.last_error,
     }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import importlib.metadata
 import logging
 import os
 import signal
@@ -13,8 +12,16 @@ from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from bot.cli.inspect import cmd_deliveries, cmd_jobs, cmd_replay
-from bot.cli.output import PROG, CliError, database_error, fail, load_settings
-from bot.cli.tools import ToolError
+from bot.cli.output import (
+    AS_JSON,
+    PROG,
+    CliError,
+    database_error,
+    fail,
+    load_settings,
+    print_json,
+    version,
+)
 from bot.core.env_values import SettingsError
 from bot.settings import Settings
 
@@ -116,7 +123,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         raise database_error(exc, settings) from None
 
 
-def cmd_db_upgrade(_args: argparse.Namespace) -> int:
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
     from bot.store.migrate import head_revision, upgrade_sync
 
     settings = load_settings()
@@ -124,21 +131,14 @@ def cmd_db_upgrade(_args: argparse.Namespace) -> int:
         upgrade_sync(settings.database_url)
     except Exception as exc:
         raise database_error(exc, settings) from None
-    print(f"database is at revision {head_revision()}")
+    if args.json:
+        print_json({"revision": head_revision()})
+    else:
+        print(f"database is at revision {head_revision()}")
     return 0
 
 
-# ---------------------------------------------------------------- inspection
-
-
 # ---------------------------------------------------------------- parser
-
-
-def _version() -> str:
-    try:
-        return importlib.metadata.version("issuewright")
-    except importlib.metadata.PackageNotFoundError:  # run from a checkout without installing
-        return "unknown"
 
 
 class CliParser(argparse.ArgumentParser):
@@ -152,19 +152,27 @@ class CliParser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = CliParser(
-        prog="issuewright", description="A GitHub App that turns labeled issues into pull requests."
+        prog="issuewright",
+        description="A GitHub App that turns labeled issues into pull requests.",
+        epilog="`issuewright COMMAND --help` describes a command and its options.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
     p = sub.add_parser("serve", help="run the web server (and an in-process worker)")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
+    p.add_argument(
+        "--host", metavar="ADDRESS", help="the address to listen on (default HOST, 127.0.0.1)"
+    )
+    p.add_argument(
+        "--port", metavar="PORT", type=int, help="the port to listen on (default PORT, 3000)"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="run a worker process that claims jobs")
-    p.add_argument("--concurrency", type=int, help="jobs run at once (default WORKER_CONCURRENCY)")
+    p.add_argument(
+        "--concurrency", metavar="N", type=int, help="jobs run at once (default WORKER_CONCURRENCY)"
+    )
     p.add_argument("--once", action="store_true", help="run what is runnable now, then exit")
     p.set_defaults(func=cmd_worker)
 
@@ -172,27 +180,57 @@ def build_parser() -> argparse.ArgumentParser:
         dest="db_command", metavar="ACTION"
     )
     db.required = True
-    db.add_parser("upgrade", help="apply migrations").set_defaults(func=cmd_db_upgrade)
+    p = db.add_parser("upgrade", help="apply migrations (DATABASE_URL; safe to run again)")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
+    p.set_defaults(func=cmd_db_upgrade)
 
     p = sub.add_parser("deliveries", help="recent webhook deliveries and their status")
-    p.add_argument("--limit", type=int, default=30)
-    p.add_argument("--status", choices=["queued", "done", "dead", "ignored", "skipped"])
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--limit", metavar="N", type=int, default=30, help="show at most N, newest first (30)"
+    )
+    p.add_argument(
+        "--status",
+        choices=["queued", "done", "dead", "ignored", "skipped"],
+        help="only deliveries with this status",
+    )
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_deliveries)
 
     p = sub.add_parser("replay", help="queue a stored delivery again")
-    p.add_argument("delivery_id")
+    p.add_argument("delivery_id", help="the X-GitHub-Delivery id (`issuewright deliveries`)")
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_replay)
 
     p = sub.add_parser("jobs", help="queued, running and dead jobs")
-    p.add_argument("--status", choices=["queued", "running", "dead", "done", "cancelled"])
-    p.add_argument("--limit", type=int, default=50)
-    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--status",
+        choices=["queued", "running", "dead", "done", "cancelled"],
+        help="only jobs with this status (default: queued, running and dead)",
+    )
+    p.add_argument(
+        "--limit", metavar="N", type=int, default=50, help="show at most N, newest first (50)"
+    )
+    p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_jobs)
 
     for register in _extensions():
         register(sub)
+    _describe(parser)
     return parser
+
+
+def _describe(parser: argparse.ArgumentParser) -> None:
+    """A command's `--help` starts with the line its parent lists it with, so the two never
+    disagree (and a command registered elsewhere gets one too)."""
+    for action in parser._actions:
+        if not isinstance(action, argparse._SubParsersAction):
+            continue
+        helps = {choice.dest: choice.help for choice in action._choices_actions}
+        for name, child in action.choices.items():
+            text = helps.get(name)
+            if child.description is None and isinstance(text, str):
+                child.description = text[:1].upper() + text[1:] + "."
+            _describe(child)
 
 
 def _extensions() -> list[Callable[[Any], None]]:
@@ -208,7 +246,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (CliError, SettingsError, ToolError) as exc:
+    except (CliError, SettingsError) as exc:
         return fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from bot.core.mentions import Mentions, extract_mentions
+from bot.core.repo_config import is_app_file
 
 from .repomap import RepoMap
 from .textutil import DOC_EXTS, SOURCE_EXTS, file_ext
@@ -51,6 +52,7 @@ def task_named_files(
 
 
 def resolve_mentions(repo_map: RepoMap, mentions: Mentions) -> list[int]:
+    """Indices of the files *mentions* name, never the app's own configuration or overrides."""
     out: dict[int, None] = {}
     for path in mentions.paths:
         out.update(dict.fromkeys(_path(repo_map, path)))
@@ -58,7 +60,7 @@ def resolve_mentions(repo_map: RepoMap, mentions: Mentions) -> list[int]:
         out.update(dict.fromkeys(_dotted(repo_map, dotted)))
     for name in mentions.symbols:
         out.update(dict.fromkeys(_symbol(repo_map, name)))
-    return list(out)
+    return [i for i in out if not is_app_file(repo_map.paths[i])]
 
 
 def _path(repo_map: RepoMap, mention: str) -> list[int]:

@@ -28,6 +28,8 @@ import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.repo_config import is_app_file
+
 from .excerpts import clip, merge_spans, preamble, render_slice, spans_cost
 from .focus import called_names, callee_units, calls_any, names_in, piece_scores, unit_relevance
 from .named import named_files
@@ -96,9 +98,12 @@ def pack_context(
         used += estimate_tokens(parts[-1])
     packed = PackedContext(text="")
     code: list[str] = []
+    # The app's own files (`.github/issuewright.yml`, prompt overrides) are never code context.
+    ranked = [(p, s) for p, s in ranked if not is_app_file(p)]
     if named is None:
         named = named_files(repo_map, [query], MAX_NAMED)
-    first = [repo_map.index_of[p] for p in dict.fromkeys(named) if p in repo_map.index_of]
+    index = repo_map.index_of
+    first = [index[p] for p in dict.fromkeys(named) if p in index and not is_app_file(p)]
     first = first[:MAX_NAMED]
     chosen, whole = _choose_named(repo_map, first, query, title, budget_tokens - used)
     left = budget_tokens - used - spans_cost(repo_map, chosen)

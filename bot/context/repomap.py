@@ -7,6 +7,7 @@ pickled per commit under a cache directory, so a warm map loads in well under a 
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import pickle
@@ -19,7 +20,6 @@ from pathlib import Path
 import bm25s
 import numpy as np
 
-from bot.core.repo_config import is_app_file
 from bot.git.env import BASE_CONFIG, git_environment
 
 from .parse import Outline, module_name, outline_python, outline_tree_sitter
@@ -28,7 +28,7 @@ from .units import Unit, file_units
 
 log = logging.getLogger(__name__)
 
-MAP_VERSION = 8  # bump when FileEntry or the indices change shape
+MAP_VERSION = 7  # bump when FileEntry or the indices change shape
 MAX_FILE_BYTES = 400_000
 SKIP_EXTS = frozenset(
     """png jpg jpeg gif bmp ico icns webp svg pdf eps ps psd tif tiff mp3 mp4 wav ogg avi mov
@@ -57,8 +57,6 @@ class FileEntry:
 
 
 def _wanted(path: str, size: int | None = None) -> bool:
-    if is_app_file(path):  # `.github/issuewright.yml`, prompt overrides: not the code
-        return False
     name = path.rsplit("/", 1)[-1].lower()
     if name.endswith(".min.js") or file_ext(path) in SKIP_EXTS:
         return False
@@ -140,38 +138,39 @@ class RepoMap:
 
     # -- construction -------------------------------------------------------------------
     @classmethod
-    def from_dir(cls, root: Path) -> RepoMap:
+    def from_dir(cls, root: Path, paths: Iterable[str] | None = None) -> RepoMap:
+        """The files under `root`, or only `paths` (relative, `/`-separated) of them."""
         files: dict[str, str] = {}
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
-            for name in filenames:
-                full = Path(dirpath, name)
-                rel = full.relative_to(root).as_posix()
-                if full.is_symlink() or not _wanted(rel, full.stat().st_size):
-                    continue
-                text = _decode(full.read_bytes())
-                if text is not None:
-                    files[rel] = text
+        for rel in _walk(root) if paths is None else paths:
+            full = root / rel
+            if full.is_symlink() or not full.is_file() or not _wanted(rel, full.stat().st_size):
+                continue  # a tracked file deleted in the work tree, a submodule, a link
+            text = _decode(full.read_bytes())
+            if text is not None:
+                files[rel] = text
         return build_repo_map(files)
 
     @classmethod
     def from_git(cls, git_dir: Path, commit: str, cache_dir: Path | None = None) -> RepoMap:
-        cache = cache_dir / f"repomap-v{MAP_VERSION}-{commit}.pkl" if cache_dir else None
+        cache = cache_file(cache_dir, commit) if cache_dir else None
         if cache is not None and cache.exists():
             try:
-                with cache.open("rb") as fh:
-                    loaded = pickle.load(fh)  # noqa: S301 - our own cache file
+                loaded = _load(cache)
                 if isinstance(loaded, RepoMap):
                     return loaded
             except (OSError, pickle.UnpicklingError, EOFError, AttributeError) as exc:
                 log.warning("ignoring unreadable repo map cache %s: %s", cache, exc)
         repo_map = build_repo_map(read_git_tree(git_dir, commit))
         if cache is not None:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_suffix(".tmp")
-            with tmp.open("wb") as fh:
-                pickle.dump(repo_map, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            tmp.replace(cache)
+            tmp = cache.with_suffix(f".{os.getpid()}.tmp")  # two writers never share one
+            try:
+                cache.parent.mkdir(parents=True, exist_ok=True)
+                with tmp.open("wb") as fh:
+                    pickle.dump(repo_map, fh, protocol=pickle.HIGHEST_PROTOCOL)
+                tmp.replace(cache)
+            except OSError as exc:  # a full disk costs the next caller a rebuild, no more
+                log.warning("cannot write repo map cache %s: %s", cache, exc)
+                tmp.unlink(missing_ok=True)
         return repo_map
 
     # -- lookups ------------------------------------------------------------------------
@@ -191,6 +190,30 @@ class RepoMap:
                     break
         found.discard(self.index_of.get(e.path, -1))
         return sorted(found)
+
+
+def _load(cache: Path) -> object:
+    # Millions of small objects, all kept: collecting cycles while they are made is wasted.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with cache.open("rb") as fh:
+            return pickle.load(fh)  # noqa: S301 - our own cache file
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def cache_file(cache_dir: Path, commit: str) -> Path:
+    """Where `from_git` keeps the map of `commit` under `cache_dir`."""
+    return cache_dir / f"repomap-v{MAP_VERSION}-{commit}.pkl"
+
+
+def _walk(root: Path) -> Iterable[str]:
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if d not in SKIP_DIRS)
+        for name in filenames:
+            yield Path(dirpath, name).relative_to(root).as_posix()
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -123,6 +123,26 @@ def count_lines(before: str | None, after: str | None) -> tuple[int, int]:
     return added, removed
 
 
+def unified_diff(change: FileChange) -> str:
+    """The change as `git diff` shows it: a/ and b/ paths, /dev/null for an absent side."""
+    old = change.old_path or change.path
+    head = [f"diff --git a/{old} b/{change.path}\n"]
+    if change.action == "rename":
+        head += [f"rename from {old}\n", f"rename to {change.path}\n"]
+    elif change.action in ("create", "delete"):
+        head.append("new file\n" if change.action == "create" else "deleted file\n")
+    body = difflib.unified_diff(
+        _split(change.before or ""),
+        _split(change.after or ""),
+        "/dev/null" if change.before is None else f"a/{old}",
+        "/dev/null" if change.after is None else f"b/{change.path}",
+    )
+    # A last line without a newline is marked, as git marks it, instead of running into the
+    # next line.
+    lines = [x if x.endswith("\n") else f"{x}\n\\ No newline at end of file\n" for x in body]
+    return "".join(head + lines)
+
+
 def _split(text: str) -> list[str]:
     # Not str.splitlines: form feeds and U+2028 inside a line are content, not line breaks.
     return re.findall(r"[^\n]*\n|[^\n]+\Z", text)

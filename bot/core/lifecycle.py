@@ -66,6 +66,9 @@ class TaskEvent(StrEnum):
     BUDGET_EXCEEDED = "budget_exceeded"
     LABEL_REMOVED = "label_removed"  # cancels only work that has not started
     FOREIGN_COMMIT = "foreign_commit"  # someone else's commit on the app's branch
+    # The task's job was dead-lettered (timed out, its worker lost, failed every try): no job
+    # will finish the attempt, so the task stops where `retry` can start it again.
+    JOB_GAVE_UP = "job_gave_up"
 
 
 S = TaskState
@@ -107,6 +110,7 @@ def _build() -> Mapping[tuple[TaskState, TaskEvent], TaskState]:
     edge([S.QUEUED], E.START_GENERATION, S.GENERATING)
     edge([S.GENERATING], E.PR_OPENED, S.PR_OPEN)
     edge([S.GENERATING], E.GENERATION_FAILED, S.FAILED)
+    edge([S.QUEUED, *ATTEMPT_RUNNING], E.JOB_GAVE_UP, S.FAILED)
     # Checks: a "completed" may arrive without a "requested" first (lost or reordered
     # delivery), and people re-run checks, so results are accepted from every PR state.
     edge([S.PR_OPEN, S.CHECKS_PASSED, S.CHECKS_FAILED], E.CHECKS_STARTED, S.CHECKS_RUNNING)

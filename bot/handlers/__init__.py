@@ -10,6 +10,7 @@ def build_router() -> Router:
         checks,
         comments,
         fixes,
+        gave_up,
         generate,
         installations,
         issues,
@@ -18,6 +19,7 @@ def build_router() -> Router:
     )
 
     router = Router()
-    for module in (installations, record, issues, comments, generate, checks, pulls, fixes):
+    modules = (installations, record, issues, comments, generate, checks, pulls, fixes, gave_up)
+    for module in modules:
         router.include(module.router)
     return router

@@ -8,8 +8,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from bot.attempt.resume import finish_if_pushed, show_what_it_did
 from bot.attempt.runner import AttemptSpec, run_attempt
-from bot.context import RepoMap, pack_context, rank_files
+from bot.context import pack_context, rank_files
+from bot.context.map_cache import APP_MAPS_KEPT, cached_map
 from bot.core.checks import FAILED_CONCLUSIONS, latest_runs
 from bot.core.ci_logs import log_excerpt
 from bot.core.lifecycle import TaskEvent, TaskState
@@ -25,7 +27,7 @@ from bot.report.notes import note
 from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Task
-from bot.store.tasks import apply_event
+from bot.store.tasks import applied_by, apply_event
 from bot.track.tracker import after_attempt
 
 log = logging.getLogger(__name__)
@@ -61,7 +63,9 @@ async def _context(repo: RepoAccess, config: Any, query: str, branch: str) -> tu
         git_cmd.git, "rev-parse", f"{git_cmd.REMOTE_REFS}/{branch}^{{commit}}", cwd=mirror
     )
     cache = Path(repo.ctx.settings.data_dir) / "repomaps"
-    repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, out.stdout.strip(), cache)
+    repo_map = await asyncio.to_thread(
+        cached_map, mirror, out.stdout.strip(), cache, keep=APP_MAPS_KEPT
+    )
     # Ranking, packing and rendering are CPU work: off the event loop (the receiver's).
     ranked = await asyncio.to_thread(rank_files, repo_map, query)
     packed = await asyncio.to_thread(
@@ -100,13 +104,30 @@ async def _failing_checks(
     return failing
 
 
+async def _resuming(ctx: HandlerContext, task: Task, cause: str) -> bool:
+    """The task is fixing because this very job started the fix (and died, or timed out)."""
+    if task.state != TaskState.FIXING:
+        return False
+    async with ctx.sessions() as session:
+        return await applied_by(session, task.id, TaskEvent.FIX_STARTED, cause)
+
+
 @router.job("ci_fix")
 async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> None:
+    cause = f"job:{job_id}"
     loaded = await _load(ctx, int(payload["task_id"]))
-    if loaded is None or loaded[0].state not in (TaskState.CHECKS_FAILED, TaskState.FAILED):
+    if loaded is None:
         return
     task, run = loaded
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    resuming = await _resuming(ctx, task, cause)
+    if not resuming and task.state not in (TaskState.CHECKS_FAILED, TaskState.FAILED):
+        await show_what_it_did(ctx, repo, task.id, job_id)
+        return
+    if resuming and await finish_if_pushed(ctx, repo, task.id, job_id, TaskEvent.FIX_PUSHED):
+        await after_attempt(ctx, repo, task.id, "ci_fix", cause)
+        return
+    task, run = await _load(ctx, task.id) or loaded  # the head may have been set back
     config, _ = await repo.config()
     choice = llm_choice(config, ctx.settings)
     if choice is None or not task.head_sha or not task.branch:
@@ -117,7 +138,8 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
         c["name"]
         for c in await _failing_checks(repo, await repo.base_sha(base), ctx.settings.app_slug)
     }
-    same = sorted(c["name"] for c in failing if c["name"] in base_failing)
+    # A re-run goes on with the attempt its first run decided to make.
+    same = [] if resuming else sorted(c["name"] for c in failing if c["name"] in base_failing)
     if same:
         await note(
             ctx,
@@ -127,13 +149,13 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
         )
         await publish_task(ctx, repo, task.id)
         return
-    cause = f"job:{job_id}"
     async with ctx.sessions() as session, session.begin():
         row = await session.get(Task, task.id)
         assert row is not None
-        if not await apply_event(session, row, TaskEvent.FIX_STARTED, cause):
-            return
-        row.ci_fix_attempts += 1
+        if not resuming:
+            if not await apply_event(session, row, TaskEvent.FIX_STARTED, cause):
+                return
+            row.ci_fix_attempts += 1
         attempt_no = row.ci_fix_attempts
     diff = await _diff(repo, base, task.branch)
     query = "\n".join([task.title, *(c["output"] for c in failing)])
@@ -174,13 +196,20 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
 @router.job("review")
 async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> None:
     loaded = await _load(ctx, int(payload["task_id"]))
-    if loaded is None or loaded[0].state != TaskState.FIXING or not loaded[0].pr_number:
+    if loaded is None:
         return
     task, run = loaded
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    if task.state != TaskState.FIXING or not task.pr_number:
+        await show_what_it_did(ctx, repo, task.id, job_id)
+        return
     config, _ = await repo.config()
     choice = llm_choice(config, ctx.settings)
     if choice is None or not task.branch or not task.pr_number:
+        return
+    cause = f"job:{job_id}"
+    if await finish_if_pushed(ctx, repo, task.id, job_id, TaskEvent.FEEDBACK_PUSHED):
+        await after_attempt(ctx, repo, task.id, "review", cause)  # run again after a kill
         return
     permissions: dict[str, bool] = {}
 
@@ -250,4 +279,4 @@ async def review_feedback(ctx: HandlerContext, payload: dict[str, Any], job_id: 
             run.id,
             f"Task {task.ordinal}: review feedback was not applied: {after.last_error}",
         )
-    await after_attempt(ctx, repo, task.id, "review", f"job:{job_id}")
+    await after_attempt(ctx, repo, task.id, "review", cause)

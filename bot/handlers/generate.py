@@ -9,8 +9,9 @@ from functools import partial
 from typing import Any
 
 from bot.attempt.localize import llm_ranking
-from bot.attempt.pull_request import throttle_reason
+from bot.attempt.pull_request import dress_pull, throttle_reason
 from bot.attempt.records import end_task
+from bot.attempt.resume import show_what_it_did
 from bot.attempt.runner import AttemptSpec, discard_checkout, run_attempt
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.git import worktrees as workspace
@@ -40,12 +41,13 @@ async def generate(ctx: HandlerContext, payload: dict[str, Any], job_id: int) ->
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
         run = await session.get(IssueRun, task.run_id) if task else None
-    if task is None or run is None or task.state not in (TaskState.QUEUED, TaskState.GENERATING):
-        log.info(
-            "generate job %s: task %s is %s, nothing to do", job_id, task_id, task and task.state
-        )
+    if task is None or run is None:
         return
     repo = RepoAccess.open(ctx, run.installation_id, task.repository, run.repository_id)
+    if task.state not in (TaskState.QUEUED, TaskState.GENERATING):
+        log.info("generate job %s: task %s is %s, nothing to do", job_id, task_id, task.state)
+        await show_what_it_did(ctx, repo, task_id, job_id)
+        return
     try:
         await _generate(ctx, repo, task, run, payload, job_id)
     except RateLimited as exc:
@@ -101,7 +103,7 @@ async def _generate(
         await end_task(ctx, task_id, TaskEvent.CANCEL, cause, f"not generated: {why}")
         await publish_run(ctx, repo.api, run.id)
         return
-    if resuming and task.branch and await _adopt_open_pull(ctx, repo, task, cause):
+    if resuming and task.branch and await _adopt_open_pull(ctx, repo, task, run, cause):
         await task_note(ctx, run.id, task.ordinal, None)
         await publish_run(ctx, repo.api, run.id)
         return
@@ -118,12 +120,11 @@ async def _generate(
         assert row is not None
         if not resuming and not await apply_event(session, row, TaskEvent.START_GENERATION, cause):
             return
-        if payload.get("fresh_branch") or not row.branch:
-            suffix = (
-                f"{row.ordinal}"
-                if not payload.get("fresh_branch")
-                else f"{row.ordinal}-r{row.attempts + 1}"
-            )
+        # A re-run keeps the branch its first run chose (and may have pushed): the attempt
+        # counter has moved on since, and a new name would leave a second branch behind.
+        fresh = bool(payload.get("fresh_branch")) and not resuming
+        if fresh or not row.branch:
+            suffix = f"{row.ordinal}-r{row.attempts + 1}" if fresh else f"{row.ordinal}"
             row.branch = workspace.branch_name(row.issue_number, suffix)
         row.last_error = None
         branch = row.branch
@@ -184,13 +185,17 @@ async def _generate(
     await run_attempt(ctx, repo, task_id, config, choice, job_id, spec, checkout=checkout)
 
 
-async def _adopt_open_pull(ctx: HandlerContext, repo: RepoAccess, task: Task, cause: str) -> bool:
+async def _adopt_open_pull(
+    ctx: HandlerContext, repo: RepoAccess, task: Task, run: IssueRun, cause: str
+) -> bool:
     """A worker died after opening the PR but before recording it: take that PR as this
-    task's instead of asking the LLM again (which would cost money and change the branch)."""
+    task's instead of asking the LLM again (which would cost money and change the branch),
+    with the label and review request the dead worker may not have added."""
     assert task.branch
     pr = await repo.api.find_open_pull(repo.owner, repo.name, task.branch)
     if pr is None:
         return False
+    await dress_pull(repo, run, pr.number)
     async with ctx.sessions() as session, session.begin():
         row = await session.get(Task, task.id)
         assert row is not None

@@ -110,7 +110,6 @@ async def on_unlabeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     if not acts(run, event):
         await _ignore(ctx, delivery, "an older or repeated label event is not acted on")
         return
-    await record_label_event(ctx, run.id, event)
     cancelled = await cancel_not_started(
         ctx, run.id, f"delivery:{delivery.delivery_id}", TaskEvent.LABEL_REMOVED
     )
@@ -128,6 +127,7 @@ async def on_unlabeled(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
         if cancelled
         else None,
     )
+    await record_label_event(ctx, run.id, event)  # acted on and shown: a re-run ignores it
 
 
 @router.on("issues", "edited")

@@ -10,7 +10,7 @@ from bot.repo.permissions import may_command
 from bot.report.check_run import mirror_task
 from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
-from bot.store.tasks import apply_event, task_by_branch, task_by_pr
+from bot.store.tasks import applied_by, apply_event, task_by_branch, task_by_pr
 from bot.track.tracker import ignore, on_closed, on_foreign_push, on_merged
 
 router = Router()
@@ -88,11 +88,13 @@ async def on_review(ctx: HandlerContext, delivery: DeliveryEvent) -> None:
     if not await may_command(repo, login):
         await ignore(ctx, delivery.delivery_id, f"review by {login}, who has no write permission")
         return
+    cause, event = f"delivery:{delivery.delivery_id}", TaskEvent.REVIEW_CHANGES_REQUESTED
     async with ctx.sessions() as session, session.begin():
         row = await session.get(type(task), task.id)
         assert row is not None
-        if await apply_event(
-            session, row, TaskEvent.REVIEW_CHANGES_REQUESTED, f"delivery:{delivery.delivery_id}"
-        ):
-            await enqueue_task_job(session, row, "review")
+        # Run again after a kill, the delivery finds the attempt it asked for (which may have
+        # run since) instead of asking for a second one.
+        if not await applied_by(session, row.id, event, cause):
+            if await apply_event(session, row, event, cause):
+                await enqueue_task_job(session, row, "review")
     ctx.wake.set()

@@ -12,7 +12,7 @@ from bot.core.lifecycle import TaskEvent, TaskState
 from bot.runtime import HandlerContext
 from bot.store import queue
 from bot.store.models import Job, Task, utcnow
-from bot.store.tasks import apply_event, tasks_of
+from bot.store.tasks import applied_by, apply_event, tasks_of
 
 GENERATION_KINDS = ("generate", "ci_fix", "review")
 
@@ -32,6 +32,15 @@ async def enqueue_task_job(
         return False
     await queue.enqueue(session, kind, {"task_id": task.id, **payload}, task_id=task.id)
     return True
+
+
+async def job_of_cause(session: Any, task_id: int, kind: str, cause: str) -> bool:
+    """Whether `cause` (a command's comment) already queued a `kind` job for the task, which
+    may have run since: a command run again after a kill must not queue a second one."""
+    payloads = await session.execute(
+        select(Job.payload).where(Job.task_id == task_id, Job.kind == kind)
+    )
+    return any((payload or {}).get("cause") == cause for payload in payloads.scalars())
 
 
 async def schedule_ready_tasks(
@@ -70,11 +79,14 @@ async def schedule_ready_tasks(
 async def cancel_not_started(
     ctx: HandlerContext, run_id: int, cause: str, event: TaskEvent
 ) -> list[int]:
-    """Cancel the run's tasks that have not started generating; drop their queued jobs."""
+    """Cancel the run's tasks that have not started generating; drop their queued jobs.
+    Tasks `cause` cancelled already (its job run again after a kill) count as cancelled."""
     cancelled = []
     async with ctx.sessions() as session, session.begin():
         for task in await tasks_of(session, run_id):
-            if await apply_event(session, task, event, cause):
+            if await applied_by(session, task.id, event, cause) or await apply_event(
+                session, task, event, cause
+            ):
                 cancelled.append(task.ordinal)
                 await drop_queued_jobs(session, task)
     return cancelled

@@ -16,7 +16,6 @@ import asyncio
 import logging
 import re
 import shutil
-import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,8 +26,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.lifecycle import ACTIVE_STATES
 from bot.git import cmd as git_cmd
-from bot.ops.stats import database_error_line, parse_duration, run_with_database
-from bot.settings import Settings
 from bot.store.db import SessionFactory
 from bot.store.models import Delivery, Event, Job, Task, WorkerBeat, utcnow
 
@@ -205,50 +202,3 @@ async def cleanup(
                 continue
         report.worktrees.append(path)
     return report
-
-
-def _plural(n: int, word: str) -> str:
-    if n == 1:
-        return f"{n} {word}"
-    return f"{n} {word[:-1]}ies" if word.endswith("y") else f"{n} {word}s"
-
-
-def render_report(report: CleanupReport, older_than: str) -> str:
-    verb = "would remove" if report.dry_run else "removed"
-    parts = [
-        _plural(report.deliveries, "delivery"),
-        _plural(report.jobs, "job"),
-        _plural(report.events, "event"),
-        _plural(report.worker_beats, "worker heartbeat"),
-        _plural(len(report.worktrees), "worktree"),
-    ]
-    lines = [
-        f"{verb} {', '.join(parts[:-1])} and {parts[-1]} older than {older_than}"
-        f" (before {report.cutoff:%Y-%m-%d %H:%M} UTC)"
-    ]
-    lines += [f"  worktree {path}" for path in report.worktrees]
-    if report.worktrees_kept:
-        lines.append(
-            f"kept {_plural(len(report.worktrees_kept), 'old worktree')} whose task is active,"
-            " unknown or could not be removed:"
-        )
-        lines += [f"  worktree {path}" for path in report.worktrees_kept]
-    return "\n".join(lines)
-
-
-def cli_cleanup(settings: Settings, older_than: str, dry_run: bool) -> int:
-    try:
-        window = parse_duration(older_than)
-    except ValueError as exc:
-        print(f"issuewright: error: {exc}", file=sys.stderr)
-        return 2
-    worktrees_dir = Path(settings.data_dir) / "worktrees"
-    try:
-        report = run_with_database(
-            settings, lambda s: cleanup(s, window, worktrees_dir, dry_run=dry_run)
-        )
-    except Exception as exc:
-        print(database_error_line(settings, exc), file=sys.stderr)
-        return 2
-    print(render_report(report, older_than))
-    return 0

@@ -1,4 +1,5 @@
-"""`issuewright stats [--since 7d] [--json]`: how the app is doing, read from the database.
+"""How the app is doing, read from the database (`issuewright stats`, printed by
+bot/cli/maintenance.py).
 
 What the window (`--since`) selects, per figure, so every figure counts each thing once:
 - tasks by state: tasks created in the window;
@@ -11,24 +12,16 @@ What the window (`--since`) selects, per figure, so every figure counts each thi
 
 from __future__ import annotations
 
-import asyncio
-import json
 import re
 import statistics
-import sys
-from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.settings import Settings
-from bot.store.db import SessionFactory, make_engine, make_session_factory, redact_url
-from bot.store.migrate import SchemaMissing, require_schema, sqlite_file_missing
+from bot.store.db import SessionFactory
 from bot.store.models import Attempt, IssueRun, Task, aware, utcnow
-
-T = TypeVar("T")
 
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 _PART = re.compile(r"(\d+)\s*([a-z])")
@@ -90,8 +83,8 @@ class Stats:
     def to_dict(self) -> dict[str, Any]:
         median = self.median_label_to_pr
         return {
-            "since": self.since.isoformat() if self.since else None,
-            "generated_at": self.generated_at.isoformat(),
+            "since": self.since,
+            "generated_at": self.generated_at,
             "tasks_by_state": self.tasks_by_state,
             "prs_opened": self.prs_opened,
             "prs_merged": self.prs_merged,
@@ -179,104 +172,3 @@ async def compute_stats(
         ),
         spend=spend,
     )
-
-
-# ---------------------------------------------------------------- rendering
-
-
-def _rate(part: int, whole: int) -> str:
-    return f"{part}/{whole}  {part / whole:.1%}" if whole else "n/a (none yet)"
-
-
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    parts = [f"{days}d"] if days else []
-    parts += [f"{hours}h"] if hours else []
-    parts += [f"{minutes}m"] if minutes else []
-    return " ".join(parts) or f"{secs}s"
-
-
-def render_stats(stats: Stats, window: str | None) -> str:
-    since = f"last {window} (since {stats.since:%Y-%m-%d %H:%M} UTC)" if stats.since else "all time"
-    lines = [f"Issuewright stats: {since}", "", "Tasks by state"]
-    if not stats.tasks_by_state:
-        lines.append("  no tasks")
-    for state, count in stats.tasks_by_state.items():
-        lines.append(f"  {state:<18}{count:>6}")
-    if stats.tasks_by_state:
-        lines.append(f"  {'total':<18}{sum(stats.tasks_by_state.values()):>6}")
-    median = stats.median_label_to_pr
-    lines += [
-        "",
-        f"PR merge rate        {_rate(stats.prs_merged, stats.prs_opened)}",
-        f"CI-fix success rate  {_rate(stats.ci_fix_succeeded, stats.ci_fix_finished)}",
-        f"Median label to PR   {format_duration(median) if median else 'n/a (no PR yet)'}",
-        "",
-        "Spend by installation and model",
-    ]
-    if not stats.spend:
-        lines.append("  no LLM calls")
-        return "\n".join(lines)
-    lines.append(
-        f"  {'installation':<14}{'model':<32}{'calls':>7}{'input tok':>12}{'output tok':>12}"
-        f"{'cost USD':>11}"
-    )
-    for r in stats.spend:
-        inst = str(r.installation_id) if r.installation_id is not None else "-"
-        lines.append(
-            f"  {inst:<14}{r.model[:31]:<32}{r.calls:>7}{r.input_tokens:>12}"
-            f"{r.output_tokens:>12}{r.cost_usd:>11.4f}"
-        )
-    lines.append(f"  {'total':<46}{'':>31}{stats.total_cost_usd:>11.4f}")
-    return "\n".join(lines)
-
-
-# ---------------------------------------------------------------- command line
-
-
-def run_with_database(settings: Settings, fn: Callable[[SessionFactory], Awaitable[T]]) -> T:
-    """Run `fn(sessions)` on a fresh engine that is always disposed (CLI commands)."""
-
-    missing = sqlite_file_missing(settings.database_url)
-    if missing is not None:  # connecting would create an empty file
-        raise SchemaMissing(f"no database at {missing}: run `issuewright db upgrade` first")
-
-    async def run() -> T:
-        engine = make_engine(settings.database_url)
-        try:
-            await require_schema(engine)
-            return await fn(make_session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
-def database_error_line(settings: Settings, exc: BaseException) -> str:
-    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else "no detail"
-    return (
-        f"issuewright: error: cannot use the database at {redact_url(settings.database_url)} "
-        f"({type(exc).__name__}: {detail}); check DATABASE_URL, that the server is running "
-        "and that `issuewright db upgrade` was run"
-    )
-
-
-def cli_stats(settings: Settings, since: str | None, as_json: bool) -> int:
-    try:
-        window = parse_duration(since) if since else None
-    except ValueError as exc:
-        print(f"issuewright: error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        stats = run_with_database(settings, lambda s: compute_stats(s, window))
-    except Exception as exc:
-        print(database_error_line(settings, exc), file=sys.stderr)
-        return 2
-    if as_json:
-        print(json.dumps(stats.to_dict(), indent=2))
-    else:
-        print(render_stats(stats, since))
-    return 0

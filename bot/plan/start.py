@@ -13,7 +13,7 @@ from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
 from bot.jobs.schedule import drop_queued_jobs, schedule_ready_tasks
 from bot.llm.pricing import PricingTable
-from bot.plan.approvals import LabelEvent, approve, record_label_mark
+from bot.plan.approvals import LabelEvent, approve, record_label_event
 from bot.plan.planner import IssueText, Plan, make_plan
 from bot.repo.access import BaseBranchMissing, RepoAccess
 from bot.repo.config import llm_choice
@@ -32,7 +32,6 @@ async def ensure_run(
     triggered_by: str,
     notes: Sequence[str],
     plan_only: bool,
-    label_event: LabelEvent | None = None,
 ) -> int:
     """The issue's run, with `issue`'s text approved by `triggered_by` (who has write
     permission: every caller checked)."""
@@ -54,8 +53,6 @@ async def ensure_run(
         run.triggered_by = triggered_by
         run.notes = list(notes)
         approve(run, issue.get("title"), issue.get("body"), triggered_by)
-        if label_event is not None:
-            record_label_mark(run, label_event)
         run.plan_only = plan_only
         run.updated_at = utcnow()
         await session.flush()
@@ -176,9 +173,7 @@ async def start_run(
         overrides=overrides,
         pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
     )
-    run_id = await ensure_run(
-        repo, issue, triggered_by, [*problems, *plan.problems], plan_only, label_event
-    )
+    run_id = await ensure_run(repo, issue, triggered_by, [*problems, *plan.problems], plan_only)
     async with ctx.sessions() as session, session.begin():
         await record_stage(
             session,
@@ -211,3 +206,7 @@ async def start_run(
         model=choice.model if choice else None,
         plan_notes=plan.decomposition.reasons,
     )
+    if label_event is not None:
+        # Only now is the event acted on: a job that died before this point runs it again
+        # (every step above is idempotent) instead of ignoring it as a repeat.
+        await record_label_event(ctx, run_id, label_event)

@@ -5,7 +5,7 @@ parameters) and fails if the prompt lost the edit format or the untrusted-data f
 `PromptLibrary` uses it to vet repository overrides. `layout_problems` renders it the same
 way and lists the Markdown its whitespace control broke (`bot.core.prompt_layout`: list
 items run together, empty sections), each with the template line it most likely comes from.
-`issuewright prompts check` runs both on every built-in template and, with `--repo`, on a
+`issuewright prompts check` runs both on every built-in template and, with `--overrides`, on a
 repository's overrides; a layout defect fails the check but does not stop an override from
 being used (the prompt still says what it should).
 """

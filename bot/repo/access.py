@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.context import RepoMap
+from bot.context.map_cache import APP_MAPS_KEPT, cached_map
 from bot.core.policy import load_repo_config
 from bot.git import cmd as git_cmd
 from bot.git import worktrees as workspace
@@ -168,7 +169,7 @@ class RepoAccess:
             maps.move_to_end(key)
             return maps[key]
         cache = Path(self.ctx.settings.data_dir) / "repomaps"
-        repo_map = await asyncio.to_thread(RepoMap.from_git, mirror, sha, cache)
+        repo_map = await asyncio.to_thread(cached_map, mirror, sha, cache, keep=APP_MAPS_KEPT)
         maps[key] = repo_map
         while len(maps) > REPO_MAPS_IN_MEMORY:
             maps.popitem(last=False)

@@ -16,16 +16,21 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.lifecycle import TaskEvent
+
 # Claiming lives in its own module; callers keep using `queue.claim_next_job`.
 from bot.store.claim import CLAIM_LOCK_KEY as CLAIM_LOCK_KEY
 from bot.store.claim import ClaimedJob as ClaimedJob
 from bot.store.claim import claim_next_job as claim_next_job
 from bot.store.db import SessionFactory
 from bot.store.models import Delivery, IssueRun, Job, Task, utcnow
+from bot.store.tasks import apply_event
 
 BACKOFF_BASE_SECONDS = 10.0
 BACKOFF_CAP_SECONDS = 3600.0
 ERROR_LIMIT = 4000
+# The job that says on GitHub why a task stopped when its job was dead-lettered.
+GAVE_UP_JOB = "task_gave_up"
 
 
 def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
@@ -135,8 +140,11 @@ async def fail(
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        if dead and result.rowcount and job.delivery_id and job.kind == "delivery":  # type: ignore[attr-defined]
+        owned = bool(result.rowcount)  # type: ignore[attr-defined]
+        if dead and owned and job.delivery_id and job.kind == "delivery":
             await _set_delivery_status(session, job.delivery_id, "dead", error)
+        if dead and owned and job.task_id is not None:
+            await give_up_task(session, job.id, job.task_id, job.kind)
     return "dead" if dead else "queued"
 
 
@@ -171,17 +179,20 @@ async def recover_expired_leases(sessions: SessionFactory, now: datetime | None 
                     status="dead",
                     finished_at=now,
                     lease_until=None,
-                    last_error=func.coalesce(Job.last_error, "") + "worker lost (lease expired)",
+                    last_error=func.coalesce(Job.last_error + "; ", "")
+                    + "worker lost (lease expired)",
                 )
-                .returning(Job.delivery_id, Job.kind)
+                .returning(Job.id, Job.delivery_id, Job.kind, Job.task_id)
                 .execution_options(synchronize_session=False)
             )
         ).all()
-        for delivery_id, kind in dead_rows:
+        for job_id, delivery_id, kind, task_id in dead_rows:
             if delivery_id and kind == "delivery":
                 await _set_delivery_status(
                     session, delivery_id, "dead", "worker lost (lease expired)"
                 )
+            if task_id is not None:
+                await give_up_task(session, job_id, task_id, kind)
         requeued = await session.execute(
             update(Job)
             .where(Job.status == "running", Job.lease_until < now)
@@ -191,6 +202,28 @@ async def recover_expired_leases(sessions: SessionFactory, now: datetime | None 
             .execution_options(synchronize_session=False)
         )
     return len(dead_rows) + (requeued.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def give_up_task(session: AsyncSession, job_id: int, task_id: int, kind: str) -> None:
+    """The task's job `job_id` was just dead-lettered (timed out every try, its worker lost,
+    a permanent error). Unless another job of the task carries on, the task must not stay
+    queued, generating or fixing, where `retry` is refused for good: it fails, and a
+    `GAVE_UP_JOB` job shows why on the status comment and the check run. In the transaction
+    that dead-letters the job, so neither happens without the other."""
+    task = await session.get(Task, task_id)
+    if task is None:
+        return
+    carried_on = await session.execute(
+        select(Job.id)
+        .where(Job.task_id == task_id, Job.id != job_id, Job.status.in_(("queued", "running")))
+        .limit(1)
+    )
+    if carried_on.first() is not None:
+        return
+    reason = f"the {kind} job gave up (job {job_id})"
+    if await apply_event(session, task, TaskEvent.JOB_GAVE_UP, f"job:{job_id}", reason=reason):
+        task.last_error = f"{reason}. Comment `/issuewright retry` to try again."
+        await enqueue(session, GAVE_UP_JOB, {"task_id": task_id, "job_id": job_id}, task_id=task_id)
 
 
 async def replay_delivery(sessions: SessionFactory, delivery_id: str, max_attempts: int = 5) -> int:

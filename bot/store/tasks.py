@@ -58,6 +58,22 @@ async def apply_event(
     return True
 
 
+async def applied_by(
+    session: AsyncSession, task_id: int, event: TaskEvent | None, cause: str
+) -> bool:
+    """Whether `cause` (a comment, a delivery, a job) already moved the task by `event` (by
+    any event when None). A job run again after a kill finds what it did the first time
+    instead of doing it twice (or refusing, since the task has moved on)."""
+    query = select(Transition.id).where(
+        Transition.task_id == task_id,
+        Transition.cause == cause,
+        Transition.applied.is_(True),
+    )
+    if event is not None:
+        query = query.where(Transition.event == str(event))
+    return (await session.execute(query.limit(1))).first() is not None
+
+
 async def record_stage(
     session: AsyncSession,
     stage: str,

@@ -13,7 +13,7 @@ from sqlalchemy import update
 from bot.core.commands import Command
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.git import remote as git_remote
-from bot.jobs.schedule import enqueue_task_job
+from bot.jobs.schedule import enqueue_task_job, job_of_cause
 from bot.plan.approvals import approve_text
 from bot.plan.start import start_run
 from bot.repo.access import RepoAccess
@@ -21,7 +21,7 @@ from bot.report.notes import drop_task_notes
 from bot.report.publish import publish_run
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Job, Task, utcnow
-from bot.store.tasks import apply_event, get_run, task_by_pr, tasks_of
+from bot.store.tasks import applied_by, apply_event, get_run, task_by_pr, tasks_of
 
 
 class CommandFailed(Exception):
@@ -144,6 +144,9 @@ async def do_retry(
     async with ctx.sessions() as session, session.begin():
         for task in [await session.get(Task, t.id) for t in target.tasks]:
             assert task is not None
+            if await applied_by(session, task.id, TaskEvent.RETRY, cause):
+                retried.append(task.ordinal)  # this command's job, run again after a kill
+                continue
             if task.state in (TaskState.GENERATING, TaskState.FIXING):
                 busy.append(task.ordinal)
                 continue
@@ -207,7 +210,9 @@ async def do_cancel(
     async with ctx.sessions() as session, session.begin():
         for task in [await session.get(Task, t.id) for t in target.tasks]:
             assert task is not None
-            if await apply_event(session, task, TaskEvent.CANCEL, cause):
+            if await applied_by(session, task.id, TaskEvent.CANCEL, cause):
+                cancelled.append(task.ordinal)  # this command's job, run again after a kill
+            elif await apply_event(session, task, TaskEvent.CANCEL, cause):
                 cancelled.append(task.ordinal)
                 await session.execute(
                     update(Job)
@@ -225,7 +230,7 @@ async def do_fix_ci(
     repo: RepoAccess,
     target: Target,
     _cmd: Command | None,
-    _cause: str,
+    cause: str,
     _user: str,
 ) -> str:
     _need_run(target)
@@ -233,8 +238,10 @@ async def do_fix_ci(
     async with ctx.sessions() as session, session.begin():
         for task in [await session.get(Task, t.id) for t in target.tasks]:
             assert task is not None
-            if task.pr_number and task.state in (TaskState.CHECKS_FAILED, TaskState.FAILED):
-                if await enqueue_task_job(session, task, "ci_fix"):
+            if await job_of_cause(session, task.id, "ci_fix", cause):
+                queued.append(task.ordinal)  # this command's job, run again after a kill
+            elif task.pr_number and task.state in (TaskState.CHECKS_FAILED, TaskState.FAILED):
+                if await enqueue_task_job(session, task, "ci_fix", cause=cause):
                     queued.append(task.ordinal)
     if not queued:
         raise CommandFailed("no task here has a PR with failing checks.")

@@ -146,11 +146,12 @@ def test_a_good_answer_applies(
     os.chmod(repo / "tools/run.sh", 0o755)
     code, out = apply_and_capture(capsys, repo, GOOD, tmp_path)
     assert code == 0, out
-    assert out.splitlines() == [
-        "modify  calc.py (+1 -1)",
-        "create  pkg/new.py (+5 -0)",
-        "delete  README.md (+0 -1)",
-        "rename  tools/run.sh -> bin/run.sh (+1 -1)",
+    assert [line.split() for line in out.splitlines()] == [
+        ["action", "path", "added", "removed"],
+        ["modify", "calc.py", "1", "1"],
+        ["create", "pkg/new.py", "5", "0"],
+        ["delete", "README.md", "0", "1"],
+        ["rename", "tools/run.sh", "->", "bin/run.sh", "1", "1"],
     ]
     assert (repo / "calc.py").read_text().startswith("def add(a, b):\n    return a + b\n")
     assert (repo / "pkg/new.py").read_text().endswith("return VALUE\n")
@@ -167,7 +168,8 @@ def test_dry_run_prints_the_same_and_writes_nothing(
     before = snapshot(repo)
     code, out = apply_and_capture(capsys, repo, GOOD, tmp_path, dry_run=True)
     assert code == 0
-    assert "modify  calc.py (+1 -1)" in out and out.rstrip().endswith("dry run: nothing written")
+    assert ["modify", "calc.py", "1", "1"] in [line.split() for line in out.splitlines()]
+    assert out.rstrip().endswith("dry run: nothing written")
     assert snapshot(repo) == before
 
 
@@ -175,7 +177,10 @@ def test_json_output(repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[s
     code, out = apply_and_capture(capsys, repo, GOOD, tmp_path, dry_run=True, as_json=True)
     data = json.loads(out)
     assert code == 0 and data["ok"] is True and data["problems"] == []
-    assert data["changes"][0] == {"path": "calc.py", "action": "modify", "added": 1, "removed": 1}
+    first = data["changes"][0]
+    diff = first.pop("diff")
+    assert first == {"path": "calc.py", "action": "modify", "added": 1, "removed": 1}
+    assert diff.startswith("diff --git a/calc.py b/calc.py\n--- a/calc.py\n+++ b/calc.py\n@@ ")
     assert data["changes"][3]["from"] == "tools/run.sh"
     assert data["summary"] == "fixed add"
 

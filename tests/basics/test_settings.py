@@ -221,3 +221,18 @@ def test_nothing_is_read_at_import_time(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == "read later: PORT must be a whole number, got 'not-a-port'\n"
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"ISSUEWRIGHT_CACHE_DIR": "/srv/iw-cache", "XDG_CACHE_HOME": "/x"}, "/srv/iw-cache"),
+        ({"XDG_CACHE_HOME": "/var/cache/me", "HOME": "/home/me"}, "/var/cache/me/issuewright"),
+        # The XDG specification: a relative XDG_CACHE_HOME is invalid and ignored.
+        ({"XDG_CACHE_HOME": "rel", "HOME": "/home/me"}, "/home/me/.cache/issuewright"),
+        ({"HOME": "/home/me"}, "/home/me/.cache/issuewright"),
+    ],
+)
+def test_the_command_lines_cache_folder(tmp_path: Path, env: dict[str, str], expected: str) -> None:
+    settings = Settings.from_env(env, env_file=tmp_path / "absent.env")
+    assert settings.cache_dir == Path(expected)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -239,8 +240,29 @@ def test_text_output_lists_tasks_templates_and_estimates(
     assert main(["plan", "--issue-file", str(issue), "--repo", str(make_repo(tmp_path))]) == 0
     out = capsys.readouterr().out
     assert out.startswith("3 task(s) · model gpt-4o-mini")
-    assert "1. [feature] Add `mul(a, b)`" in out and "4. [documentation]" in out
-    assert "template feature v1" in out and "$0." in out and "- calc/ops.py" in out
+    # Not a terminal: a header line, then one row per task, columns two spaces apart.
+    lines = out.splitlines()
+    header, *rows = (re.split(r"\s{2,}", line.strip()) for line in lines[1:5])
+    assert lines[5] == f"files: {tmp_path / 'calc'} as on disk (not a git checkout)"
+    assert lines[6].startswith("why: 3 tasks: ")
+    assert header == [
+        "#",
+        "type",
+        "title",
+        "depends on",
+        "template",
+        "tokens in",
+        "tokens out",
+        "cost",
+        "files",
+    ]
+    assert [row[:3] for row in rows] == [
+        ["1", "feature", "Add `mul(a, b)` to `calc/ops.py`"],
+        ["3", "feature", "Add `div(a, b)` that raises `ZeroDivisionError` on zero"],
+        ["4", "documentation", "Document `mul` and `div` in the README"],
+    ]
+    assert rows[0][4] == "feature v1" and rows[0][7].startswith("$0.")
+    assert "calc/ops.py" in rows[0][8]
 
 
 # ---------------------------------------------------------------- errors
@@ -342,3 +364,13 @@ def test_cli_module_runs_as_python_dash_m(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.splitlines()) == len(TEMPLATE_IDS)
+
+
+def test_prompts_check_of_a_missing_overrides_folder_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["prompts", "check", "--overrides", str(tmp_path / "nope")]) == 2
+    out = capsys.readouterr()
+    assert out.out == ""
+    [line] = out.err.splitlines()
+    assert line.startswith("issuewright: error: --overrides ") and "not a directory" in line

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,23 +123,28 @@ async def test_upgrade_then_inspect_and_replay(workdir: Path, db_url: str, tmp_p
     await store_dead_delivery(db_url, "d-4711")
     listed = run(["deliveries"], workdir, DATABASE_URL=db_url)
     assert listed.returncode == 0, listed.stderr
-    assert "d-4711" in listed.stdout and "issues.labeled" in listed.stdout
-    assert "dead  (handler failed)" in listed.stdout
+    # Not a terminal: a header line, then one row per delivery, columns two spaces apart.
+    header, row = (re.split(r"\s{2,}", line) for line in listed.stdout.splitlines())
+    assert header == ["received (UTC)", "delivery", "event", "status", "reason"]
+    assert row[1:] == ["d-4711", "issues.labeled", "dead", "handler failed"]
     jobs = run(["jobs", "--json"], workdir, DATABASE_URL=db_url)
-    [dead] = json.loads(jobs.stdout)
+    [dead] = json.loads(jobs.stdout)["jobs"]
     assert (dead["status"], dead["delivery_id"], dead["attempts"]) == ("dead", "d-4711", 5)
     text = run(["jobs"], workdir, DATABASE_URL=db_url).stdout
-    assert "last error: RuntimeError: boom" in text and "second line" not in text
+    header, row = (re.split(r"\s{2,}", line.strip()) for line in text.splitlines())
+    assert header == ["job", "kind", "status", "attempts", "for", "last error"]
+    assert row[1:] == ["delivery", "dead", "5/5", "d-4711", "RuntimeError: boom"]
 
     replayed = run(["replay", "d-4711"], workdir, DATABASE_URL=db_url)
     assert replayed.returncode == 0, replayed.stderr
     assert replayed.stdout.startswith("delivery d-4711 queued again as job ")
     queued = json.loads(
         run(["jobs", "--json", "--status", "queued"], workdir, DATABASE_URL=db_url).stdout
-    )
+    )["jobs"]
     assert [j["delivery_id"] for j in queued] == ["d-4711"]
     again = json.loads(run(["deliveries", "--json"], workdir, DATABASE_URL=db_url).stdout)
-    assert again[0]["status"] == "queued" and again[0]["reason"] is None
+    assert again["deliveries"][0]["status"] == "queued"
+    assert again["deliveries"][0]["reason"] is None
 
 
 def test_replay_of_a_missing_delivery(workdir: Path, db_url: str) -> None:

@@ -105,10 +105,17 @@ def _overlaps(slices: list[tuple[str, int, int]]) -> list[tuple[str, int, int]]:
     return bad
 
 
-def test_the_app_files_are_not_in_the_repository_map(repo_map: RepoMap) -> None:
-    assert ".github/issuewright.yml" not in repo_map.paths
-    assert not [p for p in repo_map.paths if p.startswith(".github/issuewright/")]
-    assert "CHANGES.rst" in repo_map.paths
+def test_the_app_files_are_never_ranked_named_or_packed(repo_map: RepoMap) -> None:
+    # They are in the map (the command line reads the configuration from it), not in context.
+    assert ".github/issuewright.yml" in repo_map.paths
+    query = "routes json output: see .github/issuewright.yml and feature.md.j2"
+    ranked = rank_files(repo_map, query)
+    assert not [p for p, _ in ranked if p.startswith(".github/issuewright")]
+    forced = [(".github/issuewright.yml", 99.0), *ranked]  # e.g. an LLM pick
+    named = [".github/issuewright/prompts/feature.md.j2", "CHANGES.rst"]
+    packed = pack_context(repo_map, forced, query, 16000, named=named)
+    assert not [p for p in packed.files if p.startswith(".github/issuewright")]
+    assert ".github/issuewright" not in packed.text and "CHANGES.rst" in packed.files
 
 
 def test_paths_modules_and_symbols_resolve_to_the_files_that_hold_them(repo_map: RepoMap) -> None:

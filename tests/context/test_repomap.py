@@ -11,6 +11,8 @@ import pytest
 from bot.cli.context_rank import cli_context_rank
 from bot.context import RepoMap, build_repo_map
 from bot.context import repomap as repomap_module
+from bot.context.map_cache import cached_map
+from bot.context.repomap import cache_file
 
 PY = (
     "import os\nfrom .base import Base\n\n"
@@ -98,10 +100,22 @@ def test_cli_prints_json_and_refuses_bad_arguments(tmp_path: Path, capsys) -> No
     assert len(err) == 3 and all(line.startswith("issuewright: error: ") for line in err)
 
 
-def test_the_apps_own_configuration_and_prompt_overrides_are_not_code(tmp_path: Path) -> None:
-    (tmp_path / ".github" / "issuewright" / "prompts").mkdir(parents=True)
-    (tmp_path / ".github" / "issuewright.yml").write_text("instructions: be brief\n")
-    (tmp_path / ".github" / "issuewright" / "prompts" / "feature.md.j2").write_text("---\n")
-    (tmp_path / ".github" / "labeler.yml").write_text("docs: docs/**\n")
-    (tmp_path / "a.py").write_text("x = 1\n")
-    assert RepoMap.from_dir(tmp_path).paths == [".github/labeler.yml", "a.py"]
+def test_the_map_cache_keeps_only_the_most_recently_used_commits(tmp_path: Path) -> None:
+    # The app's DATA_DIR/repomaps gained a map (tens of MB on a large repository) for every
+    # base and every CI fix's head, for good.
+    work = tmp_path / "work"
+    work.mkdir()
+    _git(work, "init", "-q")
+    commits = []
+    for n in range(4):
+        (work / "mod.py").write_text(f"def f{n}():\n    return {n}\n")
+        _git(work, "add", ".")
+        _git(work, "commit", "-qm", f"c{n}")
+        commits.append(_git(work, "rev-parse", "HEAD"))
+    cache = tmp_path / "cache"
+    for sha in commits[:3]:
+        cached_map(work / ".git", sha, cache, keep=2)
+    cached_map(work / ".git", commits[0], cache, keep=2)  # used again: now the most recent
+    cached_map(work / ".git", commits[3], cache, keep=2)
+    kept = {p.name for p in cache.glob("repomap-*.pkl")}
+    assert kept == {cache_file(cache, commits[0]).name, cache_file(cache, commits[3]).name}

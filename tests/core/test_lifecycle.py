@@ -129,6 +129,13 @@ def test_review_feedback_on_the_same_branch() -> None:
     assert not busy.applied and "already running" in busy.reason
 
 
+def test_a_task_whose_job_gave_up_fails_and_can_be_retried() -> None:
+    for state in (S.QUEUED, S.GENERATING, S.FIXING):
+        walk((E.JOB_GAVE_UP, S.FAILED), (E.RETRY, S.QUEUED), start=state)
+    for state in (S.PR_OPEN, S.CHECKS_FAILED, S.FAILED):  # no attempt was left hanging
+        assert not transition(state, E.JOB_GAVE_UP).applied
+
+
 def test_blocked_waits_for_dependency() -> None:
     walk((E.BLOCK, S.BLOCKED), (E.UNBLOCK, S.QUEUED), (E.START_GENERATION, S.GENERATING))
     walk((E.BLOCK, S.BLOCKED), start=S.QUEUED)

@@ -17,11 +17,8 @@ from bot.github.api import GitHubAPI
 from bot.store import queue
 from bot.store.models import utcnow
 from tests.e2e.conftest import MAINTAINER, REPO, Scenario
+from tests.e2e.kill_helpers import Killed
 from tests.e2e.tracker_helpers import command_runs, replies
-
-
-class Killed(BaseException):
-    """The worker process dying: nothing in the app catches it."""
 
 
 @pytest.mark.parametrize(

@@ -11,8 +11,10 @@ from tests.e2e.tracker_helpers import (
     ADD_MUL,
     ADD_TEST,
     BETTER_DOCSTRING,
+    FAILING_OUTPUT,
     FIX_ADD,
     TWO_TASKS,
+    fail_checks,
     llm_script,
     mirror_run,
     pr_of,
@@ -21,7 +23,7 @@ from tests.e2e.tracker_helpers import (
     task,
     task_row,
 )
-from tests.ghsim.edits import push_commit, set_check_output, submit_review
+from tests.ghsim.edits import push_commit, submit_review
 from tests.llm_stub import ScriptedLLM
 
 
@@ -62,22 +64,6 @@ async def test_merge_starts_the_dependent_task_and_ticks_its_item(scenario: Scen
 
 
 NO_EDITS = "The tests look fine to me."
-FAILING_OUTPUT = "FAILED tests/test_ops.py::test_add - NameError: add is not tested"
-
-
-async def fail_checks(scenario: Scenario, sha: str) -> None:
-    """CI fails on `sha` with a summary and an annotation, as a test job reports them."""
-    await scenario.sim.report_checks(REPO, sha, "failure", runs={"tests": "failure"})
-    [run] = [r for r in scenario.sim.check_runs(REPO, sha) if r.name == "tests"]
-    annotation = {
-        "path": "tests/test_ops.py",
-        "start_line": 4,
-        "end_line": 4,
-        "annotation_level": "failure",
-        "title": "test_add",
-        "message": "no test covers add()",
-    }
-    set_check_output(run, FAILING_OUTPUT, [annotation])
 
 
 @llm_script(FIX_ADD, ADD_TEST)

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.store.models import CommandRun, Delivery, Task
 from tests.e2e.conftest import FIX_ADD, MAINTAINER, REPO, Scenario
+from tests.ghsim.edits import set_check_output
 from tests.ghsim.state import CheckRun, Issue
 
 # Two tasks; the second waits for the first (explicit "after 1").
@@ -84,6 +85,8 @@ SUMMARY: clearer docstring for `add`.
 
 __all__ = ["ADD_MUL", "ADD_TEST", "BETTER_DOCSTRING", "FIX_ADD", "TWO_TASKS"]
 
+FAILING_OUTPUT = "FAILED tests/test_ops.py::test_add - NameError: add is not tested"
+
 
 async def start(scenario: Scenario, body: str, title: str = "calc needs work") -> Issue:
     """A maintainer files and labels an issue; the app plans it and runs what can start."""
@@ -126,6 +129,21 @@ def task_row(scenario: Scenario, issue_number: int, ordinal: int) -> str:
     prefix = f"| {ordinal} |"
     rows = [line for line in status_text(scenario, issue_number).splitlines()]
     return next(line for line in rows if line.startswith(prefix))
+
+
+async def fail_checks(scenario: Scenario, sha: str) -> None:
+    """CI fails on `sha` with a summary and an annotation, as a test job reports them."""
+    await scenario.sim.report_checks(REPO, sha, "failure", runs={"tests": "failure"})
+    [run] = [r for r in scenario.sim.check_runs(REPO, sha) if r.name == "tests"]
+    annotation = {
+        "path": "tests/test_ops.py",
+        "start_line": 4,
+        "end_line": 4,
+        "annotation_level": "failure",
+        "title": "test_add",
+        "message": "no test covers add()",
+    }
+    set_check_output(run, FAILING_OUTPUT, [annotation])
 
 
 def pr_of(scenario: Scenario, branch: str) -> Issue:

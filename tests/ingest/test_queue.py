@@ -154,14 +154,18 @@ async def test_one_job_at_a_time_per_task(database_url: str, db: SessionFactory)
     assert await queue.claim_next_job(db, "w2", 30) is not None
 
 
-def spawn_worker(url: str, grace: float = 30.0) -> subprocess.Popen[str]:
+def spawn_worker(
+    url: str, grace: float = 30.0, *extra: str, stderr: int | None = None
+) -> subprocess.Popen[str]:
+    """tests/ingest/worker_proc.py on `url`; `extra` arguments after the grace period."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "tests.ingest.worker_proc", url, str(grace)],
+        [sys.executable, "-m", "tests.ingest.worker_proc", url, str(grace), *extra],
         cwd=ROOT,
         env=env,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
+        stderr=stderr,
         text=True,
     )
     assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"

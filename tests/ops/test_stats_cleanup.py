@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot.ops.cleanup import cleanup, cli_cleanup
-from bot.ops.stats import SpendRow, cli_stats, compute_stats, parse_duration
+from bot.cli.maintenance import cli_cleanup, cli_stats
+from bot.ops.cleanup import cleanup
+from bot.ops.stats import SpendRow, compute_stats, parse_duration
 from bot.store.db import SessionFactory, make_engine, make_session_factory
 from bot.store.models import Attempt, Delivery, Event, IssueRun, Job, Task, WorkerBeat, utcnow
 from tests.conftest import make_settings

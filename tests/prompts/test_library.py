@@ -79,9 +79,9 @@ def test_prompts_check_fails_on_an_override_whose_items_run_together_or_sections
     out = capsys.readouterr().out.splitlines()
     errors = [line for line in out if line.startswith("error")]
     assert errors == [
-        f"error bug_fix v7 (override) line {glued}: run-together items: "
+        f"error bug_fix v7 (override): line {glued}: run-together items: "
         "'- Keep it small.- Meet the criteria.'",
-        f"error bug_fix v7 (override) line {empty}: empty section: '## Notes'",
+        f"error bug_fix v7 (override): line {empty}: empty section: '## Notes'",
     ]
     assert "ok bug_fix v1" in out  # the built-in is still fine
     # The override still steers the app: its prompt says what it should, just untidily.
