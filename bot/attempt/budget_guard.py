@@ -1,24 +1,19 @@
 """Money: estimate before an LLM call, refuse what would exceed a budget, record what was
-spent. Every call's tokens and cost land on its attempt and its task."""
+spent. Every call's tokens and cost land on its attempt and its task. The repository's
+client, price and month's spend are bot/repo/llm.py's."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
 
-from sqlalchemy import func, select
-
-from bot.core.budget import BudgetDecision, check_budget, estimate_call_cost, estimate_tokens
+from bot.core.budget import BudgetDecision, check_budget, reserve_call
 from bot.core.policy import LLMChoice
-from bot.llm.base import ChatMessage, ConfigurationError, LLMClient, LLMRequest, LLMResponse
-from bot.llm.factory import make_client
-from bot.llm.pricing import PricingTable
+from bot.llm.base import ChatMessage, LLMClient, LLMRequest, LLMResponse
+from bot.repo.llm import month_cap, pricing, require_price, spent_this_month
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
-from bot.store.models import Attempt, Task, utcnow
-
-LLM_PRICING_HELP = "LLM_PRICING=model:usd_per_mtok_in:usd_per_mtok_out on the server"
+from bot.store.models import Attempt, Task
 
 
 class BudgetExceeded(Exception):
@@ -41,68 +36,6 @@ class Spend:
             self.notes.append(text)
 
 
-def make_llm(ctx: HandlerContext, choice: LLMChoice) -> LLMClient:
-    if ctx.llm_factory is not None:
-        return ctx.llm_factory(choice)
-    s = ctx.settings
-    endpoint = s.policy.endpoint(choice.endpoint)
-    if endpoint is None:  # the operator removed it since the task was planned
-        raise ConfigurationError(
-            f"LLM endpoint {choice.endpoint!r} is no longer configured on this server",
-            provider=choice.provider,
-        )
-    # The key and headers of the endpoint the URL belongs to, never another's.
-    return make_client(
-        endpoint.provider,
-        endpoint.base_url,
-        endpoint.api_key,
-        choice.model,
-        endpoint.headers,
-        s.llm_timeout_seconds,
-        deadline_seconds=s.llm_deadline_seconds,
-        max_response_bytes=s.llm_max_response_bytes,
-    )
-
-
-def pricing(ctx: HandlerContext) -> PricingTable:
-    return PricingTable(ctx.settings.llm_pricing_overrides)
-
-
-class UnpricedModelError(ConfigurationError):
-    """A call to a model the price table does not know: budgets could not limit it, so it is
-    refused before anything is sent rather than counted as free."""
-
-    summary = "The model has no price on this server, so budgets could not limit it"
-    hint = (
-        f"The server's operator must add its price with {LLM_PRICING_HELP} "
-        "(`0:0` for a free local model); then comment `/issuewright retry`."
-    )
-
-
-def require_price(ctx: HandlerContext, choice: LLMChoice) -> None:
-    if not pricing(ctx).price(choice.model).known:
-        raise UnpricedModelError(
-            f"model {choice.model!r} is not in the price table", provider=choice.provider
-        )
-
-
-def month_start(now: datetime) -> datetime:
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-async def spent_this_month(ctx: HandlerContext, installation_id: int | None) -> float:
-    async with ctx.sessions() as session:
-        total = (
-            await session.execute(
-                select(func.coalesce(func.sum(Attempt.cost_usd), 0.0)).where(
-                    Attempt.installation_id == installation_id,
-                    Attempt.started_at >= month_start(utcnow()),
-                )
-            )
-        ).scalar_one()
-    return float(total or 0.0)
-
-
 async def budget_check(
     ctx: HandlerContext,
     task: Task,
@@ -112,19 +45,18 @@ async def budget_check(
     messages: Sequence[ChatMessage],
 ) -> BudgetDecision:
     price = pricing(ctx).price(choice.model)
-    prompt_tokens = sum(estimate_tokens(m.content) for m in messages)
-    estimate = estimate_call_cost(
-        prompt_tokens, config.max_output_tokens, price.input_per_mtok, price.output_per_mtok
+    reserve = reserve_call(
+        (m.content for m in messages),
+        config.max_output_tokens,
+        (price.input_per_mtok, price.output_per_mtok),
     )
-    month_cap = config.monthly_budget_usd
-    if month_cap is None:
-        month_cap = ctx.settings.installation_monthly_budget_usd
+    estimate = reserve.cost_usd or 0.0
     return check_budget(
         estimate,
         task.cost_usd,
         config.task_budget_usd,
         await spent_this_month(ctx, installation_id),
-        month_cap,
+        month_cap(ctx, config),
         config.budget_warn_ratio,
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from bot.attempt import safe_write as safety
 from bot.attempt.apply_answer import apply_answer
-from bot.attempt.budget_guard import Spend, call_llm, make_llm
+from bot.attempt.budget_guard import Spend, call_llm
 from bot.attempt.formatter import FormatterRefused, format_changes, formatter_for
 from bot.attempt.safe_write import EditPlan
 from bot.core.lifecycle import TaskEvent, TaskState
@@ -25,6 +25,7 @@ from bot.core.repair import echoed_answer, refusal_message, render_repair_messag
 from bot.git import worktrees as workspace
 from bot.llm.base import ChatMessage, LLMError
 from bot.repo.access import RepoAccess
+from bot.repo.llm import make_llm
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import IssueRun, Task

@@ -8,16 +8,18 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from bot.attempt.budget_guard import budget_check, make_llm, pricing
+from bot.attempt.budget_guard import budget_check
 from bot.context import RepoMap, rank_files
 from bot.context.llm_pick import llm_pick_files
 from bot.core.decompose import PlannedTask
 from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage
 from bot.plan.planner import IssueText, task_query
+from bot.repo.llm import make_llm, pricing
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import Task
+from bot.store.tasks import charge_task
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,17 @@ async def llm_ranking(
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             if row is not None:
-                row.input_tokens += response.input_tokens
-                row.output_tokens += response.output_tokens
-                row.cost_usd += cost
+                charge_task(
+                    session,
+                    row,
+                    installation_id=installation_id,
+                    kind="localize",
+                    provider=choice.provider,
+                    model=response.model or choice.model,
+                    input_tokens=response.input_tokens,
+                    output_tokens=response.output_tokens,
+                    cost_usd=cost,
+                )
     if pick.note:
         log.info("task %s: LLM localization: %s", task_id, pick.note)
     return pick.ranked

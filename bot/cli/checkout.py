@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -21,6 +21,7 @@ from bot.cli.progress import progress
 from bot.context.map_cache import CLI_MAPS_KEPT, cached_map
 from bot.context.repomap import RepoMap
 from bot.git.env import BASE_CONFIG, git_environment
+from bot.prompts.overrides import overrides_at, overrides_on_disk
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class Checkout:
     read: Literal["HEAD", "worktree", "folder"]
     commit: str | None  # what HEAD was (None for a folder)
     repo_map: RepoMap
+    # The prompt overrides read the same way (bot/prompts/overrides.py), by path.
+    overrides: dict[str, str] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -61,14 +64,16 @@ def load_checkout(path: Path, *, worktree: bool = False, cache_dir: Path | None 
     top = _git(path, "rev-parse", "--show-toplevel", may_fail_with="not a git repository")
     if top is None:
         with progress(f"reading {path} for the repository map…"):
-            return Checkout(path.resolve(), "folder", None, RepoMap.from_dir(path))
+            repo_map = RepoMap.from_dir(path)
+        return Checkout(path.resolve(), "folder", None, repo_map, overrides_on_disk(path))
     root = Path(top)
     commit = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", may_fail_with="")
     if worktree:
         listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard") or ""
         paths = sorted(set(filter(None, listed.split("\0"))))
         with progress(f"reading {len(paths):,} files of {root} for the repository map…"):
-            return Checkout(root, "worktree", commit, RepoMap.from_dir(root, paths))
+            repo_map = RepoMap.from_dir(root, paths)
+        return Checkout(root, "worktree", commit, repo_map, overrides_on_disk(root, paths))
     if commit is None:
         raise CliError(
             f"{root} has no commit yet: commit the files, or add --worktree to read them as "
@@ -78,7 +83,7 @@ def load_checkout(path: Path, *, worktree: bool = False, cache_dir: Path | None 
     cache = _usable(cache_dir / "repomaps") if cache_dir else None
     with progress(f"reading {root} at {commit[:12]} for the repository map…"):
         repo_map = cached_map(git_dir, commit, cache, keep=CLI_MAPS_KEPT)
-    return Checkout(root, "HEAD", commit, repo_map)
+    return Checkout(root, "HEAD", commit, repo_map, overrides_at(git_dir, commit))
 
 
 def _usable(cache: Path) -> Path | None:

@@ -1,5 +1,6 @@
-"""`issuewright plan`: how an issue would be split, prompted and priced, with no LLM call, no
-GitHub and no database; with `--repo`, the files each task would be shown."""
+"""`issuewright plan`: how the app would split, prompt and price an issue, with no GitHub and
+no database, and no LLM call unless `--llm` asks the model to group the items (`llm_plan`);
+with `--repo`, the plan of that checkout (its config, overrides and files)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 from bot.cli.checkout import load_checkout
 from bot.cli.output import print_json
+from bot.cli.plan_llm import preview_grouping
 from bot.cli.progress import progress
 from bot.cli.table import Column, print_table
 
@@ -16,9 +18,8 @@ FILES_SHOWN = 3
 
 
 def cli_plan(args: argparse.Namespace, body: str) -> int:
-    from bot.llm.pricing import PricingTable
-    from bot.plan.planner import IssueText, make_plan
-    from bot.repo.config import llm_choice
+    from bot.plan.issue_plan import RepoContent, plan_issue
+    from bot.plan.planner import IssueText
     from bot.settings import CONFIG_PATH, Settings, load_repo_config
 
     settings = Settings.from_env()
@@ -27,30 +28,35 @@ def cli_plan(args: argparse.Namespace, body: str) -> int:
         checkout = load_checkout(
             Path(args.repo), worktree=args.worktree, cache_dir=settings.cache_dir
         )
-    repo_map = checkout.repo_map if checkout else None
-    name = checkout.name if checkout else "local/repo"
-    # The configuration of the tree that was read, as the app reads it with the code.
+    name = args.name or (checkout.name if checkout else "local/repo")
+    # What the app reads at the commit work starts from: the configuration (narrowed to
+    # the operator's policy), the code map and the prompt overrides of the tree read.
     config_text = checkout.text(CONFIG_PATH) if checkout else None
-    config, problems = load_repo_config(config_text, settings.policy)  # narrowed as in the app
-    choice = llm_choice(config, settings)
-    model = choice.model if choice else None
+    config, problems = load_repo_config(config_text, settings.policy)
+    content = RepoContent(
+        config,
+        problems,
+        checkout.repo_map if checkout else None,
+        checkout.overrides if checkout else {},
+    )
     title = args.title or (body.strip().splitlines() or ["Untitled issue"])[0].lstrip("# ")[:120]
+    issue = IssueText(name, args.number, title, body, args.label or [])
+    grouping, call = preview_grouping(settings, config, issue, ask=args.llm)
     with progress("splitting the issue and choosing files for each task…"):
-        plan = make_plan(
-            IssueText(name, args.number, title, body, args.label or []),
-            repo_map,
-            config,
-            model=model,
-            pricing=PricingTable(settings.llm_pricing_overrides),  # LLM_PRICING wins, as in the app
-        )
-    result = plan.as_json()
-    config_problems = [p if CONFIG_PATH in p else f"{CONFIG_PATH}: {p}" for p in problems]
-    result["problems"] = [*config_problems, *result["problems"]]
+        planned = plan_issue(issue, content, settings, grouping)
+    result = planned.as_json()
     result["repository"] = checkout.as_json() if checkout else None
+    if call is not None:
+        result["llm_call"] = call  # what --llm spent (the app counts its own)
     if args.json:
         print_json(result)
         return 0
-    show_plan(result, model, checkout.describe() if checkout else None)
+    show_plan(result, planned.model, checkout.describe() if checkout else None)
+    if call is not None:
+        print(
+            f"llm: asked {call['model']} to group the items: {call['input_tokens']:,} in / "
+            f"{call['output_tokens']:,} out tokens, ${call['cost_usd']:.4f}"
+        )
     return 0
 
 
@@ -103,5 +109,12 @@ def show_plan(result: dict[str, Any], model: str | None, read: str | None) -> No
         print(f"files: {read}")
     for reason in result["reasons"]:
         print(f"why: {reason}")
+    limits = result["limits"]
+    print(
+        f"limits: {limits['max_tasks_per_issue']} tasks per issue · "
+        f"{limits['max_files_per_task']} files per task · context "
+        f"{limits['context_budget_tokens']:,} tokens · answer ≤ "
+        f"{limits['max_output_tokens']:,} tokens · ${limits['task_budget_usd']:.2f} per task"
+    )
     for problem in result["problems"]:
         print(f"note: {problem}")

@@ -84,7 +84,9 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
 
 
 def register_tools(sub: Any) -> None:
-    p = sub.add_parser("plan", help="show how an issue would be split and prompted (no LLM call)")
+    p = sub.add_parser(
+        "plan", help="show how the app would split, prompt and price an issue (no LLM call)"
+    )
     p.add_argument(
         "--issue-file", metavar="FILE", required=True, help="the issue body (- for standard input)"
     )
@@ -98,6 +100,19 @@ def register_tools(sub: Any) -> None:
         action="store_true",
         help="read the files as they are on disk, uncommitted ones included (not git-ignored "
         "ones); by default the checkout is read at HEAD, as the app will see it",
+    )
+    p.add_argument(
+        "--name",
+        metavar="OWNER/REPO",
+        help="the repository's name on GitHub, which task keys and prompts show (default: "
+        "the checkout's folder name)",
+    )
+    p.add_argument(
+        "--llm",
+        action="store_true",
+        help="with `llm_plan: true`, ask the configured model to group the items as the app "
+        "would (one call, checked against the task budget; without it the preview says the "
+        "app would ask and shows the rule-based plan, its fallback)",
     )
     p.add_argument(
         "--number",

@@ -9,6 +9,7 @@ all of `max_tokens`, which errs on the side of stopping early.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -32,6 +33,29 @@ def estimate_call_cost(
 ) -> float:
     """Worst-case USD for one call: the whole prompt plus an answer as long as allowed."""
     return (prompt_tokens * input_per_mtok + max_output_tokens * output_per_mtok) / 1_000_000
+
+
+@dataclass(frozen=True)
+class CallReserve:
+    """What the budget gate reserves for one call before it is made."""
+
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float | None  # None: no price (no model, or one the price table does not know)
+
+
+def reserve_call(
+    prompts: Iterable[str], max_output_tokens: int, price: tuple[float, float] | None
+) -> CallReserve:
+    """The prompt's tokens estimated from its length, and `max_output_tokens` for the answer
+    however long it turns out, priced at `price` (USD per million input, output tokens).
+    The budget gate checks a call with this, and the plan preview prices each task with it,
+    so an estimate that fits a budget is a call the gate allows."""
+    input_tokens = sum(estimate_tokens(text) for text in prompts)
+    cost = None
+    if price is not None:
+        cost = estimate_call_cost(input_tokens, max_output_tokens, price[0], price[1])
+    return CallReserve(input_tokens, max_output_tokens, cost)
 
 
 class BudgetVerdict(StrEnum):

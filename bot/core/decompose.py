@@ -84,7 +84,7 @@ class Decomposition:
     reasons: list[str] = field(default_factory=list)  # why it split (or did not), one a line
 
 
-def _title(text: str) -> str:
+def task_title(text: str) -> str:
     first = " ".join(text.split("\n", 1)[0].split())
     return first if len(first) <= TITLE_MAX else first[: TITLE_MAX - 1].rstrip() + "…"
 
@@ -107,13 +107,53 @@ def _reaches(graph: dict[int, list[int]], start: int, target: int) -> bool:
     return False
 
 
-def read_issue(body: str) -> tuple[IssueDoc, Selection]:
-    """The issue's structure and the items rules 1-5 choose (shared with ticking on merge)."""
+def read_issue(body: str, *, follow_ups: bool = True) -> tuple[IssueDoc, Selection]:
+    """The issue's structure and the items rules 1-5 choose (shared with ticking on merge);
+    without `follow_ups`, rules 1-4 only (the items a model groups itself)."""
     text = strip_invisible(body or "")
     doc = parse_issue(text)
     selection = select_items(doc, strip_html_comments(text))  # a comment is no report
-    group_follow_ups(doc, selection)
+    if follow_ups:
+        group_follow_ups(doc, selection)
     return doc, selection
+
+
+@dataclass
+class IssueParts:
+    """What every plan of an issue shares, whoever groups its items into tasks."""
+
+    title: str
+    text: str
+    doc: IssueDoc
+    sel: Selection
+    label_types: list[TaskType]
+    shape_type: TaskType | None
+    criteria: list[str]
+    done: list[int]
+    skipped: list[Skipped]
+
+    def task_type(self, title: str) -> TaskType:
+        return choose_type(self.label_types, words_type(title), self.shape_type)
+
+
+def issue_parts(
+    title: str, body: str, labels: list[str], issue_number: int, *, follow_ups: bool = True
+) -> IssueParts:
+    title = " ".join(strip_invisible(title or "").split()) or f"Issue #{issue_number}"
+    text = strip_invisible(strip_html_comments(body or "")).strip("\n")
+    doc, sel = read_issue(body, follow_ups=follow_ups)
+    finished = [c for c in sel.candidates if c.item.checked]
+    return IssueParts(
+        title,
+        text,
+        doc,
+        sel,
+        types_from_labels(labels),
+        issue_type(title, text, bool(sel.bug)),
+        list(dict.fromkeys(task_title(c.title) for c in sel.criteria))[:MAX_CRITERIA],
+        [c.ordinal for c in finished],
+        [Skipped(c.ordinal, task_title(c.item.title), "done") for c in finished],
+    )
 
 
 def _task_body(doc: IssueDoc, lead: Candidate, joined: list[Candidate]) -> str:
@@ -164,15 +204,9 @@ def decompose(
     issue_number: int,
     max_tasks: int = 10,
 ) -> Decomposition:
-    title = " ".join(strip_invisible(title or "").split()) or f"Issue #{issue_number}"
-    text = strip_invisible(strip_html_comments(body or "")).strip("\n")
-    doc, sel = read_issue(body)
-    label_types = types_from_labels(labels)
-    shape_type = issue_type(title, text, bool(sel.bug))
-    criteria = list(dict.fromkeys(_title(c.title) for c in sel.criteria))[:MAX_CRITERIA]
-    finished = [c for c in sel.candidates if c.item.checked]
-    done = [c.ordinal for c in finished]
-    skipped = [Skipped(c.ordinal, _title(c.item.title), "done") for c in finished]
+    parts = issue_parts(title, body, labels, issue_number)
+    title, text, doc, sel = parts.title, parts.text, parts.doc, parts.sel
+    criteria, done, skipped = parts.criteria, parts.done, parts.skipped
     reasons = list(sel.reasons)
     open_tasks = [c for c in sel.candidates if not c.item.checked and c.joins is None]
 
@@ -183,9 +217,9 @@ def decompose(
         task = PlannedTask(
             key=key(1),
             ordinal=1,
-            title=_title(title),
+            title=task_title(title),
             body=text.strip(),
-            type=choose_type(label_types, shape_type, None),  # whole issue: its own shape
+            type=choose_type(parts.label_types, parts.shape_type, None),  # whole issue: its shape
             criteria=criteria,
         )
         why = (
@@ -242,9 +276,9 @@ def decompose(
         PlannedTask(
             key=key(c.ordinal),
             ordinal=c.ordinal,
-            title=_title(c.item.title),
+            title=task_title(c.item.title),
             body=_task_body(doc, c, joined.get(c.ordinal, [])),
-            type=choose_type(label_types, words_type(_title(c.item.title)), shape_type),
+            type=parts.task_type(task_title(c.item.title)),
             depends_on=deps[c.ordinal],
             criteria=criteria,
             items=[c.ordinal, *(j.ordinal for j in joined.get(c.ordinal, []))],

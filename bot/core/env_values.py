@@ -162,7 +162,9 @@ def env_ceilings(env: Mapping[str, str]) -> Ceilings:
         if f.name == "monthly_budget_usd":
             continue  # INSTALLATION_MONTHLY_BUDGET_USD, kept as its own setting
         var, default = CEILING_SETTINGS[f.name], getattr(defaults, f.name)
-        if isinstance(default, float):
+        if isinstance(default, bool):
+            values[f.name] = env_bool(env, var, default)
+        elif isinstance(default, float):
             values[f.name] = env_float(env, var, default)
         else:
             values[f.name] = env_int(env, var, default, minimum=0)

@@ -125,6 +125,8 @@ class Ceilings:
     max_open_prs: int = RepoConfig.max_open_prs
     max_new_prs_per_hour: int = RepoConfig.max_new_prs_per_hour
     ci_fix_attempts: int = RepoConfig.ci_fix_attempts
+    # A switch, not a number: False forbids it (a repository's `true` is turned off, said so).
+    llm_plan: bool = True
 
 
 # The environment variable that sets each ceiling, for messages and for Settings.from_env.
@@ -139,6 +141,7 @@ CEILING_SETTINGS: dict[str, str] = {
     "max_open_prs": "MAX_OPEN_PRS",
     "max_new_prs_per_hour": "MAX_NEW_PRS_PER_HOUR",
     "ci_fix_attempts": "MAX_CI_FIX_ATTEMPTS",
+    "llm_plan": "ALLOW_LLM_PLAN",
 }
 
 
@@ -229,6 +232,13 @@ def effective_config(config: RepoConfig, policy: Policy) -> tuple[RepoConfig, li
         value = getattr(config, f.name)
         if value is None:  # monthly_budget_usd unset: the operator's cap
             changes[f.name] = ceiling
+        elif isinstance(ceiling, bool):
+            if value and not ceiling:
+                changes[f.name] = False
+                problems.append(
+                    f"`{f.name}` is not allowed on this server ({CEILING_SETTINGS[f.name]}"
+                    "=false); it stays off"
+                )
         elif value > ceiling:
             changes[f.name] = ceiling
             problems.append(

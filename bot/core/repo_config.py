@@ -41,6 +41,9 @@ class RepoConfig:
     context_budget_tokens: int = 16000
     max_output_tokens: int = 4096  # per LLM call; also the worst case budgets are checked with
     llm_localize: bool = False
+    # The configured model groups the items into tasks (bot/plan/llm_plan.py); the
+    # rule-based plan is the fallback. Off unless the repository asks and the operator allows.
+    llm_plan: bool = False
     formatter: str | None = None  # a name from the operator's FORMATTERS, never a command line
     max_file_bytes: int = 1_000_000
     instructions: str = ""
@@ -87,6 +90,7 @@ _FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "context_budget_tokens": (int,),
     "max_output_tokens": (int,),
     "llm_localize": (bool,),
+    "llm_plan": (bool,),
     "formatter": (str, type(None)),
     "max_file_bytes": (int,),
     "instructions": (str,),

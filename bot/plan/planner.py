@@ -4,21 +4,20 @@ what that would cost. Shared by the app's plan preview, the codegen pipeline and
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.context import RepoMap, pack_context, rank_files
 from bot.context.named import task_named_files
-from bot.core.budget import estimate_tokens
+from bot.core.budget import reserve_call
 from bot.core.decompose import Decomposition, PlannedTask, decompose
+from bot.core.plan_grouping import GroupingOutcome, grouped_decomposition
 from bot.llm.pricing import PricingTable
 from bot.prompts.library import PromptLibrary
 from bot.prompts.templates import RenderedPrompt
 from bot.settings import RepoConfig
-
-# A typical SEARCH/REPLACE answer for one task; real counts come from `usage`.
-ESTIMATED_OUTPUT_TOKENS = 1500
 
 
 @dataclass(frozen=True)
@@ -175,12 +174,14 @@ def plan_task(
         files, slices, context = list(packed.files), list(packed.slices), packed.text
     system = render_system(library, issue.repo, config)
     prompt = library.render(task.type, prompt_params(issue, task, all_tasks, context, config))
-    input_tokens = estimate_tokens(system.text) + estimate_tokens(prompt.text)
-    cost = None
-    if model:
-        table = pricing or PricingTable()
-        if table.is_known(model):
-            cost = table.cost_usd(model, input_tokens, ESTIMATED_OUTPUT_TOKENS)
+    # Priced as the budget gate prices the call (bot/attempt/budget_guard.py): the messages
+    # it sends and `max_output_tokens` reserved for the answer, not a typical answer.
+    price = (pricing or PricingTable()).price(model) if model else None
+    reserve = reserve_call(
+        (system.text, prompt.text),
+        config.max_output_tokens,
+        (price.input_per_mtok, price.output_per_mtok) if price and price.known else None,
+    )
     return TaskPlan(
         task=task,
         files=files,
@@ -190,10 +191,33 @@ def plan_task(
         template_version=prompt.version,
         system=system,
         prompt=prompt,
-        input_tokens=input_tokens,
-        output_tokens=ESTIMATED_OUTPUT_TOKENS,
-        cost_usd=cost,
+        input_tokens=reserve.input_tokens,
+        output_tokens=reserve.output_tokens,
+        cost_usd=reserve.cost_usd,
     )
+
+
+def decomposition_of(
+    issue: IssueText, config: RepoConfig, grouping: GroupingOutcome | None
+) -> Decomposition:
+    """The model's grouping when there is a valid one, else the rule-based plan, with the
+    line that says why when a model was meant to group the items."""
+    if grouping is not None and grouping.grouping is not None and grouping.given is not None:
+        model = grouping.model or "the model"
+        return grouped_decomposition(
+            grouping.given, grouping.grouping, issue.repo, issue.number, model
+        )
+    ruled = decompose(
+        issue.title,
+        issue.body,
+        list(issue.labels),
+        issue.repo,
+        issue.number,
+        max_tasks=config.max_tasks_per_issue,
+    )
+    if grouping is None or not grouping.why:
+        return ruled
+    return dataclasses.replace(ruled, reasons=[grouping.why, *ruled.reasons])
 
 
 def make_plan(
@@ -204,15 +228,10 @@ def make_plan(
     model: str | None = None,
     overrides: Mapping[str, str] | None = None,
     pricing: PricingTable | None = None,
+    grouping: GroupingOutcome | None = None,
 ) -> Plan:
-    decomposition = decompose(
-        issue.title,
-        issue.body,
-        list(issue.labels),
-        issue.repo,
-        issue.number,
-        max_tasks=config.max_tasks_per_issue,
-    )
+    """`grouping`: what became of asking a model to group the items (`llm_plan`)."""
+    decomposition = decomposition_of(issue, config, grouping)
     library = PromptLibrary(overrides)
     tasks = [] if decomposition.too_many else decomposition.tasks
     plans = [

@@ -12,9 +12,10 @@ from typing import Any
 from bot.core.decompose import PlannedTask
 from bot.core.lifecycle import NOT_STARTED, TaskEvent, TaskState
 from bot.jobs.schedule import drop_queued_jobs, schedule_ready_tasks
-from bot.llm.pricing import PricingTable
 from bot.plan.approvals import LabelEvent, approve, record_label_event
-from bot.plan.planner import IssueText, Plan, make_plan
+from bot.plan.issue_plan import RepoContent, plan_issue
+from bot.plan.llm_plan import count_grouping, llm_grouping
+from bot.plan.planner import IssueText, Plan
 from bot.repo.access import BaseBranchMissing, RepoAccess
 from bot.repo.config import llm_choice
 from bot.report.publish import publish_run
@@ -133,9 +134,7 @@ async def start_run(
     """Plan the issue as given (the text `triggered_by`, who has write permission, approves),
     update its tasks and status comment; unless planning only, queue work."""
     ctx = repo.ctx
-    config, problems = await repo.config()
-    # Name the file: "unknown key `x` ignored" alone does not say where to fix it.
-    problems = [p if CONFIG_PATH in p else f"`{CONFIG_PATH}`: {p}" for p in problems]
+    config, config_problems = await repo.config()
     choice = llm_choice(config, ctx.settings)
     plan_reason = None
     if choice is None:
@@ -145,7 +144,7 @@ async def start_run(
             f"LLM_PROVIDER / LLM_MODEL or LLM_ENDPOINTS; `{CONFIG_PATH}` picks among them "
             "with `llm_endpoint` and `llm_model`)."
         )
-        if problems:  # the LLM may be set in a file that could not be used as written
+        if config_problems:  # the LLM may be set in a file that could not be used as written
             plan_reason += f" `{CONFIG_PATH}` has problems (see Notes), so defaults apply."
     elif plan_only:
         plan_reason = "Asked for a plan; remove the plan label and add the trigger label to start."
@@ -156,34 +155,44 @@ async def start_run(
         issue.get("body") or "",
         [label["name"] for label in issue.get("labels") or [] if isinstance(label, dict)],
     )
+    problems: list[str] = []
     try:
         repo_map, overrides = await repo.repo_map(), await repo.prompt_overrides()
     except BaseBranchMissing as exc:  # say so on the issue instead of failing in silence
         repo_map, overrides = None, {}
         problems.append(str(exc))
         plan_only, plan_reason = True, "Nothing can be generated until the base branch exists."
+    content = RepoContent(config, config_problems, repo_map, overrides, problems)
+    # `llm_plan`: the model groups the items (one budgeted call), else the rules do.
+    asked = await llm_grouping(ctx, repo.installation_id, config, choice, text)
+    grouping = asked.outcome if asked else None
     # CPU only, but seconds for a big issue or a hostile override: off the event loop, so
     # the webhook receiver and the other jobs keep running meanwhile.
-    plan = await asyncio.to_thread(
-        make_plan,
-        text,
-        repo_map,
-        config,
-        model=choice.model if choice else None,
-        overrides=overrides,
-        pricing=PricingTable(ctx.settings.llm_pricing_overrides),  # operators' prices win
-    )
-    run_id = await ensure_run(repo, issue, triggered_by, [*problems, *plan.problems], plan_only)
+    planned = await asyncio.to_thread(plan_issue, text, content, ctx.settings, grouping)
+    plan = planned.plan
+    run_id = await ensure_run(repo, issue, triggered_by, planned.notes, plan_only)
     async with ctx.sessions() as session, session.begin():
+        # The plan as `issuewright plan --json` shows it, kept to explain what was planned.
         await record_stage(
             session,
             "planned",
             f"{len(plan.tasks)} task(s) for {repo.full_name}#{text.number}",
-            data={"cause": cause, "plan_only": plan_only},
+            data={"cause": cause, "plan_only": plan_only, "plan": planned.as_json()},
         )
     message = plan.decomposition.message
     if not plan.decomposition.too_many:
         await store_tasks(ctx, run_id, repo, plan, cause)
+    if asked is not None:
+        first = plan.tasks[0].task.key if plan.tasks else None
+        await count_grouping(
+            ctx,
+            run_id,
+            first,
+            asked,
+            cause,
+            installation_id=repo.installation_id,
+            provider=choice.provider if choice else None,
+        )
     details = {
         tp.task.ordinal: {
             "files": tuple(tp.files),
@@ -203,7 +212,7 @@ async def start_run(
         plan=details if plan_only else None,
         message=message,
         plan_reason=plan_reason,
-        model=choice.model if choice else None,
+        model=planned.model,
         plan_notes=plan.decomposition.reasons,
     )
     if label_event is not None:

@@ -14,7 +14,7 @@ from bot.core.policy import load_repo_config
 from bot.git import cmd as git_cmd
 from bot.git import worktrees as workspace
 from bot.github import GitHubAPI, Repository
-from bot.prompts.templates import OVERRIDE_DIR
+from bot.prompts.overrides import overrides_at
 from bot.runtime import HandlerContext
 from bot.settings import CONFIG_PATH, RepoConfig
 
@@ -178,21 +178,7 @@ class RepoAccess:
     async def prompt_overrides(self) -> dict[str, str]:
         """Templates the repository overrides, read from the mirror at the base commit."""
         sha = await self.base_sha()
-        mirror = self.repo_ref().mirror
-
-        def read() -> dict[str, str]:
-            listing = git_cmd.git(
-                "ls-tree", "--name-only", sha, f"{OVERRIDE_DIR}/", cwd=mirror, check=False
-            )
-            found: dict[str, str] = {}
-            for path in listing.stdout.splitlines():
-                if path.endswith(".md.j2"):
-                    blob = git_cmd.git("show", f"{sha}:{path}", cwd=mirror, check=False)
-                    if blob.returncode == 0:
-                        found[path] = blob.stdout
-            return found
-
-        return await asyncio.to_thread(read)
+        return await asyncio.to_thread(overrides_at, self.repo_ref().mirror, sha)
 
     def web_url(self, *parts: Any) -> str:
         return "/".join([self.ctx.settings.github_web_url, self.full_name, *map(str, parts)])

@@ -11,7 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.lifecycle import TaskEvent, TaskState, transition
-from bot.store.models import Event, IssueRun, Task, Transition, utcnow
+from bot.store.models import Attempt, Event, IssueRun, Task, Transition, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,42 @@ async def applied_by(
     if event is not None:
         query = query.where(Transition.event == str(event))
     return (await session.execute(query.limit(1))).first() is not None
+
+
+def charge_task(
+    session: AsyncSession,
+    task: Task,
+    *,
+    installation_id: int | None,
+    kind: str,
+    provider: str | None,
+    model: str,
+    input_tokens: int,
+    output_tokens: int,
+    cost_usd: float,
+) -> None:
+    """A model call made for a task outside its attempts (localization, planning): on the
+    task's totals, and as a finished attempt row of its `kind`, so the month's spend the
+    installation's cap is checked against (and `issuewright stats`) counts it."""
+    task.input_tokens += input_tokens
+    task.output_tokens += output_tokens
+    task.cost_usd += cost_usd
+    now = utcnow()
+    session.add(
+        Attempt(
+            task_id=task.id,
+            installation_id=installation_id,
+            kind=kind,
+            provider=provider,
+            model=model,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost_usd,
+            outcome="done",
+            started_at=now,
+            finished_at=now,
+        )
+    )
 
 
 async def record_stage(

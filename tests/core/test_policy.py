@@ -190,3 +190,18 @@ def test_credentials_in_endpoint_urls_are_secrets() -> None:
         LLM_ENDPOINT_OTHER_BASE_URL="https://:tok-456@llm.example/v1",
     )
     assert {"gw-user", "gw-pass-123", "tok-456"} <= set(settings.secrets())
+
+
+def test_an_operator_can_forbid_llm_planning_and_the_repository_hears_why() -> None:
+    allowed, problems = load_repo_config("llm_plan: true\n", Policy())
+    assert allowed.llm_plan is True and problems == []
+    forbidden, [problem] = load_repo_config(
+        "llm_plan: true\n", Policy(ceilings=Ceilings(llm_plan=False))
+    )
+    assert forbidden.llm_plan is False
+    assert "`llm_plan` is not allowed on this server (ALLOW_LLM_PLAN=false)" in problem
+    # Off stays off, and says nothing.
+    off, problems = load_repo_config("", Policy(ceilings=Ceilings(llm_plan=False)))
+    assert off.llm_plan is False and problems == []
+    assert from_env().policy.ceilings.llm_plan is True
+    assert from_env(ALLOW_LLM_PLAN="false").policy.ceilings.llm_plan is False

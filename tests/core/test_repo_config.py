@@ -54,6 +54,7 @@ max_new_prs_per_hour: 2
 context_budget_tokens: 8000
 max_output_tokens: 2048
 llm_localize: true
+llm_plan: true
 formatter: ruff
 max_file_bytes: 200000
 instructions: |
@@ -85,6 +86,7 @@ def test_valid_file_sets_every_key_without_problems() -> None:
         context_budget_tokens=8000,
         max_output_tokens=2048,
         llm_localize=True,
+        llm_plan=True,
         formatter="ruff",
         max_file_bytes=200000,
         instructions="Use type hints.\nKeep functions short.\n",

@@ -9,6 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from bot.repo.llm import spent_this_month
 from bot.store.models import Attempt, Task
 from tests.e2e.conftest import FIX_ADD, MAINTAINER, REPO, Scenario
 from tests.e2e.pipeline_helpers import set_config
@@ -67,8 +68,14 @@ class TestLLMLocalization:
         assert len(scenario.sim.pulls(REPO)) == 1
         async with scenario.harness.sessions() as session:
             task = (await session.execute(select(Task))).scalar_one()
-            attempt = (await session.execute(select(Attempt))).scalar_one()
-        assert task.input_tokens > attempt.input_tokens  # the picking call is on the task too
+            rows = (await session.execute(select(Attempt).order_by(Attempt.id))).scalars()
+            attempts = list(rows)
+        # The picking call is on the task, and an attempt row of its own: the month's spend
+        # that the installation's cap is checked against counted only the code attempts.
+        assert [a.kind for a in attempts] == ["localize", "generate"]
+        assert task.input_tokens == sum(a.input_tokens for a in attempts)
+        spent = await spent_this_month(scenario.harness.ctx, attempts[0].installation_id)
+        assert attempts[0].cost_usd > 0 and spent == pytest.approx(task.cost_usd)
 
 
 async def test_localization_is_off_by_default(scenario: Scenario) -> None:
