@@ -1,5 +1,5 @@
 """`issuewright prompts check`: render every template (and a folder of overrides) with sample
-data."""
+data; a lost edit format or fence, run-together list items or an empty section fail it."""
 
 from __future__ import annotations
 
@@ -9,11 +9,8 @@ from pathlib import Path
 
 from bot.cli.output import fail, print_json
 from bot.prompts.library import PromptLibrary
-from bot.prompts.templates import (
-    TEMPLATE_IDS,
-    PromptError,
-)
-from bot.prompts.vetting import check_rendered
+from bot.prompts.templates import TEMPLATE_IDS, PromptError, PromptTemplate
+from bot.prompts.vetting import check_rendered, layout_problems
 
 
 @dataclass(frozen=True)
@@ -28,10 +25,8 @@ class Check:
     def line(self) -> str:
         if self.template is None:
             return f"error {self.problem}"
-        name = f"{self.template} v{self.version}"
-        if not self.ok:
-            return f"error {name}: {self.problem}"
-        return f"ok {name} (override)" if self.override else f"ok {name}"
+        name = f"{self.template} v{self.version}" + (" (override)" if self.override else "")
+        return f"error {name}: {self.problem}" if not self.ok else f"ok {name}"
 
 
 def check_templates(
@@ -51,13 +46,24 @@ def _checks(overrides: Mapping[str, str] | None, directory: Path | None) -> list
         builtin = library.builtin[tid]
         try:
             check_rendered(builtin, builtin)
-            checks.append(Check(True, tid, builtin.version))
+            checks += _layout(tid, builtin, builtin)
         except PromptError as exc:
             checks.append(Check(False, tid, builtin.version, problem=str(exc)))
         if tid in library.overrides:
-            checks.append(Check(True, tid, library.overrides[tid].version, override=True))
+            checks += _layout(tid, library.overrides[tid], builtin, override=True)
     checks.extend(Check(False, None, problem=problem) for problem in library.problems)
     return checks
+
+
+def _layout(
+    tid: str, template: PromptTemplate, reference: PromptTemplate, override: bool = False
+) -> list[Check]:
+    """Passed, or one failed check per layout defect of the rendered prompt."""
+    failed = [
+        Check(False, tid, template.version, override, problem)
+        for problem in layout_problems(template, reference)
+    ]
+    return failed or [Check(True, tid, template.version, override)]
 
 
 def cli_prompts_check(overrides_dir: Path | None = None, as_json: bool = False) -> int:

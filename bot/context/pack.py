@@ -11,21 +11,32 @@ right function of the next. The file weight falls with the file's rank and score
 the function-level ranking of :mod:`focus` (BM25 of the unit, identifiers it defines,
 traceback frames and messages inside it). Neighbours of the best units are lifted: functions
 the best unit of a top file names in the same file (calls or passes around), callees and
-callers of the best few, and optionally functions they call elsewhere. README/CONTRIBUTING
-excerpts lead, sized from what the code leaves. Every slice is printed as ``### path lines
-a-b`` and the unchanged lines, so a model can quote them in SEARCH blocks.
+callers of the best few, and optionally functions they call elsewhere.
+
+Files the issue or task names (a path, a module, a symbol: :mod:`named`) go in before any
+ranked file, each from at most ``NAMED_FILE_SHARE`` of the budget: whole when it fits, else
+its most relevant units, chosen as above (after the opening lines of a changelog or guide).
+They lead the code; ranked files follow in what is left, a named one among them too.
+README/CONTRIBUTING excerpts lead, sized from what the code leaves, unless the code shows
+that file already: nothing is packed twice. Every slice is printed as ``### path lines a-b``
+and the unchanged lines, so a model can quote them in SEARCH blocks (:mod:`excerpts`).
 """
 
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.core.repo_config import is_app_file
+
+from .excerpts import clip, merge_spans, preamble, render_slice, spans_cost
 from .focus import called_names, callee_units, calls_any, names_in, piece_scores, unit_relevance
+from .named import named_files
 from .rank import first_line
 from .repomap import RepoMap
 from .signals import extract_signals, strip_noise
-from .textutil import estimate_tokens, file_ext
+from .textutil import estimate_tokens
 from .units import LONG_UNIT_LINES, pieces
 
 TOP_FILES = 15  # files whose units compete for the budget
@@ -41,6 +52,9 @@ BASE = 0.15  # relevance every unit of a top file has, so the best files fill ga
 FILE_SHARE = 0.25  # a file's units lose half their value once it holds this share
 PIECE_FLOOR = 0.1  # a piece of a long unit that matches no issue word keeps this share
 CALLEE_LIFT = 0.6  # a same-file callee of a best unit is worth this share of it
+NAMED_SHARE = 0.5  # at most this share of the budget for the files the issue names …
+NAMED_FILE_SHARE = 0.1  # … this share for each (more of it only if it ranks) …
+MAX_NAMED = 8  # … and at most this many of them
 CALLEE_SHARE = 0.0  # functions the best units call in other files; 0.6 cost 1 at 32k, 0 at 16k
 
 
@@ -64,12 +78,6 @@ class _Cand:
     share: float = 1.0  # the piece's share of the unit's relevance
 
 
-def _render(path: str, start: int, end: int, lines: list[str]) -> str:
-    lang = {"py": "python", "pyi": "python"}.get(file_ext(path), file_ext(path))
-    body = "\n".join(lines[start - 1 : end])
-    return f"### {path} lines {start}-{end}\n```{lang}\n{body}\n```\n"
-
-
 def pack_context(
     repo_map: RepoMap,
     ranked: list[tuple[str, float]],
@@ -78,29 +86,44 @@ def pack_context(
     instructions: str = "",
     *,
     title: str = "",
+    named: Sequence[str] | None = None,
 ) -> PackedContext:
+    """*named*: files the issue or task names, packed before the ranked ones (None: the
+    files *query* names, :func:`named.named_files`)."""
     parts: list[str] = []
     used = 0
     if instructions.strip():
-        text = _clip(instructions.strip(), int(budget_tokens * INSTRUCTIONS_SHARE))
+        text = clip(instructions.strip(), int(budget_tokens * INSTRUCTIONS_SHARE))
         parts.append(f"### Instructions\n{text}\n")
         used += estimate_tokens(parts[-1])
     packed = PackedContext(text="")
     code: list[str] = []
-    chosen = _choose(repo_map, ranked, query, title, budget_tokens - used)
-    order = {p: r for r, (p, _) in enumerate(ranked)}
+    # The app's own files (`.github/issuewright.yml`, prompt overrides) are never code context.
+    ranked = [(p, s) for p, s in ranked if not is_app_file(p)]
+    if named is None:
+        named = named_files(repo_map, [query], MAX_NAMED)
+    index = repo_map.index_of
+    first = [index[p] for p in dict.fromkeys(named) if p in index and not is_app_file(p)]
+    first = first[:MAX_NAMED]
+    chosen, whole = _choose_named(repo_map, first, query, title, budget_tokens - used)
+    left = budget_tokens - used - spans_cost(repo_map, chosen)
+    rest = [(p, s) for p, s in ranked if repo_map.index_of.get(p) not in whole]
+    chosen += _choose(repo_map, rest, query, title, left, taken=set(chosen))
+    names = [*(repo_map.paths[f] for f in first), *(p for p, _ in ranked)]
+    order = {p: r for r, p in enumerate(dict.fromkeys(names))}  # named files first
     by_file: dict[int, list[tuple[int, int]]] = {}
     for f, s, e in chosen:
         by_file.setdefault(f, []).append((s, e))
     for f in sorted(by_file, key=lambda i: order.get(repo_map.paths[i], len(order))):
         path, lines = repo_map.paths[f], repo_map.entries[f].text.splitlines()
-        for s, e in _merge(by_file[f], lines):
-            code.append(_render(path, s, e, lines))
+        for s, e in merge_spans(by_file[f], lines):
+            code.append(render_slice(path, s, e, lines))
             packed.slices.append((path, s, e))
     # README / CONTRIBUTING excerpts lead, but only from what the code leaves: when the
     # budget is tight the code that must change matters more than the orientation.
     left = budget_tokens - used - estimate_tokens("\n".join(code)) - 2 * (len(code) + 2)
-    front = _preamble(repo_map, min(int(budget_tokens * PREAMBLE_SHARE), left))
+    shown = {repo_map.paths[f] for f in by_file}  # a README the code shows is not repeated
+    front = preamble(repo_map, min(int(budget_tokens * PREAMBLE_SHARE), left), shown)
     packed.slices[:0] = [(path, s, e) for path, s, e, _ in front]
     packed.files = list(dict.fromkeys(path for path, _, _ in packed.slices))
     packed.text = "\n".join([*parts, *(part for *_, part in front), *code])
@@ -108,9 +131,48 @@ def pack_context(
     return packed
 
 
+def _choose_named(
+    repo_map: RepoMap, files: list[int], query: str, title: str, budget: int
+) -> tuple[list[tuple[int, int, int]], set[int]]:
+    """Spans of the named files within ``NAMED_SHARE`` of *budget*, each file a fair share of
+    what is left, at most ``NAMED_FILE_SHARE`` of *budget*: a file that fits goes in whole (returned
+    in the set), a larger one gives its units most relevant to the issue, as packing chooses
+    them for a ranked file, after its opening lines unless it is code (the newest changelog
+    entry, a guide's title and contents, a test module's imports). A named file that also
+    ranks high gets more of it later, like any ranked file."""
+    chosen: list[tuple[int, int, int]] = []
+    whole: set[int] = set()
+    total, cap = int(budget * NAMED_SHARE), int(budget * NAMED_FILE_SHARE)
+    for k, f in enumerate(files):
+        share = min(cap, (total - spans_cost(repo_map, chosen)) // (len(files) - k))
+        lines = repo_map.entries[f].text.splitlines()
+        if not lines or share <= 0:
+            continue
+        if spans_cost(repo_map, [(f, 1, len(lines))]) <= share:
+            chosen.append((f, 1, len(lines)))
+            whole.add(f)
+            continue
+        units = repo_map.units[f]
+        head = []  # where a changelog or a guide takes a new entry; code has its relevance
+        if units and repo_map.entries[f].kind != "source":
+            head = [(f, *pieces(units[0].start, units[0].end, lines)[0])]
+        if spans_cost(repo_map, head) > share // 2:
+            head = []
+        left = share - spans_cost(repo_map, head)
+        ranked = [(repo_map.paths[f], 1.0)]
+        chosen += head + _choose(repo_map, ranked, query, title, left, taken=set(head))
+    return chosen, whole
+
+
 def _choose(
-    repo_map: RepoMap, ranked: list[tuple[str, float]], query: str, title: str, budget: int
+    repo_map: RepoMap,
+    ranked: list[tuple[str, float]],
+    query: str,
+    title: str,
+    budget: int,
+    taken: set[tuple[int, int, int]] | None = None,
 ) -> list[tuple[int, int, int]]:
+    """Spans of the top ranked files within *budget*; *taken* spans are already in."""
     top = [(repo_map.index_of[p], s) for p, s in ranked[:TOP_FILES] if p in repo_map.index_of]
     if not top or budget <= 0:
         return []
@@ -159,7 +221,7 @@ def _choose(
                 heads = head + ((signature,) if k else ())
                 cands.append(_Cand(f, s, e, pr, heads, u.name, (u.start, u.end), part))
     _neighbours(repo_map, cands)
-    return _greedy(repo_map, cands, budget)
+    return _greedy(repo_map, cands, budget, taken or set())
 
 
 def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
@@ -206,9 +268,11 @@ def _neighbours(repo_map: RepoMap, cands: list[_Cand]) -> None:
             cands.append(_Cand(g, u.start, u.end, floor * CALLEE_SHARE, head, u.name))
 
 
-def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[int, int, int]]:
+def _greedy(
+    repo_map: RepoMap, cands: list[_Cand], budget: int, taken: set[tuple[int, int, int]]
+) -> list[tuple[int, int, int]]:
     chosen: list[tuple[int, int, int]] = []
-    have: set[tuple[int, int, int]] = set()
+    have = set(taken)
     used = 0
     lines_of: dict[int, list[str]] = {}
     for c in cands:
@@ -236,10 +300,12 @@ def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[in
 
     def take(c: _Cand) -> None:
         nonlocal used
+        if (c.file, c.start, c.end) in have:
+            return
         path, lines = repo_map.paths[c.file], lines_of[c.file]
         parts = [(c.file, s, e) for s, e in c.headers if (c.file, s, e) not in have]
         parts.append((c.file, c.start, c.end))
-        cost = sum(estimate_tokens(_render(path, s, e, lines)) for _, s, e in parts)
+        cost = sum(estimate_tokens(render_slice(path, s, e, lines)) for _, s, e in parts)
         if used + cost > budget:
             return
         used += cost
@@ -264,43 +330,3 @@ def _greedy(repo_map: RepoMap, cands: list[_Cand], budget: int) -> list[tuple[in
             continue
         take(c)
     return chosen
-
-
-def _merge(spans: list[tuple[int, int]], lines: list[str]) -> list[tuple[int, int]]:
-    """Sort and join spans that overlap or are separated only by blank lines."""
-    out: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if out:
-            ps, pe = out[-1]
-            gap = lines[pe : max(pe, s - 1)]
-            if s <= pe + 1 or all(not g.strip() for g in gap):
-                out[-1] = (ps, max(pe, e))
-                continue
-        out.append((s, e))
-    return out
-
-
-def _clip(text: str, tokens: int) -> str:
-    return text if estimate_tokens(text) <= tokens else text[: tokens * 4].rstrip() + "\n…"
-
-
-def _preamble(repo_map: RepoMap, tokens: int) -> list[tuple[str, int, int, str]]:
-    """Opening lines of the README and CONTRIBUTING guide, within *tokens* together."""
-    out: list[tuple[str, int, int, str]] = []
-    for stem in ("readme", "contributing"):
-        path = next(
-            (p for p in repo_map.paths if "/" not in p and p.lower().split(".")[0] == stem),
-            None,
-        )
-        if path is None or tokens <= 50:
-            continue
-        lines = repo_map.entries[repo_map.index_of[path]].text.splitlines()
-        end, size = 0, 0
-        while end < len(lines) and size + len(lines[end]) + 1 <= (tokens // 2) * 4:
-            size += len(lines[end]) + 1
-            end += 1
-        if end:
-            part = _render(path, 1, end, lines)
-            out.append((path, 1, end, part))
-            tokens -= estimate_tokens(part)
-    return out

@@ -41,6 +41,8 @@ from collections import defaultdict
 import bm25s
 import numpy as np
 
+from bot.core.repo_config import is_app_file
+
 from .repomap import RepoMap
 from .signals import IssueSignals, extract_signals, message_ngrams, strip_noise
 from .textutil import norm_word
@@ -66,13 +68,15 @@ MAX_NGRAM_HITS = 40  # an n-gram found in more files than this says nothing
 
 
 def rank_files(repo_map: RepoMap, query: str, *, title: str = "") -> list[tuple[str, float]]:
-    """Every file of *repo_map* with its score against the issue, best first."""
+    """Every file of *repo_map* with its score against the issue, best first; not the app's
+    own configuration and prompt overrides, which steer the app and are not the code."""
     if not repo_map.paths:
         return []
     feats = file_signals(repo_map, query, title=title)
     scores = combine(repo_map, feats)
     order = np.argsort(-scores, kind="stable")
-    return [(repo_map.paths[i], float(scores[i])) for i in order]
+    paths = repo_map.paths
+    return [(paths[i], float(scores[i])) for i in order if not is_app_file(paths[i])]
 
 
 def combine(

@@ -50,6 +50,14 @@ class RepoConfig:
 
 
 CONFIG_PATH = ".github/issuewright.yml"
+APP_DIR = ".github/issuewright/"  # the app's other files: prompt overrides (`prompts/`)
+
+
+def is_app_file(path: str) -> bool:
+    """The app's own configuration or override files: they steer the app, they are not the
+    repository's code, so no prompt shows them as code context."""
+    return path == CONFIG_PATH or path.startswith(APP_DIR)
+
 
 # The LLM providers the app has clients for (bot/llm/factory.py), and the form of a name an
 # operator gives an endpoint or formatter, which is also what a repository may write.

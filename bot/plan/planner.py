@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.context import RepoMap, pack_context, rank_files
+from bot.context.named import task_named_files
 from bot.core.budget import reserve_call
 from bot.core.decompose import Decomposition, PlannedTask, decompose
 from bot.core.plan_grouping import GroupingOutcome, grouped_decomposition
@@ -156,12 +157,19 @@ def plan_task(
         query, title = task_query(issue, task)
         if ranked is None:
             ranked = rank_files(repo_map, query, title=title)
+        own = f"{task.title}\n{task.body}"
+        others = [f"{t.title}\n{t.body}" for t in all_tasks if t.ordinal != task.ordinal]
+        # The template shows the repository's instructions in their own section; the
+        # context repeats them only for an override that leaves that section out.
+        shown = "repo_instructions" in library.template(task.type).params
         packed = pack_context(
             repo_map,
             ranked,
             query,
             budget_tokens=config.context_budget_tokens,
-            instructions=config.instructions,
+            instructions="" if shown else config.instructions,
+            title=title,
+            named=task_named_files(repo_map, own, f"{issue.title}\n{issue.body}", others),
         )
         files, slices, context = list(packed.files), list(packed.slices), packed.text
     system = render_system(library, issue.repo, config)

@@ -31,6 +31,7 @@ from typing import Any, Literal
 from jinja2 import StrictUndefined, Template, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
+from bot.core.repo_config import APP_DIR
 from bot.core.safe_yaml import YamlRefused, brief, load_yaml
 from bot.core.sanitize import clean_untrusted, fence_untrusted, redact_secrets
 from bot.core.task_types import TASK_TYPES
@@ -38,7 +39,7 @@ from bot.prompts.sandbox import GuardedEnvironment, RenderLimit, render_limited
 
 PROMPTS_DIR = Path(__file__).resolve().parents[2] / "prompts"
 TEMPLATE_IDS: tuple[str, ...] = (*TASK_TYPES, "system", "fix_ci", "review_feedback", "retry")
-OVERRIDE_DIR = ".github/issuewright/prompts"
+OVERRIDE_DIR = f"{APP_DIR}prompts"
 _KINDS: dict[str, type | tuple[type, ...]] = {
     "str": str,
     "code": str,  # a str kept byte-exact apart from secret redaction
@@ -68,6 +69,7 @@ class PromptTemplate:
     params: dict[str, ParamSpec]
     template: Template
     source: Source
+    text: str = ""  # the file as written, so a check can name the line a defect comes from
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ def parse_template(text: str, source: Source = "builtin") -> PromptTemplate:
         line = getattr(exc, "lineno", None)
         where = f" at line {line + body_line}" if isinstance(line, int) else ""
         raise PromptError(f"template syntax error{where}: {exc}") from None
-    return PromptTemplate(tid, version, task_type, params, compiled, source)
+    return PromptTemplate(tid, version, task_type, params, compiled, source, text)
 
 
 @functools.lru_cache(maxsize=4)

@@ -2,8 +2,12 @@
 
 `check_rendered` renders a template with `prompts/samples.yaml` (with and without optional
 parameters) and fails if the prompt lost the edit format or the untrusted-data fence;
-`PromptLibrary` uses it to vet repository overrides. `issuewright prompts check` runs it on
-every built-in template and, with `--repo`, on a repository's overrides.
+`PromptLibrary` uses it to vet repository overrides. `layout_problems` renders it the same
+way and lists the Markdown its whitespace control broke (`bot.core.prompt_layout`: list
+items run together, empty sections), each with the template line it most likely comes from.
+`issuewright prompts check` runs both on every built-in template and, with `--overrides`, on a
+repository's overrides; a layout defect fails the check but does not stop an override from
+being used (the prompt still says what it should).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.prompt_layout import layout_defects, source_line
 from bot.core.sanitize import FENCE_TAG
 from bot.prompts.templates import (
     PROMPTS_DIR,
@@ -55,3 +60,19 @@ def check_rendered(template: PromptTemplate, reference: PromptTemplate) -> None:
         for marker in (*REQUIRED_MARKERS, f"<{FENCE_TAG}"):
             if marker in kept and marker not in text:
                 raise PromptError(f"the rendered prompt lost {marker!r}")
+
+
+def layout_problems(template: PromptTemplate, reference: PromptTemplate) -> list[str]:
+    """One line per layout defect of *template* rendered with sample data (with and without
+    optional parameters), naming the template line when it can be found."""
+    found: dict[str, None] = {}
+    for optional in (True, False):
+        sample = sample_params(reference, optional=optional)
+        text = render_template(
+            template, {k: v for k, v in sample.items() if k in template.params}
+        ).text
+        for defect in layout_defects(text):
+            line = source_line(template.text, defect.anchor) if template.text else None
+            where = f"line {line}" if line else f"rendered line {defect.line}"
+            found.setdefault(f"{where}: {defect.kind}: {defect.text!r}", None)
+    return list(found)

@@ -17,7 +17,7 @@ from bot.prompts.templates import (
     PromptError,
     parse_template,
 )
-from bot.prompts.vetting import sample_params
+from bot.prompts.vetting import layout_problems, sample_params
 
 LIBRARY = PromptLibrary()
 
@@ -43,6 +43,49 @@ def test_cli_prompts_check_fails_on_a_broken_override(
     assert cli_prompts_check(tmp_path) == 1
     out = capsys.readouterr().out
     assert "error Prompt override `.github/issuewright/prompts/bug_fix.md.j2`" in out
+
+
+def test_every_builtin_renders_with_its_lists_and_sections_intact() -> None:
+    for tid in TEMPLATE_IDS:
+        assert layout_problems(LIBRARY.builtin[tid], LIBRARY.builtin[tid]) == [], tid
+
+
+def test_system_prompt_keeps_each_rule_on_its_own_line() -> None:
+    for denied in ([".github/workflows/", "secrets/"], None):
+        text = LIBRARY.render("system", {"repo": "o/r", "denied_paths": denied}).text
+        rules = text.split("# Rules\n", 1)[1].split("\n\n", 1)[0]
+        starts = [line for line in rules.splitlines() if line.startswith("- ")]
+        assert len(starts) == (6 if denied else 5)
+        assert all(line.count("- Never") <= 1 for line in rules.splitlines())
+        if denied:
+            assert "- Never edit these paths: .github/workflows/, secrets/." in starts
+
+
+def test_prompts_check_fails_on_an_override_whose_items_run_together_or_sections_are_empty(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = builtin_source("bug_fix").replace("version: 1", "version: 7")
+    broken = broken.replace(
+        "## How to answer",
+        "## Checklist\n- Keep it small.\n{%- if criteria %}\n- Meet the criteria.\n"
+        "{%- endif %}\n\n## Notes\n{% if false %}none{% endif %}\n\n## How to answer",
+    )
+    (tmp_path / "bug_fix.md.j2").write_text(broken)
+    lines = broken.splitlines()
+    glued = lines.index("- Meet the criteria.") + 1
+    empty = lines.index("## Notes") + 1
+
+    assert cli_prompts_check(tmp_path) == 1
+    out = capsys.readouterr().out.splitlines()
+    errors = [line for line in out if line.startswith("error")]
+    assert errors == [
+        f"error bug_fix v7 (override): line {glued}: run-together items: "
+        "'- Keep it small.- Meet the criteria.'",
+        f"error bug_fix v7 (override): line {empty}: empty section: '## Notes'",
+    ]
+    assert "ok bug_fix v1" in out  # the built-in is still fine
+    # The override still steers the app: its prompt says what it should, just untidily.
+    assert PromptLibrary({"bug_fix": broken}).template("bug_fix").source == "override"
 
 
 def test_every_task_type_has_a_template() -> None:
