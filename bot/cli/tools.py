@@ -92,6 +92,12 @@ def cmd_cleanup(args: argparse.Namespace) -> int:
     return cli_cleanup(Settings.from_env(), args.older_than, args.dry_run, args.json)
 
 
+WORKTREE_HELP = (
+    "read the files as they are on disk, uncommitted ones included (not git-ignored ones); "
+    "by default the checkout is read at HEAD, as the app will see it"
+)
+
+
 def register_tools(sub: Any) -> None:
     p = sub.add_parser(
         "plan", help="show how the app would split, prompt and price an issue (no LLM call)"
@@ -104,12 +110,7 @@ def register_tools(sub: Any) -> None:
     )
     p.add_argument("--label", metavar="NAME", action="append", help="an issue label (repeatable)")
     p.add_argument("--repo", metavar="DIR", help="a local checkout to pick files from")
-    p.add_argument(
-        "--worktree",
-        action="store_true",
-        help="read the files as they are on disk, uncommitted ones included (not git-ignored "
-        "ones); by default the checkout is read at HEAD, as the app will see it",
-    )
+    p.add_argument("--worktree", action="store_true", help=WORKTREE_HELP)
     p.add_argument(
         "--name",
         metavar="OWNER/REPO",
@@ -156,12 +157,7 @@ def register_tools(sub: Any) -> None:
     p.add_argument(
         "--repo", metavar="DIR", required=True, help="the checkout whose files are ranked"
     )
-    p.add_argument(
-        "--worktree",
-        action="store_true",
-        help="read the files as they are on disk, uncommitted ones included (not git-ignored "
-        "ones); by default the checkout is read at HEAD, as the app will see it",
-    )
+    p.add_argument("--worktree", action="store_true", help=WORKTREE_HELP)
     p.add_argument(
         "--query-file", metavar="FILE", required=True, help="the query, e.g. an issue body"
     )
