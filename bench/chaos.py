@@ -45,7 +45,8 @@ from bench.apprun import (
 from bench.chaos_count import FAILURES, tally
 from bench.chaos_fleet import Fleet
 from bench.chaos_send import Sender
-from bench.standin import StandIn, free_port
+from bench.ingest import free_port
+from bench.standin import StandIn
 from tests.ingest.tcp_proxy import TcpProxy
 
 USER = "octocat"

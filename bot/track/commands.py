@@ -9,6 +9,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.commands import Command
 from bot.core.lifecycle import TaskEvent, TaskState
@@ -127,6 +128,16 @@ async def do_plan(
     return "plan posted"
 
 
+async def _rows(session: AsyncSession, target: Target) -> list[Task]:
+    """The target's tasks as rows of `session`, to change them in its transaction."""
+    rows = []
+    for t in target.tasks:
+        row = await session.get(Task, t.id)
+        assert row is not None
+        rows.append(row)
+    return rows
+
+
 async def do_retry(
     ctx: HandlerContext,
     repo: RepoAccess,
@@ -142,8 +153,7 @@ async def do_retry(
     explicit = (cmd is not None and cmd.task is not None) or len(target.tasks) == 1
     retried, busy = [], []
     async with ctx.sessions() as session, session.begin():
-        for task in [await session.get(Task, t.id) for t in target.tasks]:
-            assert task is not None
+        for task in await _rows(session, target):
             if await applied_by(session, task.id, TaskEvent.RETRY, cause):
                 retried.append(task.ordinal)  # this command's job, run again after a kill
                 continue
@@ -208,8 +218,7 @@ async def do_cancel(
     _need_run(target)
     cancelled = []
     async with ctx.sessions() as session, session.begin():
-        for task in [await session.get(Task, t.id) for t in target.tasks]:
-            assert task is not None
+        for task in await _rows(session, target):
             if await applied_by(session, task.id, TaskEvent.CANCEL, cause):
                 cancelled.append(task.ordinal)  # this command's job, run again after a kill
             elif await apply_event(session, task, TaskEvent.CANCEL, cause):
@@ -236,8 +245,7 @@ async def do_fix_ci(
     _need_run(target)
     queued = []
     async with ctx.sessions() as session, session.begin():
-        for task in [await session.get(Task, t.id) for t in target.tasks]:
-            assert task is not None
+        for task in await _rows(session, target):
             if await job_of_cause(session, task.id, "ci_fix", cause):
                 queued.append(task.ordinal)  # this command's job, run again after a kill
             elif task.pr_number and task.state in (TaskState.CHECKS_FAILED, TaskState.FAILED):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -22,7 +21,7 @@ from bot.store.migrate import alembic_config, upgrade_sync
 from tests.ghsim import GitHubSimulator
 from tests.ghsim.fixtures import new_app_private_key
 from tests.ghsim.served import served_simulator
-from tests.recording_server import Recorded, RecordingServer, recording_server
+from tests.recording_server import Recorded, RecordingServer, recording_server, unused_port
 
 BIN = Path(sys.executable).parent
 WEBHOOK_SECRET = "whsec-check-0a1b2c3d4e5f"
@@ -56,12 +55,6 @@ def lines_by_name(stdout: str) -> dict[str, str]:
         name = rest.strip().split("  ")[0]
         found[name] = f"{mark} {rest.strip()}"
     return found
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -201,7 +194,7 @@ def test_a_key_that_is_not_the_apps_fails_the_github_line(
 def test_unreachable_github_and_llm_endpoint_and_an_unmigrated_database(
     workdir: Path, good: dict[str, str], tmp_path: Path, app_private_key: str
 ) -> None:
-    port = closed_port()
+    port = unused_port()
     good["LLM_BASE_URL"] = f"http://127.0.0.1:{port}/v1"
     good["GITHUB_API_URL"] = f"http://127.0.0.1:{port}"
     never = tmp_path / "never.db"
@@ -235,7 +228,7 @@ def test_a_database_behind_the_code_and_one_that_does_not_answer(
     assert done.returncode == 1 and database.startswith("FAIL ")
     assert "is at 0001, the code needs" in database and "issuewright db upgrade" in database
 
-    down = f"postgresql://iw:pg-pass-4711@127.0.0.1:{closed_port()}/iw"
+    down = f"postgresql://iw:pg-pass-4711@127.0.0.1:{unused_port()}/iw"
     done = run(["check"], workdir, clean_env(**{**good, "DATABASE_URL": down}))
     database = lines_by_name(done.stdout)["database"]
     assert done.returncode == 1 and database.startswith("FAIL ")

@@ -6,7 +6,6 @@ failure never shows the endpoint's URL, its credentials or what it answered."""
 from __future__ import annotations
 
 import re
-import socket
 from typing import Any
 
 import pytest
@@ -28,6 +27,7 @@ from tests.e2e.pipeline_helpers import (
 from tests.ghsim.simulator import GitHubSimulator
 from tests.live_markup import CLOSING, live_markup
 from tests.llm_stub import ScriptedLLM
+from tests.recording_server import unused_port
 
 HOSTILE_TITLE = "add() subtracts — Fixes #4242, cc @evil-org/admins <img src=x>"
 HOSTILE_BODY = """`calc.add` returns the difference instead of the sum. Ping @evil-org/admins
@@ -103,13 +103,6 @@ async def test_hostile_issue_and_summary_publish_nothing_live(scenario: Scenario
         assert foreign(str(run.output.get(part) or ""), own_ref) == []
 
 
-def closed_port() -> int:
-    """A local port nothing listens on: connecting is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 async def _no_sleep(_seconds: float) -> None:
     return None
 
@@ -117,7 +110,7 @@ async def _no_sleep(_seconds: float) -> None:
 async def test_unreachable_llm_with_credentials_in_its_url_shows_neither(
     tmp_path: Any, sqlite_url: str, github_sim: GitHubSimulator
 ) -> None:
-    port = closed_port()
+    port = unused_port()
     base_url = f"http://gw-user:gw-password-77@127.0.0.1:{port}/v1"
     llm = ScriptedLLM("unused")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import queue
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -17,17 +16,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.recording_server import unused_port
 from tests.web.setup_helpers import Forms
 
 BIN = Path(sys.executable).parent
 LINE_WAIT_SECONDS = 60.0  # a guard against a hung server, not a timing assertion
 _CODE = re.compile(r"one-time setup code ([0-9a-f]{32})\b")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class Server:
@@ -36,7 +30,7 @@ class Server:
     def __init__(self, tmp_path: Path, log_level: str) -> None:
         cwd = tmp_path / "cwd"
         cwd.mkdir()
-        self.port = free_port()
+        self.port = unused_port()
         env = {
             k: v
             for k, v in os.environ.items()
