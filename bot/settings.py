@@ -29,6 +29,7 @@ from bot.core.env_values import (
     env_int,
     env_list,
     env_metrics_token,
+    env_pricing,
     env_provider,
     shown,
 )
@@ -267,16 +268,6 @@ class Settings:
         headers = env_headers(env, "LLM_EXTRA_HEADERS")
         provider = env_provider(env, "LLM_PROVIDER")
 
-        pricing: list[tuple[str, float, float]] = []
-        for item in filter(None, (env.get("LLM_PRICING") or "").split(",")):
-            try:
-                model, inp, out = item.rsplit(":", 2)  # Ollama names hold one: llama3.1:8b
-                pricing.append((model.strip(), float(inp), float(out)))
-            except ValueError:
-                raise SettingsError(
-                    "LLM_PRICING must look like 'model:input_usd_per_mtok:output_usd_per_mtok,…'"
-                ) from None
-
         return cls(
             app_id=env.get("APP_ID") or None,
             private_key=private_key,
@@ -307,7 +298,7 @@ class Settings:
             llm_model=env.get("LLM_MODEL") or None,
             llm_extra_headers=tuple(headers),
             llm_timeout_seconds=env_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
-            llm_pricing_overrides=tuple(pricing),
+            llm_pricing_overrides=env_pricing(env),
             installation_monthly_budget_usd=env_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
             run_warn_usd=env_float(env, "RUN_WARN_USD", 10.0),
             run_max_usd=env_float(env, "RUN_MAX_USD", 50.0),

@@ -183,3 +183,17 @@ def env_metrics_token(env: Mapping[str, str]) -> str | None:
             "(e.g. the output of `openssl rand -hex 32`)"
         )
     return raw
+
+
+def env_pricing(env: Mapping[str, str]) -> tuple[tuple[str, float, float], ...]:
+    """LLM_PRICING: `model:input_usd_per_mtok:output_usd_per_mtok,…`."""
+    pricing = []
+    for item in filter(None, (env.get("LLM_PRICING") or "").split(",")):
+        try:
+            model, inp, out = item.rsplit(":", 2)  # Ollama names hold one: llama3.1:8b
+            pricing.append((model.strip(), float(inp), float(out)))
+        except ValueError:
+            raise SettingsError(
+                "LLM_PRICING must look like 'model:input_usd_per_mtok:output_usd_per_mtok,…'"
+            ) from None
+    return tuple(pricing)
