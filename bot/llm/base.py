@@ -9,7 +9,7 @@ and never contain the API key.
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
@@ -36,6 +36,10 @@ class LLMRequest:
     json_schema: Mapping[str, Any] | None = None  # ask for structured output matching it
     schema_name: str = "answer"
     stream: bool = False
+    # Called as the answer streams in, with the output tokens received so far (estimated from
+    # the text until the provider reports usage). Synchronous and cheap: the caller throttles
+    # whatever it does with it (a live display, a stored progress row, a comment edit).
+    progress: Callable[[int], None] | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

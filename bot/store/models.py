@@ -250,6 +250,31 @@ class Attempt(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+    # Live while the answer streams: output tokens so far and when they were last stored.
+    streamed_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    progress_at: Mapped[datetime | None] = mapped_column(TZDateTime())
+
+
+class AttemptRecord(Base):
+    """What an attempt sent and got back, kept so a person can see why it failed: the rendered
+    prompt, the model's raw answer, the apply outcome with its refusal reasons, the diff and
+    the timings. One row per attempt, written by `bot/store/attempt_records.py`, which scrubs
+    secrets and cuts each text field at its cap with a visible "cut at N KB" line."""
+
+    __tablename__ = "attempt_records"
+
+    attempt_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("attempts.id", ondelete="CASCADE"), primary_key=True
+    )
+    system_prompt: Mapped[str | None] = mapped_column(Text)
+    user_prompt: Mapped[str | None] = mapped_column(Text)
+    answer: Mapped[str | None] = mapped_column(Text)
+    # {"applied": bool, "files": [...], "refused": ["path: reason", ...], "repaired": bool}
+    outcome: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    diff: Mapped[str | None] = mapped_column(Text)
+    # {"llm_s": float, "apply_s": float, ...}: seconds per stage
+    timings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(TZDateTime(), default=utcnow)
 
 
 class Event(Base):
