@@ -4,7 +4,7 @@ client, price and month's spend are bot/repo/llm.py's."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from bot.core.budget import BudgetDecision, check_budget, reserve_call
@@ -71,8 +71,11 @@ async def call_llm(
     choice: LLMChoice,
     messages: Sequence[ChatMessage],
     spend: Spend,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> LLMResponse:
-    """One budgeted call: refused before it would exceed a cap; its usage stored after."""
+    """One budgeted call: refused before it would exceed a cap; its usage stored after.
+    `progress` hears the output tokens received so far while the answer arrives."""
     require_price(ctx, choice)  # before any spend is read: an unpriced call is never made
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
@@ -84,7 +87,7 @@ async def call_llm(
         spend.warning = decision.message
         spend.add_note(decision.message)
     response = await client.complete(
-        LLMRequest(messages=list(messages), max_tokens=config.max_output_tokens)
+        LLMRequest(messages=list(messages), max_tokens=config.max_output_tokens, progress=progress)
     )
     # Priced as the model that was asked for and budgeted, whatever id the endpoint reports.
     cost = pricing(ctx).cost_usd(choice.model, response.input_tokens, response.output_tokens)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -66,9 +67,12 @@ async def generate_edits(
     choice: LLMChoice,
     messages: list[ChatMessage],
     spend: Spend,
+    *,
+    progress: Callable[[int], None] | None = None,
 ) -> AttemptResult:
     """Ask, apply all-or-nothing, and give parse/apply problems back for one repair round.
-    `spend` is the caller's, so what was spent is known even when this raises."""
+    `spend` is the caller's, so what was spent is known even when this raises; `progress`
+    hears the output tokens received so far while an answer arrives."""
     client = make_llm(ctx, choice)
     formatter = formatter_for(ctx.settings, config)
 
@@ -82,7 +86,16 @@ async def generate_edits(
                 task_id=task.id,
             )
         response = await call_llm(
-            ctx, client, task.id, attempt_id, repo.installation_id, config, choice, messages, spend
+            ctx,
+            client,
+            task.id,
+            attempt_id,
+            repo.installation_id,
+            config,
+            choice,
+            messages,
+            spend,
+            progress=progress,
         )
         async with ctx.sessions() as session, session.begin():
             await record_stage(
