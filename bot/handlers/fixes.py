@@ -141,12 +141,14 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
     # A re-run goes on with the attempt its first run decided to make.
     same = [] if resuming else sorted(c["name"] for c in failing if c["name"] in base_failing)
     if same:
-        await note(
-            ctx,
-            run.id,
-            f"Task {task.ordinal}: {', '.join(same)} also fail(s) on `{base}`, so no CI-fix "
-            "attempt was made; fix the base branch, then comment `/issuewright fix-ci`.",
-        )
+        # The task's error, not a note: it is where the task stands (core.failure_notice).
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task.id)
+            if row is not None:
+                row.last_error = (
+                    f"{', '.join(same)} also fail(s) on `{base}`, so no CI-fix attempt was "
+                    "made. Fix the base branch, then comment `/issuewright fix-ci`."
+                )
         await publish_task(ctx, repo, task.id)
         return
     async with ctx.sessions() as session, session.begin():
