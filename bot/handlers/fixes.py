@@ -14,6 +14,7 @@ from bot.context import pack_context, rank_files
 from bot.context.map_cache import APP_MAPS_KEPT, cached_map
 from bot.core.checks import FAILED_CONCLUSIONS, latest_runs
 from bot.core.ci_logs import log_excerpt
+from bot.core.failure_notice import ci_fix_queued
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
 from bot.git import cmd as git_cmd
@@ -158,6 +159,10 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
             if not await apply_event(session, row, TaskEvent.FIX_STARTED, cause):
                 return
             row.ci_fix_attempts += 1
+            # Also after `fix-ci` past the limit: the row says this attempt, not "used up".
+            row.last_error = ci_fix_queued(
+                row.ci_fix_attempts, max(config.ci_fix_attempts, row.ci_fix_attempts)
+            )
         attempt_no = row.ci_fix_attempts
     diff = await _diff(repo, base, task.branch)
     query = "\n".join([task.title, *(c["output"] for c in failing)])

@@ -58,7 +58,9 @@ class ProgressReporter:
         # The row says "generating" from the start; its first progress edit comes after
         # one interval, like every other.
         self._last_edit: float | None = self._started
-        self._tokens = 0
+        self._tokens = 0  # this attempt's output tokens so far, every round's
+        self._earlier = 0  # the rounds before this one (a repair round starts again at 0)
+        self._heard = 0
         self._shown = 0
         self._edit: asyncio.Task[None] | None = None
         self._closed = False
@@ -70,7 +72,11 @@ class ProgressReporter:
             log.exception("progress callback failed")
 
     def _hear(self, tokens: int) -> None:
-        self._tokens = max(self._tokens, int(tokens))
+        tokens = int(tokens)
+        if tokens < self._heard:  # a new answer (the repair round) counts from 0 again
+            self._earlier += self._heard
+        self._heard = tokens
+        self._tokens = self._earlier + tokens
         if self._closed or (self._edit is not None and not self._edit.done()):
             return
         now = self._clock()

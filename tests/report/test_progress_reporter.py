@@ -109,3 +109,13 @@ async def test_an_installations_budget_is_shared_by_its_reporters() -> None:
     for reporter in reporters:
         await reporter.aclose()
     assert sum(len(e.made) for e in edits) == 2
+
+
+async def test_a_repair_rounds_tokens_add_to_the_first_answers() -> None:
+    clock, edits = Clock(), Edits()
+    reporter = ProgressReporter(edits.write, clock, EditBudget())
+    reporter(400)  # the first answer ends at 400 tokens
+    clock.now += 20
+    reporter(30)  # the repair round's answer starts again
+    await reporter.aclose()
+    assert edits.made == [(430, 20.0)]
