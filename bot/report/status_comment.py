@@ -8,12 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.core.render import STATUS_MARKER, StatusView, TaskView, render_status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.render import LIVE_STATES, STATUS_MARKER, StatusView, TaskView, render_status
 from bot.github import GitHubAPI, GitHubError
 from bot.report.task_notice import latest_attempts, notice_of
 from bot.runtime import HandlerContext
 from bot.store.db import SessionFactory
-from bot.store.models import IssueRun, Task, aware, utcnow
+from bot.store.models import Attempt, IssueRun, Task, aware, utcnow
 from bot.store.tasks import tasks_of
 
 log = logging.getLogger(__name__)
@@ -103,6 +105,8 @@ async def refresh_status(
             return run.status_comment_id
         tasks: Sequence[Task] = await tasks_of(session, run.id)
         attempts = await latest_attempts(session, [t.id for t in tasks]) if plan is None else {}
+        # Any edit shows an answer arriving as last stored; the reporter's edit, its newest.
+        live = {**await _stored_progress(session, tasks, attempts), **(live or {})}
         # A plan preview shows the issue as it is now: tasks taken out of it are not listed.
         views = [
             task_view(
@@ -110,7 +114,7 @@ async def refresh_status(
                 web_url,
                 {
                     **(plan or {}).get(t.ordinal, {}),
-                    **_live(t, attempts.get(t.id), public_url, (live or {}).get(t.ordinal)),
+                    **_live(t, attempts.get(t.id), public_url, live.get(t.ordinal)),
                 },
             )
             for t in tasks
@@ -135,6 +139,25 @@ async def refresh_status(
             run.status_comment_id = new_id
             run.status_rendered_at = utcnow()
     return new_id
+
+
+async def _stored_progress(
+    session: AsyncSession, tasks: Sequence[Task], attempts: Mapping[int, int]
+) -> dict[int, tuple[int, float]]:
+    """Ordinal → (tokens so far, seconds) of each running attempt that stored progress
+    (`attempts.streamed_tokens`, as the dashboard reads it)."""
+    found: dict[int, tuple[int, float]] = {}
+    for task in tasks:
+        attempt_id = attempts.get(task.id)
+        if task.state not in LIVE_STATES or attempt_id is None:
+            continue
+        attempt = await session.get(Attempt, attempt_id)
+        if attempt is None or attempt.finished_at is not None or not attempt.streamed_tokens:
+            continue
+        started, at = aware(attempt.started_at), aware(attempt.progress_at)
+        if started is not None and at is not None:
+            found[task.ordinal] = (attempt.streamed_tokens, (at - started).total_seconds())
+    return found
 
 
 def _live(

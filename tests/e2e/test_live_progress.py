@@ -58,6 +58,12 @@ class StreamingLLM(ScriptedLLM):
         self.clock = Clock()
         self.chunks, self.step = chunks, step
         self.ctx: Any = None
+        self.stored: list[int] = []  # attempts.streamed_tokens after each chunk
+
+    async def note_stored(self) -> None:
+        async with self.ctx.sessions() as session:
+            rows = (await session.execute(select(Attempt.streamed_tokens))).scalars().all()
+        self.stored.append(max(rows, default=0))
 
     def factory(self, choice: LLMChoice) -> Any:
         return _StreamingClient(super().factory(choice), self)
@@ -74,6 +80,7 @@ class _StreamingClient:
             if request.progress is not None:
                 request.progress(n * 50)
             await progress_edits_done(self.stream.ctx)
+            await self.stream.note_stored()
         return await self.inner.complete(request)
 
     async def aclose(self) -> None:
@@ -134,6 +141,9 @@ async def test_a_streaming_answer_edits_the_row_every_twenty_seconds(scenario: S
     async with scenario.harness.sessions() as session:
         [attempt] = (await session.execute(select(Attempt))).scalars().all()
     assert attempt.streamed_tokens == 1000 and attempt.progress_at is not None  # the dashboard's
+    # Stored as often as the row is edited (every 4th chunk here), not on every chunk.
+    stored = scenario.llm.stored
+    assert stored == [0] * 3 + [200] * 4 + [400] * 4 + [600] * 4 + [800] * 4 + [1000]
 
     # The app's check run: neutral while no CI has reported, then it follows CI.
     pr = pr_of(scenario, f"issuewright/{issue.number}-1")
