@@ -6,6 +6,7 @@ Passed as an argument to every handler (no globals), so tests build one around t
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -40,6 +41,8 @@ class HandlerContext:
     metrics: JobMetrics | None = None
     # Per-process caches a handler keeps between jobs (the repository maps per commit).
     extras: dict[str, Any] = field(default_factory=dict)
+    # Seconds on a monotonic clock, for throttles (live progress); tests drive their own.
+    clock: Callable[[], float] = time.monotonic
 
     def require_github(self) -> GitHubAccess:
         """GitHub access, for code that runs only once the app has credentials (handlers of

@@ -30,6 +30,7 @@ from bot.llm.base import LLMError
 from bot.prompts.templates import RenderedPrompt
 from bot.repo.access import RepoAccess
 from bot.report.notes import note, task_note
+from bot.report.progress import reporter_for
 from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
@@ -96,9 +97,26 @@ async def run_attempt(
                 )
             )
         worktree = await checkout
-        result = await generate_edits(
-            ctx, repo, task, run, attempt_id, worktree, config, choice, messages, spend
+        # The row shows the answer arriving; the reporter's last edit lands before ours.
+        reporter = reporter_for(
+            ctx, repo.api, repo.installation_id, run.id, task.ordinal, attempt_id
         )
+        try:
+            result = await generate_edits(
+                ctx,
+                repo,
+                task,
+                run,
+                attempt_id,
+                worktree,
+                config,
+                choice,
+                messages,
+                spend,
+                progress=reporter,
+            )
+        finally:
+            await reporter.aclose()
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             assert row is not None

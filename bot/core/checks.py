@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Protocol, TypeVar
 
+from bot.core.failure_notice import FailureNotice
 from bot.core.publish import neutralize, neutralize_line, without_urls
-from bot.core.render import STATE_LABELS
+from bot.core.render import STATE_LABELS, notice_markdown
 
 
 class CheckRunLike(Protocol):
@@ -84,9 +85,11 @@ def latest_runs(runs: Sequence[Run], own_slug: str) -> list[Run]:
 
 # state → (status, conclusion). The run sits on one commit, so it says what became of the
 # task *on that commit*: a commit whose checks failed is a failure even when a fix attempt
-# follows (the fix is a new commit, which gets its own run).
+# follows (the fix is a new commit, which gets its own run). Until CI reports on the commit
+# (`pr_open`) the run is neutral, not pending: a repository without CI, or with CI that never
+# starts, must not show the app's check as running forever. Once CI reports, it follows CI.
 _MIRROR: dict[str, tuple[str, str | None]] = {
-    "pr_open": ("in_progress", None),
+    "pr_open": ("completed", "neutral"),
     "checks_running": ("in_progress", None),
     "fixing": ("in_progress", None),
     "checks_failed": ("completed", "failure"),
@@ -104,20 +107,27 @@ _MIRROR: dict[str, tuple[str, str | None]] = {
 _ERROR_STATES = {"checks_failed", "failed", "budget_exceeded", "cancelled", "closed"}
 
 
-def mirror_fields(task: MirroredTask) -> dict[str, Any] | None:
-    """The check run's status, conclusion and output for the task, or None (no mirror)."""
+WAITING_FOR_CI = "⏳ PR open, no CI has reported yet"
+
+
+def mirror_fields(task: MirroredTask, notice: FailureNotice | None = None) -> dict[str, Any] | None:
+    """The check run's status, conclusion and output for the task, or None (no mirror).
+    `notice` is the task's failure (core.failure_notice), said as everywhere else."""
     if not task.head_sha or task.state not in _MIRROR:
         return None
     status, conclusion = _MIRROR[task.state]
     # Title, error and check names are third-party text: inert, and errors without URLs.
     summary = f"Task {task.ordinal} of #{task.issue_number}: {neutralize_line(task.title, 200)}"
-    if task.state in _ERROR_STATES and task.last_error:
+    if notice is not None:
+        summary += f"\n\n{notice_markdown(notice)}"
+    elif task.state in _ERROR_STATES and task.last_error:
         summary += f"\n\n{neutralize(without_urls(task.last_error))}"
     if task.checks:
         summary += f"\n\nChecks: {neutralize(task.checks)}"
+    title = WAITING_FOR_CI if task.state == "pr_open" else STATE_LABELS.get(task.state, task.state)
     fields: dict[str, Any] = {
         "status": status,
-        "output": {"title": STATE_LABELS.get(task.state, task.state), "summary": summary[:1000]},
+        "output": {"title": title, "summary": summary[:2000]},
     }
     if conclusion:
         fields["conclusion"] = conclusion

@@ -143,9 +143,10 @@ _CHECKBOX = re.compile(
 )
 
 
-def render_retry_checkbox(n: int, checked: bool = False) -> str:
-    """One Markdown list line with a checkbox that `ticked_retries` recognises."""
-    return f"- [{'x' if checked else ' '}] retry task {n} {_MARKER.format(n=n)}"
+def render_retry_checkbox(n: int, checked: bool = False, label: str | None = None) -> str:
+    """One Markdown list line with a checkbox that `ticked_retries` recognises; `label` (one
+    line, already made inert) replaces the plain "retry task N"."""
+    return f"- [{'x' if checked else ' '}] {label or f'retry task {n}'} {_MARKER.format(n=n)}"
 
 
 def retry_checkboxes(body: str | None) -> dict[int, bool]:

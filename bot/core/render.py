@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot.core.commands import render_retry_checkbox
+from bot.core.failure_notice import FailureNotice
+from bot.core.progress import progress_text
 from bot.core.publish import neutralize, neutralize_line, without_urls
 
 STATUS_MARKER = "<!-- issuewright:status -->"
@@ -35,6 +37,7 @@ STATE_LABELS = {
     "budget_exceeded": "💸 budget exceeded",
 }
 RETRYABLE = {"failed", "cancelled", "closed", "budget_exceeded"}
+LIVE_STATES = {"generating", "fixing"}  # an attempt runs: its row shows the tokens so far
 MAX_CRITERIA_SHOWN = 30
 
 
@@ -58,6 +61,9 @@ class TaskView:
     estimate_tokens: tuple[int, int] | None = None
     estimate_cost: float | None = None
     note: str | None = None
+    notice: FailureNotice | None = None  # core.failure_notice: shown once, below the table
+    streamed_tokens: int | None = None  # while the model answers: tokens so far …
+    elapsed_seconds: float | None = None  # … and for how long
 
 
 @dataclass(frozen=True)
@@ -101,10 +107,11 @@ def render_status(view: StatusView) -> str:
         lines += ["", _plan_table(view) if view.plan_only else _progress_table(view)]
     if view.plan_only and view.plan_notes:
         lines += ["", "**Why this plan**", *[f"- {_cell(n, 300)}" for n in view.plan_notes]]
+    shown = [t for t in view.tasks if not view.plan_only]
+    if any(t.notice for t in shown):
+        lines += ["", "**What to do next**", *[_notice_line(t) for t in shown if t.notice]]
     retry_lines = [
-        render_retry_checkbox(t.ordinal)
-        for t in view.tasks
-        if not view.plan_only and t.state in RETRYABLE
+        render_retry_checkbox(t.ordinal) for t in shown if t.state in RETRYABLE and t.notice is None
     ]
     if retry_lines:
         lines += [
@@ -112,8 +119,12 @@ def render_status(view: StatusView) -> str:
             "Tick a box to retry that task (same as `/issuewright retry task N`):",
             *retry_lines,
         ]
-    if view.notes:
-        lines += ["", "**Notes**", *[f"- {_error(n, 300)}" for n in view.notes]]
+    # A task's failure is said once, in its notice: its older notes ("Task N: …") would repeat
+    # it, perhaps with another instruction.
+    failed = tuple(f"Task {t.ordinal}:" for t in shown if t.notice)
+    notes = [n for n in view.notes if not str(n).startswith(failed)] if failed else view.notes
+    if notes:
+        lines += ["", "**Notes**", *[f"- {_error(n, 300)}" for n in notes]]
     total_cost = sum(t.cost_usd for t in view.tasks)
     total_tokens = sum(t.input_tokens + t.output_tokens for t in view.tasks)
     if total_tokens and not view.plan_only:
@@ -124,6 +135,25 @@ def render_status(view: StatusView) -> str:
         "`plan` · `fix-ci` · `rollback` · `help`</sub>",
     ]
     return "\n".join(lines) + "\n"
+
+
+def notice_markdown(notice: FailureNotice, limit: int = 600) -> str:
+    """A failure notice as every surface publishes it: the reason (third-party text, made
+    inert, without URLs), the action, and the attempt page's link (the App's own)."""
+    reason = neutralize(without_urls(" ".join(notice.reason.split())[:limit]))
+    text = f"{reason.rstrip('. ')}. {notice.action}"
+    if notice.link:
+        text += f" [See what was refused]({notice.link})."
+    return text
+
+
+def _notice_line(task: TaskView) -> str:
+    """The task's one failure line; a retry is offered as a box too (the same action)."""
+    assert task.notice is not None
+    text = f"**Task {task.ordinal}, {task.notice.headline}**: {notice_markdown(task.notice, 300)}"
+    if task.notice.command == "retry":
+        return render_retry_checkbox(task.ordinal, label=f"retry task {task.ordinal} — {text}")
+    return f"- {text}"
 
 
 def _deps(task: TaskView) -> str:
@@ -156,17 +186,20 @@ def _progress_table(view: StatusView) -> str:
     for t in view.tasks:
         pr = f"[#{t.pr_number}]({t.pr_url})" if t.pr_number and t.pr_url else "—"
         state = STATE_LABELS.get(t.state, t.state)
+        if t.streamed_tokens is not None and t.state in LIVE_STATES:
+            state += f" — {progress_text(t.streamed_tokens, t.elapsed_seconds or 0.0)}"
         if t.note:
             state += f" — {_cell(t.note, 80)}"
         tokens = (
             f"{t.input_tokens + t.output_tokens:,}" if t.input_tokens or t.output_tokens else "—"
         )
         cost = money(t.cost_usd) if t.cost_usd else "—"
-        error = (
-            _error(t.last_error)
-            if t.state in RETRYABLE | {"checks_failed", "fixing", "pr_open", "queued"}
-            else ""
-        )
+        if t.notice is not None:
+            error = f"{t.notice.headline}, see below"
+        elif t.state in RETRYABLE | {"checks_failed", "fixing", "pr_open", "queued"}:
+            error = _error(t.last_error)
+        else:
+            error = ""
         checks = _cell(t.checks) or "—"
         rows.append(
             f"| {t.ordinal} | {_cell(t.title)} | {state} | {pr} | {checks} | {t.attempts} | "

@@ -9,6 +9,8 @@ from bot.core.edits import EditProblem
 
 # A repair round resends the refused answer; beyond this it is cut (see `echoed_answer`).
 MAX_ECHOED_ANSWER_CHARS = 60_000
+# How a refused answer's reason reads; `core.failure_notice` knows the cause by these words.
+REFUSED_WORDS = "the model's answer was refused"
 
 
 def render_repair_message(problems: Sequence[EditProblem]) -> str:
@@ -32,7 +34,7 @@ def refusal_message(problems: Sequence[EditProblem]) -> str:
     if len(problems) > 3:
         detail += f"; {len(problems) - 3} more"
     return (
-        f"{detail} — the model's answer was refused, also after a repair round, so nothing "
+        f"{detail} — {REFUSED_WORDS}, also after a repair round, so nothing "
         "was pushed. Comment `/issuewright retry` to try again."
     )
 

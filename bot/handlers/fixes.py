@@ -14,6 +14,7 @@ from bot.context import pack_context, rank_files
 from bot.context.map_cache import APP_MAPS_KEPT, cached_map
 from bot.core.checks import FAILED_CONCLUSIONS, latest_runs
 from bot.core.ci_logs import log_excerpt
+from bot.core.failure_notice import ci_fix_queued
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.sanitize import clean_untrusted, trim_middle
 from bot.git import cmd as git_cmd
@@ -141,12 +142,14 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
     # A re-run goes on with the attempt its first run decided to make.
     same = [] if resuming else sorted(c["name"] for c in failing if c["name"] in base_failing)
     if same:
-        await note(
-            ctx,
-            run.id,
-            f"Task {task.ordinal}: {', '.join(same)} also fail(s) on `{base}`, so no CI-fix "
-            "attempt was made; fix the base branch, then comment `/issuewright fix-ci`.",
-        )
+        # The task's error, not a note: it is where the task stands (core.failure_notice).
+        async with ctx.sessions() as session, session.begin():
+            row = await session.get(Task, task.id)
+            if row is not None:
+                row.last_error = (
+                    f"{', '.join(same)} also fail(s) on `{base}`, so no CI-fix attempt was "
+                    "made. Fix the base branch, then comment `/issuewright fix-ci`."
+                )
         await publish_task(ctx, repo, task.id)
         return
     async with ctx.sessions() as session, session.begin():
@@ -156,6 +159,10 @@ async def ci_fix(ctx: HandlerContext, payload: dict[str, Any], job_id: int) -> N
             if not await apply_event(session, row, TaskEvent.FIX_STARTED, cause):
                 return
             row.ci_fix_attempts += 1
+            # Also after `fix-ci` past the limit: the row says this attempt, not "used up".
+            row.last_error = ci_fix_queued(
+                row.ci_fix_attempts, max(config.ci_fix_attempts, row.ci_fix_attempts)
+            )
         attempt_no = row.ci_fix_attempts
     diff = await _diff(repo, base, task.branch)
     query = "\n".join([task.title, *(c["output"] for c in failing)])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.repo.access import RepoAccess
 from bot.report.check_run import mirror_task
+from bot.report.pr_notice import show_on_pull
 from bot.report.status_comment import show
 from bot.runtime import HandlerContext
 from bot.store.models import Task
@@ -17,7 +18,8 @@ publish_run = show
 async def publish_task(
     ctx: HandlerContext, repo: RepoAccess, task_id: int, message: str | None = None
 ) -> None:
-    """What people see after a change to one task: the status comment and its check run."""
+    """What people see after a change to one task: the status comment, its check run and,
+    when it has a PR, its failure (or the end of it) on the PR."""
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
     if task is None:
@@ -29,3 +31,4 @@ async def publish_task(
         message=message,
     )
     await mirror_task(repo, task)
+    await show_on_pull(ctx, repo, task)

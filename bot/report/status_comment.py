@@ -8,11 +8,14 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from bot.core.render import STATUS_MARKER, StatusView, TaskView, render_status
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.core.render import LIVE_STATES, STATUS_MARKER, StatusView, TaskView, render_status
 from bot.github import GitHubAPI, GitHubError
+from bot.report.task_notice import latest_attempts, notice_of
 from bot.runtime import HandlerContext
 from bot.store.db import SessionFactory
-from bot.store.models import IssueRun, Task, aware, utcnow
+from bot.store.models import Attempt, IssueRun, Task, aware, utcnow
 from bot.store.tasks import tasks_of
 
 log = logging.getLogger(__name__)
@@ -53,8 +56,11 @@ async def upsert_comment(
     comment_id: int | None,
     body: str,
     bot_login: str | None,
+    *,
+    marker: str = STATUS_MARKER,
 ) -> int:
-    """Edit the comment we made before, or make one. Returns its id."""
+    """Edit the comment we made before (by id, else by its hidden `marker`), or make one.
+    Returns its id."""
     if comment_id is not None:
         try:
             await api.edit_comment(owner, repo, comment_id, body)
@@ -62,7 +68,7 @@ async def upsert_comment(
         except GitHubError as exc:
             if exc.status != 404:  # deleted by someone: make a new one
                 raise
-    existing = await api.find_comment(owner, repo, number, STATUS_MARKER, author=bot_login)
+    existing = await api.find_comment(owner, repo, number, marker, author=bot_login)
     if existing is not None:
         await api.edit_comment(owner, repo, existing.id, body)
         return existing.id
@@ -82,10 +88,14 @@ async def refresh_status(
     model: str | None = None,
     plan_notes: Sequence[str] = (),
     force: bool = True,
+    public_url: str | None = None,
+    live: Mapping[int, tuple[int, float]] | None = None,
 ) -> int | None:
     """Render the run's status and write it to GitHub. `plan` (per ordinal: files, template,
     estimates) switches to the plan table, with `plan_notes` saying why the issue was split
-    that way. Returns the comment id, or None when skipped."""
+    that way. `live` (per ordinal: output tokens so far, seconds) is the progress of an
+    answer arriving. A failed task's row and notice come from `core.failure_notice`, its
+    attempt page under `public_url`. Returns the comment id, or None when skipped."""
     async with sessions() as session:
         run = await session.get(IssueRun, run_id)
         if run is None:
@@ -94,9 +104,19 @@ async def refresh_status(
         if not force and last is not None and utcnow() - last < MIN_EDIT_INTERVAL:
             return run.status_comment_id
         tasks: Sequence[Task] = await tasks_of(session, run.id)
+        attempts = await latest_attempts(session, [t.id for t in tasks]) if plan is None else {}
+        # Any edit shows an answer arriving as last stored; the reporter's edit, its newest.
+        live = {**await _stored_progress(session, tasks, attempts), **(live or {})}
         # A plan preview shows the issue as it is now: tasks taken out of it are not listed.
         views = [
-            task_view(t, web_url, (plan or {}).get(t.ordinal))
+            task_view(
+                t,
+                web_url,
+                {
+                    **(plan or {}).get(t.ordinal, {}),
+                    **_live(t, attempts.get(t.id), public_url, live.get(t.ordinal)),
+                },
+            )
             for t in tasks
             if plan is None or t.ordinal in plan
         ]
@@ -121,8 +141,41 @@ async def refresh_status(
     return new_id
 
 
+async def _stored_progress(
+    session: AsyncSession, tasks: Sequence[Task], attempts: Mapping[int, int]
+) -> dict[int, tuple[int, float]]:
+    """Ordinal → (tokens so far, seconds) of each running attempt that stored progress
+    (`attempts.streamed_tokens`, as the dashboard reads it)."""
+    found: dict[int, tuple[int, float]] = {}
+    for task in tasks:
+        attempt_id = attempts.get(task.id)
+        if task.state not in LIVE_STATES or attempt_id is None:
+            continue
+        attempt = await session.get(Attempt, attempt_id)
+        if attempt is None or attempt.finished_at is not None or not attempt.streamed_tokens:
+            continue
+        started, at = aware(attempt.started_at), aware(attempt.progress_at)
+        if started is not None and at is not None:
+            found[task.ordinal] = (attempt.streamed_tokens, (at - started).total_seconds())
+    return found
+
+
+def _live(
+    task: Task,
+    attempt_id: int | None,
+    public_url: str | None,
+    progress: tuple[int, float] | None,
+) -> dict[str, object]:
+    """What a row shows of where the task stands now: its failure, or the answer arriving."""
+    values: dict[str, object] = {"notice": notice_of(task, attempt_id, public_url)}
+    if progress is not None:
+        values["streamed_tokens"], values["elapsed_seconds"] = progress
+    return values
+
+
 async def show(ctx: HandlerContext, api: GitHubAPI, run_id: int, **options: Any) -> int | None:
-    """`refresh_status` with this process's GitHub web URL and bot login."""
+    """`refresh_status` with this process's GitHub web URL, bot login and public URL."""
+    options.setdefault("public_url", ctx.settings.public_url)
     return await refresh_status(
         ctx.sessions,
         api,

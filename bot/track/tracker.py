@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.checklist import tick_task_item
 from bot.core.checks import latest_runs, summarize_checks
+from bot.core.failure_notice import ci_fix_queued, ci_fix_used_up
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.github import CheckRun
 from bot.jobs.schedule import enqueue_task_job, schedule_ready_tasks
@@ -88,13 +89,12 @@ async def _after_failure(
             f"it. Comment `/issuewright retry task {task.ordinal}` to start on a fresh branch."
         )
     elif task.ci_fix_attempts < allowed:
+        # Said in core.failure_notice's words, so every surface shows the attempts left.
+        task.last_error = ci_fix_queued(task.ci_fix_attempts + 1, allowed)
         await enqueue_task_job(session, task, "ci_fix")
         ctx.wake.set()
     else:
-        task.last_error = (
-            f"checks failed and the {allowed} CI-fix attempt(s) are used up; comment "
-            "`/issuewright fix-ci` to try once more"
-        )
+        task.last_error = ci_fix_used_up(allowed)
         await apply_event(
             session, task, TaskEvent.ATTEMPTS_EXHAUSTED, cause, reason=task.last_error
         )

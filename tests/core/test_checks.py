@@ -71,7 +71,7 @@ def test_latest_runs_keeps_the_newest_per_app_and_name_and_drops_our_own() -> No
 @pytest.mark.parametrize(
     ("state", "status", "conclusion"),
     [
-        ("pr_open", "in_progress", None),
+        ("pr_open", "completed", "neutral"),  # no CI has reported: not pending
         ("checks_running", "in_progress", None),
         ("fixing", "in_progress", None),
         ("checks_failed", "completed", "failure"),

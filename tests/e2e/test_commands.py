@@ -15,6 +15,7 @@ from tests.e2e.tracker_helpers import (
     FIX_ADD,
     command_runs,
     llm_script,
+    notice_line,
     pr_of,
     replies,
     start,
@@ -90,7 +91,7 @@ async def test_ticking_the_retry_box_retries_once(scenario: Scenario) -> None:
     issue = await failed_task(scenario)
     [status] = scenario.status_comments(issue.number)
     assert "- [ ] retry task 1" in status.body
-    assert "no edit blocks" in task_row(scenario, issue.number, 1)
+    assert "no edit blocks" in notice_line(scenario, issue.number, 1)
 
     ticked = status.body.replace("- [ ] retry task 1", "- [x] retry task 1")
     await edit_comment(sim, status.id, ticked, user=MAINTAINER)

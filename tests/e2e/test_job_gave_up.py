@@ -23,7 +23,13 @@ from bot.store.models import Job, utcnow
 from tests.e2e.conftest import BUG_REPORT as BUG
 from tests.e2e.conftest import FIX_ADD, MAINTAINER, REPO, Scenario, scenario_with
 from tests.e2e.kill_helpers import Killed
-from tests.e2e.tracker_helpers import pr_of, replies, status_text, task, task_row
+from tests.e2e.tracker_helpers import (
+    notice_line,
+    pr_of,
+    replies,
+    task,
+    task_row,
+)
 from tests.ghsim.simulator import GitHubSimulator
 from tests.llm_stub import ScriptedLLM, chat_completion
 
@@ -116,11 +122,10 @@ async def test_a_task_whose_job_gave_up_fails_with_the_reason_and_can_be_retried
     stopped = await task(scenario)
     assert stopped.state == "failed"
     row = task_row(scenario, number, 1)
-    assert "failed" in row and "gave up" in row
-    status = status_text(scenario, number)
-    note = next(line for line in status.splitlines() if line.startswith("- Task 1:"))
+    assert "failed" in row and "attempt failed" in row
+    note = notice_line(scenario, number, 1)
     assert f"gave up after {dead.attempts} tries (" in note and why in note
-    assert "/issuewright retry" in status and "retry task 1" in status  # the checkbox too
+    assert "/issuewright retry task 1" in note and note.startswith("- [ ] retry task 1")
 
     asked = await sim.comment(REPO, number, "/issuewright retry", user=MAINTAINER)
     await scenario.settle()

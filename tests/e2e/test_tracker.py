@@ -17,6 +17,7 @@ from tests.e2e.tracker_helpers import (
     fail_checks,
     llm_script,
     mirror_run,
+    notice_line,
     pr_of,
     start,
     status_text,
@@ -84,7 +85,9 @@ async def test_failing_checks_get_a_fix_commit_on_the_same_branch(scenario: Scen
     assert "def test_add" in sim.read_file(REPO, new_head, "tests/test_ops.py")
     assert "return a + b" in sim.read_file(REPO, new_head, "calc/ops.py")  # on top of the PR
     assert mirror_run(scenario, first_head).conclusion == "failure"
-    assert mirror_run(scenario, new_head).status == "in_progress"
+    # No CI has reported on the fix yet: neutral, not pending.
+    fresh = mirror_run(scenario, new_head)
+    assert (fresh.status, fresh.conclusion) == ("completed", "neutral")
 
     await sim.report_checks(REPO, new_head, "success", runs={"tests": "success"})
     await scenario.settle()
@@ -164,11 +167,14 @@ async def test_failed_once_the_fix_attempts_are_used_up(scenario: Scenario) -> N
     failed = await task(scenario)
     assert failed.state == "failed"
     row = task_row(scenario, issue.number, 1)
-    assert "failed" in row and "1 CI-fix attempt(s) are used up" in row
-    assert "retry task 1" in status_text(scenario, issue.number)  # the retry checkbox
+    assert "failed" in row and "CI failed" in row
+    line = notice_line(scenario, issue.number, 1)
+    assert "1 CI-fix attempt(s) are used up" in line and "`/issuewright fix-ci task 1`" in line
+    # One action: fix-ci, not also a retry box that would start the task over.
+    assert "retry task 1" not in status_text(scenario, issue.number)
     run = mirror_run(scenario, new_head)
     assert (run.status, run.conclusion) == ("completed", "failure")
-    assert "used up" in run.output["summary"]
+    assert "used up" in run.output["summary"] and "fix-ci task 1" in run.output["summary"]
 
 
 OUTSIDER = "drive-by"
@@ -218,7 +224,7 @@ async def test_review_feedback_from_maintainers_only_makes_a_new_commit(
     assert new_head != first_head and len(sim.pulls(REPO)) == 1
     assert "(the sum, not the difference)" in sim.read_file(REPO, new_head, "calc/ops.py")
     assert (await task(scenario)).state == "pr_open"
-    assert mirror_run(scenario, new_head).status == "in_progress"
+    assert mirror_run(scenario, new_head).conclusion == "neutral"  # no CI reported yet
 
 
 @llm_script(FIX_ADD)

@@ -131,6 +131,14 @@ def task_row(scenario: Scenario, issue_number: int, ordinal: int) -> str:
     return next(line for line in rows if line.startswith(prefix))
 
 
+def notice_line(scenario: Scenario, issue_number: int, ordinal: int) -> str:
+    """The status comment's one line about a failed task (under "What to do next")."""
+    lines = status_text(scenario, issue_number).splitlines()
+    found = [line for line in lines if f"**Task {ordinal}, " in line]
+    assert len(found) == 1, found
+    return found[0]
+
+
 async def fail_checks(scenario: Scenario, sha: str) -> None:
     """CI fails on `sha` with a summary and an annotation, as a test job reports them."""
     await scenario.sim.report_checks(REPO, sha, "failure", runs={"tests": "failure"})
