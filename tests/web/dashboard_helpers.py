@@ -35,6 +35,7 @@ OPERATOR = "ops-person"  # in ADMIN_LOGINS
 ANSWER = "I will not edit calc/ops.py: the SEARCH block does not match the file."
 REFUSAL = "calc/ops.py: the SEARCH block matches no line of the file"
 HIDDEN_TITLE = "Rotate the deploy key"
+LIVE_TOKENS = 1834
 
 
 @dataclass
@@ -47,6 +48,7 @@ class Seeded:
     attempt_id: int
     visible_job: int
     hidden_job: int
+    live_run: int
 
 
 def github_people(sim: GitHubSimulator) -> None:
@@ -124,6 +126,7 @@ async def seed(sessions: SessionFactory, sim: GitHubSimulator) -> Seeded:
             outcome={"applied": False, "refused": [REFUSAL]},
             timings={"llm_s": 4.2},
         )
+        live = await _generating_task(session, calc.id, inst.id, now)
         session.add(
             Delivery(
                 delivery_id="d-secret",
@@ -161,8 +164,49 @@ async def seed(sessions: SessionFactory, sim: GitHubSimulator) -> Seeded:
         session.add_all(jobs)
         await session.flush()
         return Seeded(
-            inst.id, calc.id, secret.id, runs[0], runs[1], attempt.id, jobs[0].id, jobs[1].id
+            inst.id, calc.id, secret.id, runs[0], runs[1], attempt.id, jobs[0].id, jobs[1].id, live
         )
+
+
+async def _generating_task(session: Any, repo_id: int, inst_id: int, now: Any) -> int:
+    """Issue #8 of calc, whose task is generating right now: 1,834 tokens streamed so far."""
+    run = IssueRun(
+        repository=VISIBLE,
+        repository_id=repo_id,
+        issue_number=8,
+        installation_id=inst_id,
+        title="Add a multiply helper",
+    )
+    session.add(run)
+    await session.flush()
+    task = Task(
+        key=f"{VISIBLE}#8/1",
+        run_id=run.id,
+        repository=VISIBLE,
+        repository_id=repo_id,
+        issue_number=8,
+        ordinal=1,
+        title="Add a multiply helper",
+        task_type="feature",
+        state="generating",
+        attempts=1,
+    )
+    session.add(task)
+    await session.flush()
+    session.add(
+        Attempt(
+            task_id=task.id,
+            installation_id=inst_id,
+            kind="generate",
+            provider="openai",
+            model="gpt-4o-mini",
+            outcome="running",
+            started_at=now - timedelta(seconds=40),
+            streamed_tokens=LIVE_TOKENS,
+            progress_at=now - timedelta(seconds=2),
+        )
+    )
+    return run.id
 
 
 async def approve(sim: GitHubSimulator, authorize_url: str, login: str) -> str:
