@@ -16,7 +16,7 @@ from litestar.response import Redirect
 from bot.core.dashboard_access import viewer_for
 from bot.github.user_access import LoginFailed, user_access
 from bot.settings import Settings
-from bot.web.dashboard_session import check_csrf, log_in, oauth_configured
+from bot.web.dashboard_session import check_csrf, log_in, oauth_configured, viewer
 from bot.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,8 @@ async def login(request: Request[Any, Any, Any]) -> Response[Any]:
     settings: Settings = request.app.state.settings
     if not oauth_configured(settings):
         return login_page(settings)
+    if viewer(request) is not None:  # already in: a link from elsewhere must not log out
+        return Redirect("/dashboard", status_code=303)
     state = secrets.token_urlsafe(24)
     request.set_session({STATE_KEY: state})  # a fresh session: nothing from before survives
     query = urlencode(

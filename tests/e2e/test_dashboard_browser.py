@@ -98,6 +98,7 @@ def world(tmp_path_factory: pytest.TempPathFactory, app_private_key: str) -> Ite
 
         with served(app_at, lifespan="on") as (origin, _):
             yield World(origin, sim, rows, database_url)
+        assert not sim.violations, sim.violations  # every answer as GitHub's OpenAPI has it
 
 
 @pytest.fixture(scope="module")
