@@ -76,7 +76,8 @@ class SimulatorApp:
             await send({"type": "http.response.body", "body": body})
             return
         path = scope["path"]
-        if host == self.web_host and path.startswith(self.web_prefix + "/login/oauth/"):
+        web_paths = (f"{self.web_prefix}/login/oauth/", f"{self.web_prefix}/favicon.ico")
+        if host == self.web_host and path.startswith(web_paths):
             web = await oauth_web.handle(
                 self.sim,
                 scope["method"],

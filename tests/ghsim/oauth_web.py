@@ -86,6 +86,8 @@ async def handle(
         params.update({k: str(v) for k, v in json.loads(raw).items()})
     elif raw:
         params.update(parse_qsl(raw.decode()))
+    if path == "/favicon.ico":  # asked by every browser that opens the consent page
+        return WebReply(404)
     if path == "/login/oauth/authorize":
         return _authorize(sim, method, params)
     if path == "/login/oauth/access_token" and method == "POST":
