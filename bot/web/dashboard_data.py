@@ -23,6 +23,7 @@ from bot.store.models import (
     Job,
     Repository,
     Task,
+    aware,
     utcnow,
 )
 
@@ -45,6 +46,18 @@ class TaskRow:
     def live(self) -> Attempt | None:
         """The attempt still running, with its streamed tokens so far."""
         return next((a for a in reversed(self.attempts) if a.outcome == "running"), None)
+
+    @property
+    def live_note(self) -> str:
+        """ "1,834 tokens so far, 38 s in": what the running attempt has streamed, by when."""
+        attempt = self.live
+        if attempt is None:
+            return ""
+        note = f"{attempt.streamed_tokens or 0:,} tokens so far"
+        started, stored = aware(attempt.started_at), aware(attempt.progress_at)
+        if started is not None and stored is not None:
+            note += f", {max(0, round((stored - started).total_seconds()))} s in"
+        return note
 
 
 async def spend_by_installation(

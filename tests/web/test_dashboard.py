@@ -137,7 +137,7 @@ async def test_a_maintainer_sees_only_what_they_can_push_to(dash: Dash) -> None:
         assert "<script" not in page.text
     # Pages reload themselves while something shown on them runs, and only then.
     live = await dash.page(f"/dashboard/runs/{dash.rows.live_run}")
-    assert "generating: 1,834 tokens so far" in live.text
+    assert "1,834 tokens so far, 38 s in" in live.text
     assert 'http-equiv="refresh"' in live.text and 'http-equiv="refresh"' in repo.text
     assert 'http-equiv="refresh"' not in run.text and 'http-equiv="refresh"' not in attempt.text
     for path in (
