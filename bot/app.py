@@ -18,6 +18,7 @@ from bot.runtime import HandlerContext
 from bot.settings import Settings
 from bot.store.db import make_engine, make_session_factory
 from bot.store.ingest import DeliveryWriter
+from bot.web.dashboard import dashboard_router
 from bot.web.health import healthz, index, readyz
 from bot.web.schema_page import openapi_config
 from bot.web.webhooks import receive_webhook
@@ -99,6 +100,7 @@ def create_app(
             healthz,
             readyz,
             *metrics_routes(),
+            dashboard_router(settings),
             *(extra_routes or []),
         ],
         lifespan=[lifespan],

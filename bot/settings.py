@@ -116,6 +116,8 @@ class Settings:
     webhook_secret: str | None = field(default=None, repr=False)
     client_id: str | None = None
     client_secret: str | None = field(default=None, repr=False)
+    # ADMIN_LOGINS: GitHub logins that see every installation on the dashboard.
+    admin_logins: tuple[str, ...] = ()
     app_slug: str = "issuewright"
     database_url: str = DEFAULT_DATABASE_URL
     host: str = "127.0.0.1"
@@ -274,6 +276,7 @@ class Settings:
             webhook_secret=env.get("WEBHOOK_SECRET") or None,
             client_id=env.get("CLIENT_ID") or None,
             client_secret=env.get("CLIENT_SECRET") or None,
+            admin_logins=tuple(login.lower() for login in env_list(env, "ADMIN_LOGINS")),
             app_slug=env.get("APP_SLUG") or "issuewright",
             database_url=env.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
             host=env.get("HOST") or "127.0.0.1",

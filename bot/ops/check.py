@@ -38,7 +38,8 @@ async def run_checks(settings: Settings) -> list[Check]:
     found = await asyncio.gather(*(_guarded(settings, name, job) for name, job in slow))
     github, database, endpoints = found[0], found[1], found[2:]
     checks = [check_private_key(settings), github, check_webhook_secret(settings)]
-    checks += [check_public_url(settings), database, *check_llm(settings, endpoints)]
+    checks += [check_public_url(settings), check_dashboard_login(settings), database]
+    checks += check_llm(settings, endpoints)
     checks += [*check_formatters(settings), check_git(), check_data_dir(settings.data_dir)]
     return checks
 
@@ -148,6 +149,30 @@ def check_public_url(settings: Settings) -> Check:
             "https://issuewright.example.com",
         )
     return Check("public url", True, settings.public_url)
+
+
+def check_dashboard_login(settings: Settings) -> Check:
+    """CLIENT_ID and CLIENT_SECRET (both or neither), the callback URL GitHub must hold, and
+    who the operators are. Read only: GitHub is first asked when someone logs in."""
+    name = "dashboard login"
+    if not settings.client_id and not settings.client_secret:
+        return Check(name, True, "not set: /dashboard stays closed and says what to configure")
+    if not settings.client_id or not settings.client_secret:
+        missing = "CLIENT_SECRET" if settings.client_id else "CLIENT_ID"
+        return Check(
+            name,
+            False,
+            f"{missing} is not set: nobody can log in to /dashboard",
+            "set CLIENT_ID and CLIENT_SECRET from the App's settings on GitHub (Client secrets)",
+        )
+    callback = f"{(settings.public_url or '<this server>').rstrip('/')}/dashboard/login/callback"
+    operators = ", ".join(settings.admin_logins) or "none (ADMIN_LOGINS is empty)"
+    return Check(
+        name,
+        True,
+        f"client {settings.client_id}; the App's Callback URL must be {callback}; "
+        f"operators: {operators}",
+    )
 
 
 # ---------------------------------------------------------------- database

@@ -149,6 +149,7 @@ def links(request: Request[Any, Any, Any]) -> list[Link]:
         Link("/readyz", "Readiness", "database, migrations, a worker alive"),
         Link("/healthz", "Health", "the process is up"),
         Link("/schema", "API", "every route and its answers; /schema/openapi.json"),
+        Link("/dashboard", "Dashboard", "tasks, attempts and jobs, after logging in with GitHub"),
     ]
     if "/metrics" in paths and getattr(state, "metrics", None) is not None:
         token = "; needs the METRICS_TOKEN bearer token" if state.settings.metrics_token else ""

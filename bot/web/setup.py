@@ -57,13 +57,15 @@ _NOT_THIS_BROWSER = (
 
 
 def build_manifest(template: dict[str, Any], public_url: str) -> dict[str, Any]:
-    """app.yml plus this server's URLs. `setup_url` and `callback_urls` are left out: the bot
-    has no post-install page and never acts as a user, so they would point nowhere."""
+    """app.yml plus this server's URLs. `callback_urls` is the dashboard's login callback
+    (Login with GitHub); `setup_url` is left out and `request_oauth_on_install` off: the bot
+    has no post-install page, and a login it did not start is refused."""
     base = public_url.rstrip("/")
     manifest = json.loads(json.dumps(template))  # a deep copy that is also proven JSON-safe
     manifest["url"] = base  # the homepage: `/` on this server says what the app is
     manifest.setdefault("hook_attributes", {})["url"] = f"{base}/webhooks/github"
     manifest["redirect_url"] = f"{base}/setup/callback"
+    manifest["callback_urls"] = [f"{base}/dashboard/login/callback"]
     return manifest
 
 

@@ -236,3 +236,11 @@ def test_nothing_is_read_at_import_time(tmp_path: Path) -> None:
 def test_the_command_lines_cache_folder(tmp_path: Path, env: dict[str, str], expected: str) -> None:
     settings = Settings.from_env(env, env_file=tmp_path / "absent.env")
     assert settings.cache_dir == Path(expected)
+
+
+def test_admin_logins_are_a_lowercased_comma_list(tmp_path: Path) -> None:
+    env = {"ADMIN_LOGINS": " Octocat, ops-person ,,", "CLIENT_SECRET": "cs-123"}
+    settings = Settings.from_env(env, env_file=tmp_path / "none")
+    assert settings.admin_logins == ("octocat", "ops-person")
+    assert Settings.from_env({}, env_file=tmp_path / "none").admin_logins == ()
+    assert "cs-123" in settings.secrets() and "cs-123" not in repr(settings)

@@ -139,6 +139,7 @@ def test_a_good_configuration_passes_every_check(
         "github app",
         "webhook secret",
         "public url",
+        "dashboard login",
         "database",
         "llm default",
         "llm default prices",
@@ -158,6 +159,20 @@ def test_a_good_configuration_passes_every_check(
     assert_no_secret(done, app_private_key)
     # Checking changed nothing: the data folder is not made, no database appears here.
     assert not Path(good["DATA_DIR"]).exists() and list(workdir.iterdir()) == []
+
+
+def test_the_dashboard_login_line_names_the_callback_and_the_operators(
+    workdir: Path, good: dict[str, str]
+) -> None:
+    oauth = {"CLIENT_ID": "Iv1.abc", "CLIENT_SECRET": "s3cr3t-client", "ADMIN_LOGINS": "Ops, root"}
+    done = run(["check"], workdir, clean_env(**good, **oauth))
+    half = run(["check"], workdir, clean_env(**good, CLIENT_ID="Iv1.abc"))
+    line = lines_by_name(done.stdout)["dashboard login"]
+    assert done.returncode == 0, done.stdout
+    assert "https://issuewright.example.com/dashboard/login/callback" in line
+    assert "operators: ops, root" in line and "s3cr3t-client" not in done.stdout
+    assert half.returncode != 0
+    assert "CLIENT_SECRET is not set" in lines_by_name(half.stdout)["dashboard login"]
 
 
 def test_json_lists_every_check_with_the_version(

@@ -17,9 +17,11 @@ from urllib.parse import parse_qsl, urlsplit
 import jwt
 
 from . import (  # noqa: F401 (routes)
+    oauth_web,
     routes_actions,
     routes_checks,
     routes_issues,
+    routes_oauth,
     routes_pulls,
     routes_repos,
 )
@@ -52,6 +54,8 @@ class SimulatorApp:
         split = urlsplit(sim.api_url)
         self.host = split.netloc
         self.prefix = split.path.rstrip("/")
+        web = urlsplit(sim.web_url)
+        self.web_host, self.web_prefix = web.netloc, web.path.rstrip("/")
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -71,6 +75,26 @@ class SimulatorApp:
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": body})
             return
+        path = scope["path"]
+        web_paths = (f"{self.web_prefix}/login/oauth/", f"{self.web_prefix}/favicon.ico")
+        if host == self.web_host and path.startswith(web_paths):
+            web = await oauth_web.handle(
+                self.sim,
+                scope["method"],
+                path[len(self.web_prefix) :],
+                scope.get("query_string", b"").decode(),
+                {k.decode().lower(): v.decode() for k, v in scope["headers"]},
+                b"".join(chunks),
+            )
+            if web is not None:
+                headers = [(b"content-type", web.content_type.encode())]
+                if web.location:
+                    headers.append((b"location", web.location.encode()))
+                await send(
+                    {"type": "http.response.start", "status": web.status, "headers": headers}
+                )
+                await send({"type": "http.response.body", "body": web.body})
+                return
         reply = await self.handle(scope, b"".join(chunks))
         headers = [(k.lower().encode(), v.encode()) for k, v in reply.headers.items()]
         content = b"" if reply.body is None else json.dumps(reply.body).encode()
@@ -148,6 +172,12 @@ class SimulatorApp:
                 raise HTTPError(401, f"A JSON web token could not be decoded ({exc})") from None
             if str(claims["iss"]) != str(self.sim.app.id) or claims["exp"] - time.time() > 660:
                 raise HTTPError(401, "'Issuer' claim ('iss') must be the app id")
+            return None
+        if auth == "user":
+            login = self.sim.user_tokens.get(credential)
+            if scheme.lower() not in {"token", "bearer"} or login is None:
+                raise HTTPError(401, "Bad credentials")
+            request.user = self.sim.state.users[login]
             return None
         installation_id = self.sim.state.tokens.get(credential)
         if scheme.lower() not in {"token", "bearer"} or installation_id is None:

@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlencode
 
 if TYPE_CHECKING:
     from .simulator import GitHubSimulator
-    from .state import Installation, Issue, Repo
+    from .state import Installation, Issue, Repo, User
 
 DOCS = "https://docs.github.com/rest"
 
@@ -53,6 +53,7 @@ class Request:
     headers: dict[str, str]
     url: str  # absolute URL of this request, without the query
     installation: Installation | None = None
+    user: User | None = None  # the person a user token (OAuth web flow) belongs to
 
     def param_int(self, name: str) -> int:
         return int(self.params[name])
@@ -99,7 +100,7 @@ class Route:
     template: str
     pattern: re.Pattern[str]
     handler: Handler
-    auth: str  # "app" (JWT) | "installation" (installation token)
+    auth: str  # "app" (JWT) | "installation" (installation token) | "user" (user token)
 
 
 # Path parameters that may contain slashes.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,6 +15,7 @@ from . import events
 from .app import SimulatorApp
 from .gitrepo import BareRepo
 from .installs import InstallActs
+from .oauth_web import Grant
 from .openapi import SchemaViolation, Violation
 from .people import PeopleAct
 from .render import Renderer
@@ -81,6 +83,13 @@ class GitHubSimulator(PeopleAct, InstallActs):
         self.tampers: dict[tuple[str, str], Callable[[Any], Any]] = {}
         self.job_logs: dict[int, str] = {}  # Actions job (check run) id → its log text
         self.rate_remaining = 5000
+        # The App's OAuth credentials and user authorization (tests/ghsim/oauth_web.py).
+        self.oauth_client_id = f"Iv1.sim{app_id}"
+        self.oauth_client_secret = secrets.token_hex(20)
+        self.oauth_callback_urls: list[str] = []
+        self.oauth_codes: dict[str, Grant] = {}
+        self.user_tokens: dict[str, str] = {}  # user token → login
+        self.signed_in: str | None = None  # who the consent page shows as signed in
         self._rate_limits: list[tuple[int, dict[str, str], dict[str, Any]]] = []
 
     # ---------------------------------------------------------------- wiring
@@ -100,6 +109,16 @@ class GitHubSimulator(PeopleAct, InstallActs):
             "github_api_url": self.api_url,
             "github_web_url": self.web_url,
             "git_url_template": self.git_url_template,
+        }
+
+    def oauth_settings(self, public_url: str) -> dict[str, Any]:
+        """`Settings` values for logging in with GitHub through this simulator: the App's client
+        id and secret, and the dashboard's callback registered as the App's callback URL."""
+        self.oauth_callback_urls = [f"{public_url.rstrip('/')}/dashboard/login/callback"]
+        return {
+            "client_id": self.oauth_client_id,
+            "client_secret": self.oauth_client_secret,
+            "public_url": public_url,
         }
 
     # ---------------------------------------------------------------- setup

@@ -49,6 +49,8 @@ async def test_setup_form_posts_the_full_manifest(tmp_path: Path, sqlite_url: st
     assert manifest["name"] == expected["name"] and manifest["public"] is False
     assert manifest["hook_attributes"] == {"url": f"{PUBLIC}/webhooks/github", "active": True}
     assert manifest["redirect_url"] == f"{PUBLIC}/setup/callback"
+    assert manifest["callback_urls"] == [f"{PUBLIC}/dashboard/login/callback"]
+    assert "request_oauth_on_install" not in manifest  # a login the dashboard did not start fails
     assert manifest["url"] == PUBLIC
     assert github.requests == []
     assert CODE not in json.dumps(form)  # the setup code is never echoed into a page
