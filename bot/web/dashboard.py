@@ -50,6 +50,7 @@ def _show(
         csrf=csrf_token(request),
         refresh=REFRESH_SECONDS if live else False,
         web_url=settings.github_web_url,
+        public_url=settings.public_url,
         cap_usd=settings.installation_monthly_budget_usd,
         **context,
     )

@@ -12,7 +12,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.dashboard_access import Viewer
+from bot.core.failure_notice import FailureNotice
+from bot.core.progress import progress_text
 from bot.repo.llm import month_start
+from bot.report.task_notice import notice_of
 from bot.store.attempt_records import load_record
 from bot.store.models import (
     Attempt,
@@ -49,15 +52,18 @@ class TaskRow:
 
     @property
     def live_note(self) -> str:
-        """ "1,834 tokens so far, 38 s in": what the running attempt has streamed, by when."""
+        """What the status comment's row says of it: "1,834 tokens so far, 38 s"."""
         attempt = self.live
         if attempt is None:
             return ""
-        note = f"{attempt.streamed_tokens or 0:,} tokens so far"
         started, stored = aware(attempt.started_at), aware(attempt.progress_at)
-        if started is not None and stored is not None:
-            note += f", {max(0, round((stored - started).total_seconds()))} s in"
-        return note
+        seconds = (stored - started).total_seconds() if started and stored else 0.0
+        return progress_text(attempt.streamed_tokens or 0, seconds)
+
+    def notice(self, public_url: str | None) -> FailureNotice | None:
+        """The task's failure as the status comment, PR comment and check run say it."""
+        newest = self.attempts[-1].id if self.attempts else None
+        return notice_of(self.task, newest, public_url)
 
 
 async def spend_by_installation(

@@ -159,7 +159,7 @@ def test_a_maintainer_follows_a_failed_task_to_its_answer_and_replays_its_job(
     shot(page, "attempt")
 
     page.goto(f"{world.app_url}/dashboard/runs/{world.rows.live_run}")
-    expect(page.locator("#task-1")).to_contain_text("1,834 tokens so far, 38 s in")
+    expect(page.locator("#task-1")).to_contain_text("1,834 tokens so far, 38 s")
     expect(page.locator('meta[http-equiv="refresh"]')).to_have_count(1)
     shot(page, "live")
 

@@ -12,6 +12,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
+from bot.core.edits import EditProblem
+from bot.core.repair import refusal_message
 from bot.store.attempt_records import save_record
 from bot.store.db import SessionFactory
 from bot.store.models import (
@@ -96,7 +98,10 @@ async def seed(sessions: SessionFactory, sim: GitHubSimulator) -> Seeded:
                 state="failed",
                 attempts=1,
                 cost_usd=0.0123,
-                last_error="The model's edits were refused. Comment `/issuewright retry` to try again.",
+                # As the app stores it (core.repair.refusal_message).
+                last_error=refusal_message(
+                    [EditProblem("calc.py", "SEARCH text not found in the file")]
+                ),
             )
             session.add(task)
             await session.flush()

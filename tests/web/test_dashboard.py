@@ -128,7 +128,10 @@ async def test_a_maintainer_sees_only_what_they_can_push_to(dash: Dash) -> None:
     assert "octo-org" in home.text and "$0.01 of $50.00" in home.text
     assert VISIBLE in inst.text and HIDDEN not in inst.text
     assert "#7" in repo.text and "Fix add" in repo.text
-    assert "failed" in run.text and "/issuewright retry" in run.text and "$0.0123" in run.text
+    assert "failed" in run.text and "$0.0123" in run.text
+    # The failure as the status comment says it: once, with one action and the attempt page.
+    assert run.text.count("/issuewright retry task 1") == 1 and "answer refused" in run.text
+    assert f'href="/dashboard/attempts/{dash.rows.attempt_id}">See what was refused' in run.text
     assert ANSWER in attempt.text and REFUSAL in attempt.text
     assert "LLM endpoint timed out" in jobs.text and "Replay" in jobs.text
     assert "secret job failed" not in jobs.text and "d-secret" not in jobs.text
@@ -137,7 +140,7 @@ async def test_a_maintainer_sees_only_what_they_can_push_to(dash: Dash) -> None:
         assert "<script" not in page.text
     # Pages reload themselves while something shown on them runs, and only then.
     live = await dash.page(f"/dashboard/runs/{dash.rows.live_run}")
-    assert "1,834 tokens so far, 38 s in" in live.text
+    assert "1,834 tokens so far, 38 s" in live.text
     assert 'http-equiv="refresh"' in live.text and 'http-equiv="refresh"' in repo.text
     assert 'http-equiv="refresh"' not in run.text and 'http-equiv="refresh"' not in attempt.text
     for path in (
