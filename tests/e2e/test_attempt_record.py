@@ -4,17 +4,21 @@ and within its caps. Through the real app, the GitHub simulator and a scripted m
 
 from __future__ import annotations
 
+import asyncio
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bot.attempt import edit_rounds
+from bot.cli.main import main
 from bot.core.attempt_record import round_separator
 from bot.core.record_text import ANSWER_CAP_BYTES
 from bot.store.models import Attempt, AttemptRecord
 from tests.conftest import WEBHOOK_SECRET
-from tests.e2e.conftest import BUG_REPORT, FIX_ADD, MAINTAINER, REPO, Scenario
+from tests.e2e.conftest import BUG_REPORT, CALC_FILES, FIX_ADD, MAINTAINER, REPO, Scenario
 from tests.e2e.kill_helpers import kill_after, settle_until_killed
 from tests.e2e.pipeline_helpers import edit, set_config
 from tests.e2e.tracker_helpers import ADD_TEST, fail_checks, pr_of, task
@@ -166,3 +170,50 @@ class TestOtherAttempts:
         fix = kept["ci_fix"]
         assert fix.answer == ADD_TEST and fix.outcome["files"] == ["tests/test_ops.py"]
         assert "+def test_add" in fix.diff
+
+
+class TestReadBackFromTheCommandLine:
+    @pytest.fixture
+    def llm(self) -> ScriptedLLM:
+        return ScriptedLLM(WRONG_SEARCH, FIX_ADD)
+
+    async def test_task_show_and_apply_from_attempt_read_what_the_app_kept(
+        self,
+        scenario: Scenario,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str],
+    ) -> None:
+        number = await label(scenario)
+        [(attempt, _)] = await records(scenario)
+        monkeypatch.setenv("DATABASE_URL", scenario.settings.database_url)
+        monkeypatch.delenv("ENV_FILE", raising=False)
+        monkeypatch.chdir(tmp_path)
+
+        key = f"{REPO}#{number}/1"
+        assert await asyncio.to_thread(main, ["task", "show", key, "--answer"]) == 0
+        shown = capsys.readouterr().out
+        assert "applied after a repair round: calc/ops.py" in shown
+        assert WRONG_SEARCH in shown and FIX_ADD in shown
+
+        checkout = calc_checkout(tmp_path / "calc")
+        argv = ["apply", "--from-attempt", str(attempt.id), "--repo", str(checkout)]
+        assert await asyncio.to_thread(main, [*argv, "--dry-run"]) == 0
+        out = capsys.readouterr().out
+        assert "+    return a + b" in out and "dry run: nothing written" in out
+        assert await asyncio.to_thread(main, argv) == 0
+        assert "return a + b" in (checkout / "calc" / "ops.py").read_text()
+
+
+def calc_checkout(root: Path) -> Path:
+    for name, text in CALC_FILES.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"}
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=t", "-c", "user.email=t@x", "commit", "-qm", "calc"],
+    ):
+        subprocess.run(["git", "-C", str(root), *args], check=True, env=env)
+    return root
