@@ -13,7 +13,7 @@ from bot.cli.inspect import run_on_database
 from bot.cli.output import CliError, print_json, utc
 from bot.cli.stored_answer import EDIT_KINDS
 from bot.cli.table import Column, print_table
-from bot.cli.tasks import TaskKey, task_dict
+from bot.cli.task_rows import TaskKey, task_dict
 
 
 @dataclass
