@@ -199,7 +199,8 @@ def register_tools(sub: Any) -> None:
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
-        "cleanup", help="remove finished deliveries, jobs and worktrees past retention"
+        "cleanup",
+        help="remove finished deliveries, jobs, attempt records and worktrees past retention",
     )
     p.add_argument(
         "--older-than",
