@@ -76,7 +76,7 @@ async def generate_edits(
     hears the output tokens received so far while an answer arrives."""
     client = make_llm(ctx, choice)
     formatter = formatter_for(ctx.settings, config)
-    record = RecordKeeper(ctx, attempt_id)
+    record = RecordKeeper(ctx, attempt_id, max_files=config.max_files_per_task)
 
     async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
         await safe_point(ctx, task.id)

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.attempt.edit_rounds import Round
+from bot.attempt.edit_rounds import Round, too_many_files
 from bot.core.attempt_record import (
     asked,
     joined_rounds,
@@ -28,6 +28,7 @@ from bot.store.attempt_records import save_record
 class RecordKeeper:
     ctx: HandlerContext
     attempt_id: int
+    max_files: int | None = None  # the repository's `max_files_per_task`
     clock: Callable[[], float] = time.monotonic
     prompts: list[str] = field(default_factory=list)
     answers: list[str] = field(default_factory=list)
@@ -67,13 +68,17 @@ class RecordKeeper:
         """Once the answer was checked (and written, when it applied)."""
         self.timings["apply_s"] += self.clock() - self._mark
         plan = done.plan
+        refused = refusal_lines(plan.problems)
+        if plan.ok and not plan.changes:
+            refused = ["the answer has no edit blocks"]
+        elif plan.ok and self.max_files is not None and len(plan.changes) > self.max_files:
+            refused = [too_many_files(len(plan.changes), self.max_files)]  # as edit_rounds says
         self.rounds.append(
             round_outcome(
                 done.number,
-                applied=plan.ok and bool(plan.changes),
+                applied=not refused,
                 files=[c.path for c in plan.changes],
-                refused=refusal_lines(plan.problems)
-                or ([] if plan.changes else ["the answer has no edit blocks"]),
+                refused=refused,
                 notes=plan.notes,
                 finish_reason=str(done.response.finish_reason),
                 tokens=(done.response.input_tokens, done.response.output_tokens),

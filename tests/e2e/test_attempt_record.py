@@ -20,7 +20,8 @@ from bot.store.models import Attempt, AttemptRecord
 from tests.conftest import WEBHOOK_SECRET
 from tests.e2e.conftest import BUG_REPORT, CALC_FILES, FIX_ADD, MAINTAINER, REPO, Scenario
 from tests.e2e.kill_helpers import kill_after, settle_until_killed
-from tests.e2e.pipeline_helpers import edit, set_config
+from tests.e2e.pipeline_helpers import both, edit, new_file, set_config
+from tests.e2e.test_llm_plan import GOOD, plan_issue
 from tests.e2e.tracker_helpers import ADD_TEST, fail_checks, pr_of, task
 from tests.llm_stub import ScriptedLLM
 
@@ -217,3 +218,41 @@ def calc_checkout(root: Path) -> Path:
     ):
         subprocess.run(["git", "-C", str(root), *args], check=True, env=env)
     return root
+
+
+class TestTooManyFiles:
+    @pytest.fixture
+    def llm(self) -> ScriptedLLM:
+        return ScriptedLLM(both(FIX_ADD, new_file("NOTES.md", "notes\n")))
+
+    async def test_an_answer_over_the_file_limit_is_recorded_as_refused(
+        self, scenario: Scenario
+    ) -> None:
+        set_config(
+            scenario.sim, "llm_provider: openai\nllm_model: gpt-4o-mini\nmax_files_per_task: 1\n"
+        )
+        await label(scenario)
+        [(attempt, record)] = await records(scenario)
+        assert attempt.outcome == "failed" and record is not None
+        assert record.outcome["applied"] is False
+        assert record.outcome["refused"] == [
+            "the answer changes 2 files; the limit is 1 (`max_files_per_task`)"
+        ]
+
+
+class TestPlanningCall:
+    @pytest.fixture
+    def llm(self) -> ScriptedLLM:
+        return ScriptedLLM(GOOD, FIX_ADD)
+
+    async def test_the_planning_call_keeps_its_prompt_and_answer(self, scenario: Scenario) -> None:
+        await plan_issue(scenario)
+        [(attempt, record)] = await records(scenario)
+        assert attempt.kind == "plan" and record is not None
+        sent = scenario.llm.requests[0]["messages"]
+        assert (record.system_prompt, record.user_prompt) == (
+            sent[0]["content"],
+            sent[1]["content"],
+        )
+        assert record.answer == GOOD
+        assert record.outcome == {"used": True, "why": None}
