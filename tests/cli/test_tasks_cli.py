@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -121,6 +122,8 @@ async def store(url: str) -> Stored:
 async def stored(database_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Stored:
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.delenv("ENV_FILE", raising=False)
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", "/dev/null")
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     monkeypatch.chdir(tmp_path)
     return await store(database_url)
 
@@ -288,3 +291,23 @@ def test_apply_needs_an_answer_or_an_attempt(capsys: pytest.CaptureFixture[str])
         main(["apply", "--repo", ".", "--answer", "a.txt", "--from-attempt", "3"])
     assert done.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+async def test_apply_from_attempt_can_commit_it_on_a_new_branch(
+    stored: Stored, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    repo = make_checkout(tmp_path / "checkout", None)
+    env = {"GIT_CONFIG_GLOBAL": "/dev/null", "GIT_CONFIG_NOSYSTEM": "1", "PATH": "/usr/bin:/bin"}
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(repo), *args], env=env, capture_output=True)
+        return done.stdout.decode().strip()
+
+    git("config", "user.name", "Ada")
+    git("config", "user.email", "ada@example.com")
+    argv = ["apply", "--from-attempt", str(stored.ids["applied"]), "--repo", str(repo)]
+    code, out, err = await cli(capsys, *argv, "--commit", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["files"] == ["docs/a.md"] and git("show", f"{result['branch']}:docs/a.md") == "ho"
+    assert (repo / "docs" / "a.md").read_text() == "hi\n"  # the user's tree is left alone
