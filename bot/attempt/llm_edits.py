@@ -16,6 +16,7 @@ from pathlib import Path
 from bot.attempt.budget_guard import Spend, call_llm
 from bot.attempt.edit_rounds import Round, StopAttempt, edit_rounds
 from bot.attempt.formatter import formatter_for
+from bot.attempt.record_keeper import RecordKeeper
 from bot.attempt.safe_write import EditPlan
 from bot.core.lifecycle import TaskEvent, TaskState
 from bot.core.policy import LLMChoice
@@ -75,9 +76,11 @@ async def generate_edits(
     hears the output tokens received so far while an answer arrives."""
     client = make_llm(ctx, choice)
     formatter = formatter_for(ctx.settings, config)
+    record = RecordKeeper(ctx, attempt_id, max_files=config.max_files_per_task)
 
     async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
         await safe_point(ctx, task.id)
+        await record.asking(messages)
         async with ctx.sessions() as session, session.begin():
             await record_stage(
                 session,
@@ -97,6 +100,7 @@ async def generate_edits(
             spend,
             progress=progress,
         )
+        await record.answered(response)
         async with ctx.sessions() as session, session.begin():
             await record_stage(
                 session,
@@ -107,8 +111,8 @@ async def generate_edits(
             )
         return response
 
-    async def seen(_round: Round) -> None:
-        return None
+    async def seen(done: Round) -> None:
+        await record.checked(done)
 
     try:
         plan = await edit_rounds(worktree, config, formatter, messages, ask, seen)
@@ -130,6 +134,7 @@ async def generate_edits(
     )
     if commit is None:
         raise StopAttempt(TaskEvent.GENERATION_FAILED, "the answer changed nothing")
+    await record.committed(await asyncio.to_thread(workspace.diff_of_head, worktree))
     async with ctx.sessions() as session, session.begin():
         await record_stage(
             session, "edits_applied", ", ".join(c.path for c in plan.changes), task_id=task.id

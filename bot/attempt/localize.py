@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 
 from bot.attempt.budget_guard import budget_check
 from bot.context import RepoMap, rank_files
 from bot.context.llm_pick import llm_pick_files
+from bot.core.attempt_record import asked
 from bot.core.decompose import PlannedTask
 from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage
@@ -18,6 +20,7 @@ from bot.plan.planner import IssueText, task_query
 from bot.repo.llm import make_llm, pricing
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
+from bot.store.attempt_records import record_call
 from bot.store.models import Task
 from bot.store.tasks import charge_task
 
@@ -48,6 +51,7 @@ async def llm_ranking(
             return (await budget_check(ctx, row, installation_id, config, choice, messages)).allowed
 
     client = make_llm(ctx, choice)
+    began = time.monotonic()
     try:
         pick = await llm_pick_files(
             client,
@@ -61,6 +65,7 @@ async def llm_ranking(
         )
     finally:
         await client.aclose()
+    seconds = time.monotonic() - began
     if pick.response is not None:
         response = pick.response
         cost = pricing(ctx).cost_usd(
@@ -69,7 +74,7 @@ async def llm_ranking(
         async with ctx.sessions() as session, session.begin():
             row = await session.get(Task, task_id)
             if row is not None:
-                charge_task(
+                attempt = charge_task(
                     session,
                     row,
                     installation_id=installation_id,
@@ -79,6 +84,17 @@ async def llm_ranking(
                     input_tokens=response.input_tokens,
                     output_tokens=response.output_tokens,
                     cost_usd=cost,
+                )
+                system, user = asked(pick.messages)
+                await record_call(
+                    session,
+                    attempt,
+                    system_prompt=system,
+                    user_prompt=user,
+                    answer=response.text,
+                    outcome={"picked": pick.picked, "note": pick.note},
+                    secrets=ctx.settings.secrets(),
+                    seconds=seconds,
                 )
     if pick.note:
         log.info("task %s: LLM localization: %s", task_id, pick.note)

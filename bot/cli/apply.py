@@ -35,11 +35,15 @@ def cli_apply(
     denied_paths: Sequence[str] = DEFAULT_DENIED,
     max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
     max_files: int | None = None,
+    *,
+    text: str | None = None,
 ) -> int:
+    """`answer` names the answer's file; `text`, when given, is the answer itself (a stored
+    one: `apply --from-attempt`)."""
     root = _checkout_root(repo)
     if isinstance(root, str):
         return fail(root)
-    text = _read_answer(answer)
+    text = _read_answer(answer) if text is None else text
     if text is None:
         return fail(f"answer file {answer} cannot be read")
     plan = safety.plan_answer(root, text, denied_paths=denied_paths, max_file_bytes=max_file_bytes)

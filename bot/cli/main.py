@@ -234,12 +234,14 @@ def _describe(parser: argparse.ArgumentParser) -> None:
 
 
 def _extensions() -> list[Callable[[Any], None]]:
-    """Commands of other modules (plan, run, apply, context, prompts, stats, cleanup, check)."""
+    """Commands of other modules (plan, apply, context, prompts, stats, cleanup, tasks, task,
+    run, check)."""
     from bot.cli.check import register_check
     from bot.cli.run import register_run
+    from bot.cli.tasks import register_tasks
     from bot.cli.tools import register_tools
 
-    return [register_tools, register_run, register_check]
+    return [register_tools, register_tasks, register_run, register_check]
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -46,6 +46,7 @@ def cli_cleanup(settings: Settings, older_than: str, dry_run: bool, as_json: boo
                 "jobs": report.jobs,
                 "events": report.events,
                 "worker_heartbeats": report.worker_beats,
+                "attempt_records": report.records,
                 "worktrees": report.worktrees,
                 "worktrees_kept": report.worktrees_kept,
             }
@@ -139,6 +140,7 @@ def show_cleanup(report: CleanupReport, older_than: str) -> None:
         _plural(report.jobs, "job"),
         _plural(report.events, "event"),
         _plural(report.worker_beats, "worker heartbeat"),
+        _plural(report.records, "attempt record"),
         _plural(len(report.worktrees), "worktree"),
     ]
     print(

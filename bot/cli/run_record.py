@@ -1,6 +1,8 @@
 """The record of one `issuewright run`: its folder `.issuewright/runs/<id>/` under the
 checkout (kept out of git by `.git/info/exclude`), what every attempt sent and got back, and
-the report (`report.json`, `report.md`) that `--json` prints and `--resume` reads."""
+the report (`report.json`, `report.md`) that `--json` prints and `--resume` reads. Each
+attempt's folder keeps the app's attempt record in the same shape (bot/cli/attempt_files.py).
+"""
 
 from __future__ import annotations
 
@@ -13,8 +15,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.cli.attempt_files import operator_secrets, update_record
+from bot.cli.attempt_files import write_prompt as write_prompt  # run_local writes through it
 from bot.cli.output import CliError
-from bot.llm.base import ChatMessage
 
 RUNS = Path(".issuewright") / "runs"
 EXCLUDE_LINE = "/.issuewright/"
@@ -68,6 +71,9 @@ class RunRecord:
         }
 
     def save(self) -> None:
+        secrets = operator_secrets()
+        for folder in sorted(self.folder.glob("task-*/attempt-*")):
+            update_record(folder, secrets)
         doc = {
             **self.as_json(),
             "issue_title": self.issue_title,
@@ -127,11 +133,6 @@ def attempt_folder(run: RunRecord, task: TaskRecord) -> Path:
     folder = base / f"attempt-{n}"
     folder.mkdir(parents=True)
     return folder
-
-
-def write_prompt(folder: Path, round_: int, messages: list[ChatMessage]) -> None:
-    text = "".join(f"## {m.role}\n\n{m.content}\n\n" for m in messages)
-    _write(folder / f"round-{round_}-prompt.md", text)
 
 
 def _write(path: Path, text: str) -> None:

@@ -40,21 +40,26 @@ def cmd_apply(args: argparse.Namespace) -> int:
     text = config_file.read_text(errors="replace") if config_file.is_file() else None
     settings = Settings.from_env()
     config, _ = load_repo_config(text, settings.policy)
+    answer = None
+    if args.from_attempt is not None:
+        from bot.cli.stored_answer import replayed_answer
+
+        answer = replayed_answer(args.from_attempt, settings)
     if args.commit and not args.dry_run:
         from bot.cli.apply import read_answer_or_fail
         from bot.cli.apply_commit import commit_answer
 
-        return commit_answer(
-            Path(args.repo), read_answer_or_fail(args.answer), config, settings, args.json
-        )
+        answer = read_answer_or_fail(args.answer) if answer is None else answer
+        return commit_answer(Path(args.repo), answer, config, settings, args.json)
     return cli_apply(
         Path(args.repo),
-        args.answer,
+        args.answer or f"of attempt {args.from_attempt}",
         args.dry_run,
         args.json,
         denied_paths=config.denied_paths,
         max_file_bytes=config.max_file_bytes,
         max_files=config.max_files_per_task,
+        text=answer,
     )
 
 
@@ -136,8 +141,14 @@ def register_tools(sub: Any) -> None:
 
     p = sub.add_parser("apply", help="check (and apply) a model answer against a local checkout")
     p.add_argument("--repo", metavar="DIR", required=True, help="the checkout to write into")
-    p.add_argument(
-        "--answer", metavar="FILE", required=True, help="the answer file (- for standard input)"
+    given = p.add_mutually_exclusive_group(required=True)
+    given.add_argument("--answer", metavar="FILE", help="the answer file (- for standard input)")
+    given.add_argument(
+        "--from-attempt",
+        metavar="ID",
+        type=int,
+        help="the answer an attempt of the app stored (its final round; the ids are in "
+        "`issuewright task show`), read from DATABASE_URL",
     )
     p.add_argument("--dry-run", action="store_true", help="check only; write nothing")
     p.add_argument(
@@ -188,7 +199,8 @@ def register_tools(sub: Any) -> None:
     p.set_defaults(func=cmd_stats)
 
     p = sub.add_parser(
-        "cleanup", help="remove finished deliveries, jobs and worktrees past retention"
+        "cleanup",
+        help="remove finished deliveries, jobs, attempt records and worktrees past retention",
     )
     p.add_argument(
         "--older-than",

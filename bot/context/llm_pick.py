@@ -50,6 +50,7 @@ class LLMPick:
     picked: list[str] = field(default_factory=list)  # valid paths the model chose, in order
     response: LLMResponse | None = None  # for recording tokens and cost; None: no call made
     note: str = ""  # why the ranking is unchanged, for logs and the status comment
+    messages: list[ChatMessage] = field(default_factory=list)  # what was asked (the record)
 
 
 def merge_picks(ranked: list[tuple[str, float]], picks: Sequence[str]) -> list[tuple[str, float]]:
@@ -126,8 +127,9 @@ async def llm_pick_files(
         return LLMPick(list(ranked), note=f"LLM localization failed: {exc.user_message}")
     picks = parse_picks(response.text, repo_map)
     if not picks:
-        return LLMPick(list(ranked), response=response, note="the answer named no known file")
-    return LLMPick(merge_picks(ranked, picks), picks, response)
+        note = "the answer named no known file"
+        return LLMPick(list(ranked), response=response, note=note, messages=messages)
+    return LLMPick(merge_picks(ranked, picks), picks, response, messages=messages)
 
 
 _PATHISH_RE = re.compile(r"[\w./\\-]+\.\w+|[\w.-]+(?:/[\w.-]+)+")

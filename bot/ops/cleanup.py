@@ -1,10 +1,13 @@
 """`issuewright cleanup --older-than 30d [--dry-run]`: drop finished history past retention.
 
-Removed: deliveries with a final status, finished jobs, pipeline events and stale worker
-heartbeats older than the cutoff, and attempt worktrees whose task is finished. Kept, whatever
-their age: anything unfinished (queued/running jobs, deliveries a queued/running job still
-reads, rows of tasks in active states) and tasks, transitions, attempts and command runs,
-which are the record `status`, `stats` and command de-duplication read.
+Removed: deliveries with a final status, finished jobs, pipeline events, stale worker
+heartbeats and attempt records (the prompt, answer and diff an attempt kept) older than the
+cutoff, and attempt worktrees whose task is finished. Kept, whatever their age: anything
+unfinished (queued/running jobs, deliveries a queued/running job still reads, rows and records
+of tasks in active states) and tasks, transitions, attempts and command runs, which are the
+record `status`, `stats` and command de-duplication read. Records are deleted by their own
+WHERE clause, not through the attempts' ON DELETE CASCADE (SQLite enforces foreign keys only
+when asked to, and attempts are kept anyway).
 
 The database part runs in one transaction: a failure removes nothing. Dry runs count with the
 same WHERE clauses the deletes use, so "would remove" and "removed" cannot disagree.
@@ -27,7 +30,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.lifecycle import ACTIVE_STATES
 from bot.git import cmd as git_cmd
 from bot.store.db import SessionFactory
-from bot.store.models import Delivery, Event, Job, Task, WorkerBeat, utcnow
+from bot.store.models import (
+    Attempt,
+    AttemptRecord,
+    Delivery,
+    Event,
+    Job,
+    Task,
+    WorkerBeat,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +59,7 @@ class CleanupReport:
     jobs: int = 0
     events: int = 0
     worker_beats: int = 0
+    records: int = 0  # attempt records
     worktrees: list[Path] = field(default_factory=list)
     # Old worktrees left alone because no finished task could be matched to them.
     worktrees_kept: list[Path] = field(default_factory=list)
@@ -88,6 +101,19 @@ def _clauses(cutoff: datetime) -> dict[str, tuple[Any, ColumnElement[bool]]]:
         ),
         # One row per worker process ever started; old ones only grow the table.
         "worker_beats": (WorkerBeat, WorkerBeat.beat_at < cutoff),
+        # What a finished attempt sent and got back; a running one's, or an active task's,
+        # is what a person looks at now.
+        "records": (
+            AttemptRecord,
+            and_(
+                AttemptRecord.updated_at < cutoff,
+                AttemptRecord.attempt_id.not_in(
+                    select(Attempt.id)
+                    .where(or_(Attempt.outcome == "running", Attempt.task_id.in_(active_tasks)))
+                    .scalar_subquery()
+                ),
+            ),
+        ),
     }
 
 
@@ -184,6 +210,7 @@ async def cleanup(
         branches = await _finished_branches(session)
     report.deliveries, report.jobs = counts["deliveries"], counts["jobs"]
     report.events, report.worker_beats = counts["events"], counts["worker_beats"]
+    report.records = counts["records"]
 
     if worktrees_dir is None:
         return report

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from bot.core import attempt_record
 from bot.core.budget import check_budget, reserve_call
 from bot.core.plan_grouping import (
     GROUPING_SCHEMA,
@@ -41,6 +42,7 @@ from bot.plan.planner import IssueText
 from bot.repo.llm import make_llm, month_cap, pricing, spent_this_month
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
+from bot.store.attempt_records import record_call
 from bot.store.models import Task
 from bot.store.tasks import charge_task, record_stage
 
@@ -69,6 +71,7 @@ Gate = Callable[[Sequence[ChatMessage], int], Awaitable[str | None]]
 class Asked:
     outcome: GroupingOutcome
     response: LLMResponse | None = None  # what to count; None when no answer was read
+    messages: tuple[ChatMessage, ...] = ()  # what was asked, for the attempt's record
 
 
 def wanted(config: RepoConfig, model: str | None, issue: IssueText) -> GroupingInput | Asked | None:
@@ -117,10 +120,12 @@ async def ask_grouping(
 ) -> Asked:
     """Ask `client` to group the items; the grouping if it keeps the rules, else why not."""
 
-    def fallback(why: str, response: LLMResponse | None = None) -> Asked:
-        return Asked(GroupingOutcome(model, given, why=f"Rule-based plan: {why}."), response)
-
     messages = grouping_messages(issue, given, config.max_tasks_per_issue)
+
+    def fallback(why: str, response: LLMResponse | None = None) -> Asked:
+        outcome = GroupingOutcome(model, given, why=f"Rule-based plan: {why}.")
+        return Asked(outcome, response, tuple(messages))
+
     tokens = answer_tokens(given, config)
     refused = await gate(messages, tokens)
     if refused:
@@ -145,7 +150,7 @@ async def ask_grouping(
     checked = check_grouping(response.text, given, config.max_tasks_per_issue)
     if isinstance(checked, str):
         return fallback(f"{model}'s grouping was not used: {checked}", response)
-    return Asked(GroupingOutcome(model, given, grouping=checked), response)
+    return Asked(GroupingOutcome(model, given, grouping=checked), response, tuple(messages))
 
 
 def gate_reason(
@@ -227,7 +232,7 @@ async def count_grouping(
                 )
             ).scalar_one_or_none()
             if row is not None:
-                charge_task(
+                attempt = charge_task(
                     session,
                     row,
                     installation_id=installation_id,
@@ -237,6 +242,16 @@ async def count_grouping(
                     input_tokens=response.input_tokens,
                     output_tokens=response.output_tokens,
                     cost_usd=cost,
+                )
+                system, user = attempt_record.asked(asked.messages)
+                await record_call(
+                    session,
+                    attempt,
+                    system_prompt=system,
+                    user_prompt=user,
+                    answer=response.text,
+                    outcome={"used": asked.outcome.grouping is not None, "why": asked.outcome.why},
+                    secrets=ctx.settings.secrets(),
                 )
         await record_stage(
             session,

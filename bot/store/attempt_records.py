@@ -68,6 +68,31 @@ def _scrub_value(value: Any, secrets: list[str]) -> Any:
     return value
 
 
+async def record_call(
+    session: AsyncSession,
+    attempt: Attempt,
+    *,
+    system_prompt: str | None,
+    user_prompt: str,
+    answer: str,
+    outcome: Mapping[str, Any],
+    secrets: Iterable[str] = (),
+    seconds: float | None = None,
+) -> None:
+    """The record of a one-call attempt row (localization, planning), in its transaction."""
+    await session.flush()  # the row's id
+    await save_record(
+        session,
+        attempt.id,
+        secrets=secrets,
+        outcome=outcome,
+        timings={"llm_s": seconds} if seconds is not None else None,
+        system_prompt=system_prompt,
+        user_prompt=user_prompt,
+        answer=answer,
+    )
+
+
 async def load_record(session: AsyncSession, attempt_id: int) -> AttemptRecord | None:
     return await session.get(AttemptRecord, attempt_id)
 

@@ -85,29 +85,30 @@ def charge_task(
     input_tokens: int,
     output_tokens: int,
     cost_usd: float,
-) -> None:
+) -> Attempt:
     """A model call made for a task outside its attempts (localization, planning): on the
     task's totals, and as a finished attempt row of its `kind`, so the month's spend the
-    installation's cap is checked against (and `issuewright stats`) counts it."""
+    installation's cap is checked against (and `issuewright stats`) counts it. The row is
+    returned for its record (`store/attempt_records.py: record_call`)."""
     task.input_tokens += input_tokens
     task.output_tokens += output_tokens
     task.cost_usd += cost_usd
     now = utcnow()
-    session.add(
-        Attempt(
-            task_id=task.id,
-            installation_id=installation_id,
-            kind=kind,
-            provider=provider,
-            model=model,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            cost_usd=cost_usd,
-            outcome="done",
-            started_at=now,
-            finished_at=now,
-        )
+    attempt = Attempt(
+        task_id=task.id,
+        installation_id=installation_id,
+        kind=kind,
+        provider=provider,
+        model=model,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost_usd=cost_usd,
+        outcome="done",
+        started_at=now,
+        finished_at=now,
     )
+    session.add(attempt)
+    return attempt
 
 
 async def record_stage(

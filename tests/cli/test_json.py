@@ -19,6 +19,7 @@ from bot.store.migrate import upgrade_sync
 from tests.cli.test_apply_cli import ANSWER, make_checkout
 from tests.cli.test_help import commands
 from tests.cli.test_server_cli import store_dead_delivery
+from tests.cli.test_tasks_cli import store as store_tasks
 
 LOOKS_LIKE_A_TIME = re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d")
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z")
@@ -48,6 +49,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str
     monkeypatch.setenv("DATABASE_URL", url)
     upgrade_sync(url)
     asyncio.run(store_dead_delivery(url, "d-1"))
+    asyncio.run(store_tasks(url))  # the tasks `tasks` and `task show` print
     repo = make_checkout(tmp_path / "repo", None)
     (tmp_path / "issue.md").write_text("docs/a.md says hi; it should say ho\n")
     (tmp_path / "answer.txt").write_text(ANSWER)
@@ -61,6 +63,8 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[str
         "plan": ["plan", "--issue-file", issue, "--repo", str(repo)],
         "run": ["run", "--issue-file", issue, "--repo", str(repo), "--dry-run"],
         "apply": ["apply", "--repo", str(repo), "--answer", answer, "--dry-run"],
+        "tasks": ["tasks"],
+        "task show": ["task", "show", "octo-org/calc#7", "--prompt", "--answer", "--diff"],
         "context rank": ["context", "rank", "--repo", str(repo), "--query-file", issue],
         "prompts check": ["prompts", "check"],
         "check": ["check"],  # exit 1: nothing is configured
@@ -89,6 +93,8 @@ def test_every_command_prints_json_with_version_and_utc_times(
         "jobs": {"created_at", "run_after"},
         "stats": {"since", "generated_at"},
         "cleanup": {"cutoff"},
+        "tasks": {"created_at", "updated_at"},
+        "task show": {"created_at", "updated_at", "at", "started_at"},
     }
 
 
