@@ -34,6 +34,7 @@ from .base import (
 )
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .retry import RetryingHTTPClient, RetryPolicy, parse_retry_after
+from .streamed import TokenMeter
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _CONTEXT_PHRASES = (
@@ -122,6 +123,9 @@ class OpenAICompatClient(RetryingHTTPClient):
         # the compatible servers all understand max_tokens.
         on_openai = urlsplit(url).hostname == "api.openai.com"
         self._max_tokens_field = "max_completion_tokens" if on_openai else "max_tokens"
+        # Strict servers (Azure serverless, Mistral, pydantic-validated proxies) refuse
+        # `stream_options` with a 400 or 422; after one such answer it is left out.
+        self._stream_options = True
 
     @property
     def models_url(self) -> str:
@@ -143,9 +147,21 @@ class OpenAICompatClient(RetryingHTTPClient):
             }
         if request.stream:
             body["stream"] = True
-            # Without this the stream carries no token counts, and costs would be guesses.
-            body["stream_options"] = {"include_usage": True}
+            if self._stream_options:
+                # Without this the stream carries no token counts, and costs would be guesses.
+                body["stream_options"] = {"include_usage": True}
         return body
+
+    async def _attempt(self, body: dict[str, Any], request: LLMRequest) -> LLMResponse:
+        try:
+            return await super()._attempt(body, request)
+        except InvalidRequestError as exc:
+            if "stream_options" not in body or "stream_options" not in exc.detail:
+                raise
+        # Usage then comes from servers that send it anyway (llama.cpp), else is estimated.
+        self._stream_options = False
+        body.pop("stream_options")
+        return await super()._attempt(body, request)
 
     # ------------------------------------------------------------ parsing
 
@@ -189,6 +205,7 @@ class OpenAICompatClient(RetryingHTTPClient):
         model: str | None = None
         usage: dict[str, Any] | None = None
         done = False
+        meter = TokenMeter(request.progress, self._max_response_bytes, self.provider)
         async for event in iter_sse(resp):
             if event.data.strip() == "[DONE]":
                 done = True
@@ -203,12 +220,17 @@ class OpenAICompatClient(RetryingHTTPClient):
             model = chunk.get("model") or model
             if isinstance(chunk.get("usage"), dict):
                 usage = chunk["usage"]
+                meter.reported(usage.get("completion_tokens"))  # vLLM may send it per chunk
             for choice in chunk.get("choices") or []:
                 if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta") or {}
                 if isinstance(delta.get("content"), str):
                     parts.append(delta["content"])
+                    meter.text(delta["content"])
+                for thinking in ("reasoning_content", "reasoning"):  # llama.cpp, vLLM, Ollama
+                    if isinstance(delta.get(thinking), str):
+                        meter.text(delta[thinking])
                 if isinstance(delta.get("refusal"), str):
                     refusal.append(delta["refusal"])
                 finish = choice.get("finish_reason") or finish

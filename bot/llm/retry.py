@@ -33,6 +33,7 @@ from .base import (
     transport_error,
 )
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES, capped, read_error_body
+from .streamed import TokenMeter
 
 log = logging.getLogger("bot.llm")
 
@@ -254,6 +255,8 @@ class RetryingHTTPClient(ABC):
             response.finish_reason,
             attempts,
         )
+        # The provider's count, once: after a streamed answer's estimates, or the only one.
+        TokenMeter(request.progress).final(response.output_tokens)
         return replace(response, attempts=attempts)
 
     async def _attempt(self, body: dict[str, Any], request: LLMRequest) -> LLMResponse:
@@ -268,9 +271,11 @@ class RetryingHTTPClient(ABC):
             ) as raw:
                 if raw.status_code >= 400:
                     raise self._status_error(raw, await read_error_body(raw))
-                resp = capped(raw, self._max_response_bytes, self.provider)
-                if request.stream:
+                events = request.stream and not _is_json(raw)
+                resp = capped(raw, self._max_response_bytes, self.provider, events=events)
+                if events:
                     return await self._read_stream(resp, request)
+                # A server or proxy that ignores `stream` answers with one JSON body.
                 await resp.aread()
                 return self._read_completion(resp, request)
         except httpx.TransportError as exc:
@@ -288,3 +293,8 @@ class RetryingHTTPClient(ABC):
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._api_key])
+
+
+def _is_json(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")

@@ -1,0 +1,131 @@
+"""Streamed answers as the endpoints we claim to support send them: output tokens heard while
+the answer arrives, the provider's count at the end, a server that refuses
+`stream_options` or ignores `stream`, and the size cap on the text a stream carries."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import httpx
+import pytest
+
+from bot.llm import ResponseTooLargeError
+from bot.llm.base import ChatMessage, LLMRequest
+from tests.llm.recordings import FakeTime, client_for, load
+from tests.llm.test_clients import PLAIN, PROVIDERS, STREAM, request_like, run
+from tests.llm_stub import chat_completion, stream_events
+
+
+def sse(*events: bytes) -> httpx.Response:
+    return httpx.Response(
+        200, headers={"content-type": "text/event-stream"}, content=b"".join(events)
+    )
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_progress_hears_tokens_as_they_stream_then_the_providers_count(
+    provider: str, fake_time: FakeTime
+) -> None:
+    heard: list[int] = []
+    request = replace(request_like(STREAM[provider]), progress=heard.append)
+    response, _ = await run(provider, [load(STREAM[provider])], fake_time, request)
+    assert len(heard) >= 3, heard  # several counts while the text arrived, not one at the end
+    assert heard[0] < heard[-2]  # growing as the deltas come in
+    assert heard[-1] == response.output_tokens  # the provider's usage has the last word
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_plain_answer_is_heard_once_at_the_end(provider: str, fake_time: FakeTime) -> None:
+    heard: list[int] = []
+    request = replace(request_like(PLAIN[provider]), progress=heard.append)
+    response, _ = await run(provider, [load(PLAIN[provider])], fake_time, request)
+    assert heard == [response.output_tokens]
+
+
+async def test_a_listener_that_raises_does_not_cost_the_answer(fake_time: FakeTime) -> None:
+    def broken(_tokens: int) -> None:
+        raise RuntimeError("display gone")
+
+    request = replace(request_like(STREAM["openai"]), progress=broken)
+    response, _ = await run("openai", [load(STREAM["openai"])], fake_time, request)
+    assert response.text.startswith("greet.py")
+
+
+async def test_a_server_that_refuses_stream_options_is_asked_again_without_them(
+    fake_time: FakeTime,
+) -> None:
+    """Strict OpenAI-compatible servers (Azure serverless, Mistral, pydantic-checked proxies)
+    answer 422 to an unknown field; the stream then goes on without it, and later calls of
+    the same client leave it out from the start."""
+    refused = httpx.Response(
+        422,
+        json={
+            "detail": [
+                {
+                    "type": "extra_forbidden",
+                    "loc": ["body", "stream_options"],
+                    "msg": "Extra inputs are not permitted",
+                }
+            ]
+        },
+    )
+    completion = chat_completion("Done.", "local-model", 12, 2)
+    no_usage = [e for e in stream_events(completion) if b'"choices": []' not in e]
+    request = LLMRequest([ChatMessage("user", "hi")], stream=True)
+    client, script = client_for("openai", [refused, sse(*no_usage), sse(*no_usage)], fake_time)
+    try:
+        first = await client.complete(request)
+        second = await client.complete(request)
+    finally:
+        await client.aclose()
+    bodies = script.bodies()
+    assert "stream_options" in bodies[0]
+    assert "stream_options" not in bodies[1] and bodies[1]["stream"] is True
+    assert "stream_options" not in bodies[2]
+    assert first.text == second.text == "Done."
+    assert first.usage_estimated and first.output_tokens > 0  # estimated, never zero
+
+
+async def test_another_invalid_request_is_not_sent_again(fake_time: FakeTime) -> None:
+    bad = httpx.Response(400, json={"error": {"message": "model 'x' not found"}})
+    client, script = client_for("openai", [bad], fake_time)
+    try:
+        with pytest.raises(Exception, match="not found"):
+            await client.complete(LLMRequest([ChatMessage("user", "hi")], stream=True))
+    finally:
+        await client.aclose()
+    assert len(script.requests) == 1
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_a_server_that_ignores_stream_and_answers_json_is_read(
+    provider: str, fake_time: FakeTime
+) -> None:
+    heard: list[int] = []
+    request = replace(request_like(STREAM[provider]), progress=heard.append)
+    response, _ = await run(provider, [load(PLAIN[provider])], fake_time, request)
+    assert response.text and heard == [response.output_tokens]
+
+
+async def test_a_streamed_answer_is_capped_on_its_text(fake_time: FakeTime) -> None:
+    """The wire carries a few hundred bytes per delta; the cap is on the text kept."""
+    text = "x" * 3000
+    completion = chat_completion(text, "m", 10, 750)
+    events = stream_events(completion, ["x" * 10] * 300)
+    assert sum(len(e) for e in events) > 10 * len(text)  # framing dwarfs the text
+    request = LLMRequest([ChatMessage("user", "hi")], stream=True)
+    ok, _ = await run("openai", [sse(*events)], fake_time, request, max_response_bytes=4000)
+    assert ok.text == text  # 3000 bytes of text fit a 4000-byte cap, ~70 KB of wire or not
+    with pytest.raises(ResponseTooLargeError) as caught:
+        await run("openai", [sse(*events)], FakeTime(), request, max_response_bytes=2000)
+    assert "LLM_MAX_RESPONSE_BYTES (2,000 bytes)" in caught.value.user_message
+
+
+def test_the_stand_in_streams_what_the_plain_answer_says() -> None:
+    completion = chat_completion("Hello there", "m", 3, 2)
+    events = stream_events(completion, ["Hel", "lo there"])
+    chunks = [json.loads(e.removeprefix(b"data: ")) for e in events[:-1]]
+    assert events[-1] == b"data: [DONE]\n\n"
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert text == "Hello there" and chunks[-1]["usage"] == completion["usage"]
