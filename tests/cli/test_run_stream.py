@@ -180,14 +180,14 @@ def make_repo_with(tmp_path: Path, config: str | None = None) -> Path:
     return root
 
 
-def planning_then_notes() -> Callable[[Recorded], tuple[int, Any]]:
+def planning_then_notes(grouped: Any = GROUPED) -> Callable[[Recorded], tuple[int, Any]]:
     count: list[int] = []
 
     def answer(request: Recorded) -> tuple[int, Any]:
         body = json.loads(request.body)
         count.append(1)
         if "response_format" in body:  # the grouping call asks for JSON
-            content = json.dumps(GROUPED)
+            content = json.dumps(grouped)
         else:
             content = note_answer(len(count))
         return 200, chat_completion(content, body["model"], 1000, len(content) // 4)
@@ -219,6 +219,33 @@ def test_llm_plan_groups_the_tasks_after_the_question_and_is_counted_in_the_run(
         planning + sum(t["cost_usd"] for t in report["tasks"]), abs=1e-6
     )
     assert saved["issue"]["grouping"]["tasks"] == [[[1, 4], []], [[3], [1]]]
+
+
+def test_a_dependency_chain_runs_in_order_each_task_on_the_branch_before_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """1 → 3 → 4, run with room for two at once: each task waits for the one it depends on
+    and starts from that task's commit."""
+    chain = {
+        "tasks": [
+            {"items": [1], "depends_on": []},
+            {"items": [3], "depends_on": [1]},
+            {"items": [4], "depends_on": [3]},
+        ]
+    }
+    root = make_repo_with(tmp_path, "llm_plan: true\n")
+    base = git(root, "rev-parse", "HEAD")
+    issue = str(write(tmp_path, "tasks.md", TASK_LIST))
+    with recording_server(planning_then_notes(chain)) as server:
+        use_server(monkeypatch, server.url)
+        args = ["--issue-file", issue, "--title", "Grow calc", "--repo", str(root)]
+        code, report = run_json(capsys, *args, "--parallel", "2")
+        assert len(server.requests) == 4
+    assert code == 0, report
+    commits = [t["commit"] for t in report["tasks"]]
+    assert [t["state"] for t in report["tasks"]] == ["done"] * 3
+    parents = [git(root, "rev-parse", f"{c}~1") for c in commits]
+    assert parents == [base, commits[0], commits[1]]
 
 
 def test_llm_plan_is_never_asked_past_max_usd(

@@ -5,16 +5,22 @@ the answer arrives, the provider's count at the end, a server that refuses
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
 
-from bot.llm import ResponseTooLargeError
+from bot.llm import ResponseTooLargeError, RetryPolicy, make_client
 from bot.llm.base import ChatMessage, LLMRequest
 from tests.llm.recordings import FakeTime, client_for, load
 from tests.llm.test_clients import PLAIN, PROVIDERS, STREAM, request_like, run
-from tests.llm_stub import chat_completion, stream_events
+from tests.llm.test_wire_formats import validate_anthropic, validate_openai
+from tests.llm_stub import anthropic_message, chat_completion, stream_events
+from tests.recording_server import SSE, Recorded, recording_server
+
+SAFETY = 60  # seconds the server waits for the client before the test fails; never a timing
 
 
 def sse(*events: bytes) -> httpx.Response:
@@ -129,3 +135,61 @@ def test_the_stand_in_streams_what_the_plain_answer_says() -> None:
     assert events[-1] == b"data: [DONE]\n\n"
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert text == "Hello there" and chunks[-1]["usage"] == completion["usage"]
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+async def test_over_http_tokens_are_heard_while_the_server_holds_the_rest(provider: str) -> None:
+    """The scripted server sends the first 40 characters, then waits for the client to say it
+    heard them before it sends the rest: the count comes from the stream as it arrives."""
+    text = "calc/ops.py\n```\n<<<<<<< SEARCH\n" + "x = 1\n" * 20 + "=======\n```\n"
+    heard: list[int] = []
+    first = threading.Event()
+    held: dict[str, list[int]] = {}
+
+    def listener(tokens: int) -> None:
+        heard.append(tokens)
+        first.set()
+
+    def answer(request: Recorded) -> tuple[int, Any]:
+        body = json.loads(request.body)
+        assert body["stream"] is True
+        if provider == "openai":
+            reply = chat_completion(text, body["model"], 120, 77)
+        else:
+            reply = anthropic_message(text, body["model"], 120, 77)
+        hold_after = 2 if provider == "openai" else 3  # the event with the first 40 characters
+
+        def between(n: int) -> None:
+            if n == hold_after:
+                first.wait(SAFETY)
+                held["heard"] = list(heard)
+
+        return 200, SSE(stream_events(reply, [text[:40], text[40:]]), between)
+
+    with recording_server(answer) as server:
+        client = make_client(
+            provider,
+            base_url=server.url + ("/v1" if provider == "openai" else ""),
+            api_key="sk-test-not-real",
+            model="local-model",
+            retry=RetryPolicy(max_attempts=1),
+        )
+        try:
+            request = LLMRequest([ChatMessage("user", "hi")], stream=True, progress=listener)
+            response = await client.complete(request)
+        finally:
+            await client.aclose()
+    assert held == {"heard": [10]}  # 40 characters, estimated, before the rest was sent
+    assert response.text == text and heard[-1] == response.output_tokens == 77
+
+
+@pytest.mark.parametrize("provider", PROVIDERS)
+def test_the_stand_ins_streams_pass_the_recordings_checks(provider: str) -> None:
+    """What the scripted servers stream is held to the recordings' rule: the vendor SDK's
+    types, with no key they do not know."""
+    if provider == "openai":
+        events = stream_events(chat_completion("Hello there", "m", 3, 2))
+        validate_openai(200, b"".join(events).decode(), stream=True)
+    else:
+        events = stream_events(anthropic_message("Hello there", "m", 3, 2))
+        validate_anthropic(200, b"".join(events).decode(), stream=True)
