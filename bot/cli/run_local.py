@@ -191,6 +191,13 @@ async def run_task(
             )
         )
         cost = pricing.cost_usd(model, response.input_tokens, response.output_tokens)
+        # Said (and the streamed count dropped) before the task's totals take the answer in,
+        # so the table never shows its tokens twice.
+        local.display.answered(
+            task,
+            f"answered: {response.input_tokens:,} in / {response.output_tokens:,} out tokens, "
+            f"${cost:.4f}",
+        )
         task.tokens["input"] += response.input_tokens
         task.tokens["output"] += response.output_tokens
         task.cost_usd += cost
@@ -203,11 +210,6 @@ async def run_task(
                 f"${budget.max_usd:.2f})"
             )
         (folder / f"round-{round_}-answer.md").write_text(response.text, encoding="utf-8")
-        local.display.answered(
-            task,
-            f"answered: {response.input_tokens:,} in / {response.output_tokens:,} out tokens, "
-            f"${cost:.4f}",
-        )
         local.display.stage(task, "applying the answer")
         return response
 

@@ -11,6 +11,7 @@ Sleep and clock are injectable so tests drive the schedule without waiting.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import time
@@ -41,6 +42,12 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
+# tenacity 9.2 renamed the first wait `multiplier` and warns on `initial`; 9.0 knows only that.
+_BACKOFF_SCALE = (
+    "multiplier"
+    if "multiplier" in inspect.signature(wait_exponential_jitter).parameters
+    else "initial"
+)
 # Longest Retry-After we believe; anything above is a broken header, not a plan.
 _MAX_RETRY_AFTER = 24 * 3600.0
 
@@ -99,9 +106,8 @@ async def call_with_retries(
     """Run `attempt` until it succeeds or the policy gives up. Returns (result, attempts made).
     When it gives up, the last error is raised with `.attempts` set."""
     start = policy.clock()
-    backoff = wait_exponential_jitter(
-        initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter
-    )
+    scale = {_BACKOFF_SCALE: policy.initial_backoff}
+    backoff = wait_exponential_jitter(max=policy.max_backoff, jitter=policy.jitter, **scale)
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
