@@ -7,6 +7,8 @@ status is ever retried twice by two layers.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +37,8 @@ from .base import (
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .retry import RetryingHTTPClient, RetryPolicy, parse_retry_after
 from .streamed import TokenMeter
+
+log = logging.getLogger("bot.llm")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _CONTEXT_PHRASES = (
@@ -126,6 +130,7 @@ class OpenAICompatClient(RetryingHTTPClient):
         # Strict servers (Azure serverless, Mistral, pydantic-validated proxies) refuse
         # `stream_options` with a 400 or 422; after one such answer it is left out.
         self._stream_options = True
+        self._stream = True
 
     @property
     def models_url(self) -> str:
@@ -145,7 +150,7 @@ class OpenAICompatClient(RetryingHTTPClient):
                 "type": "json_schema",
                 "json_schema": {**schema, "strict": True},
             }
-        if request.stream:
+        if request.stream and self._stream:
             body["stream"] = True
             if self._stream_options:
                 # Without this the stream carries no token counts, and costs would be guesses.
@@ -153,15 +158,30 @@ class OpenAICompatClient(RetryingHTTPClient):
         return body
 
     async def _attempt(self, body: dict[str, Any], request: LLMRequest) -> LLMResponse:
-        try:
-            return await super()._attempt(body, request)
-        except InvalidRequestError as exc:
-            if "stream_options" not in body or "stream_options" not in exc.detail:
-                raise
-        # Usage then comes from servers that send it anyway (llama.cpp), else is estimated.
-        self._stream_options = False
-        body.pop("stream_options")
-        return await super()._attempt(body, request)
+        while True:
+            try:
+                return await super()._attempt(body, request)
+            except InvalidRequestError as exc:
+                if not self._leave_out(body, exc.detail):
+                    raise
+
+    def _leave_out(self, body: dict[str, Any], detail: str) -> bool:
+        """Whether a refusal names a streaming field this client can do without; if so it is
+        left out of `body` and of this client's later requests."""
+        if "stream_options" in body and "stream_options" in detail:
+            # Usage then comes from servers that send it anyway (llama.cpp), else is estimated.
+            self._stream_options = False
+            body.pop("stream_options")
+        elif body.get("stream") and re.search(r"\bstream\b", detail):  # not "upstream"
+            # A model or gateway that cannot stream ("'stream' does not support true"): one
+            # plain answer instead, heard by `progress` once at the end.
+            self._stream = False
+            body.pop("stream")
+            body.pop("stream_options", None)
+        else:
+            return False
+        log.warning("%s refused %s; asking without it from now on", self.url, detail[:200])
+        return True
 
     # ------------------------------------------------------------ parsing
 

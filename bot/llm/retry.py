@@ -42,7 +42,7 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
-# tenacity 9.2 renamed the first wait `multiplier` and warns on `initial`; 9.0 knows only that.
+# tenacity 9.2 names the first wait `multiplier` and warns on `initial`, which older ones need.
 _BACKOFF_SCALE = (
     "multiplier"
     if "multiplier" in inspect.signature(wait_exponential_jitter).parameters

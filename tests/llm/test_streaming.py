@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.llm import ResponseTooLargeError, RetryPolicy, make_client
+from bot.llm import InvalidRequestError, ResponseTooLargeError, RetryPolicy, make_client
 from bot.llm.base import ChatMessage, LLMRequest
 from tests.llm.recordings import FakeTime, client_for, load
 from tests.llm.test_clients import PLAIN, PROVIDERS, STREAM, request_like, run
@@ -193,3 +193,42 @@ def test_the_stand_ins_streams_pass_the_recordings_checks(provider: str) -> None
     else:
         events = stream_events(anthropic_message("Hello there", "m", 3, 2))
         validate_anthropic(200, b"".join(events).decode(), stream=True)
+
+
+async def test_a_model_that_cannot_stream_gets_one_plain_answer(fake_time: FakeTime) -> None:
+    refused = httpx.Response(
+        400,
+        json={
+            "error": {
+                "message": "Unsupported value: 'stream' does not support true with this model.",
+                "type": "invalid_request_error",
+                "param": "stream",
+                "code": "unsupported_value",
+            }
+        },
+    )
+    plain = httpx.Response(200, json=chat_completion("Done.", "o1", 12, 2))
+    heard: list[int] = []
+    request = LLMRequest([ChatMessage("user", "hi")], stream=True, progress=heard.append)
+    client, script = client_for("openai", [refused, plain, plain], fake_time)
+    try:
+        first = await client.complete(request)
+        await client.complete(request)
+    finally:
+        await client.aclose()
+    bodies = script.bodies()
+    assert bodies[0]["stream"] is True
+    assert "stream" not in bodies[1] and "stream_options" not in bodies[1]
+    assert "stream" not in bodies[2]  # remembered
+    assert first.text == "Done." and heard == [2, 2]  # each plain answer heard once, at its end
+
+
+async def test_an_upstream_error_is_not_taken_for_a_refused_stream(fake_time: FakeTime) -> None:
+    bad = httpx.Response(400, json={"error": {"message": "upstream model 'x' does not exist"}})
+    client, script = client_for("openai", [bad], fake_time)
+    try:
+        with pytest.raises(InvalidRequestError):
+            await client.complete(LLMRequest([ChatMessage("user", "hi")], stream=True))
+    finally:
+        await client.aclose()
+    assert len(script.requests) == 1
