@@ -5,7 +5,8 @@
 The real app (SQLite, worker, git workspace) runs against the GitHub simulator, whose bare
 repository holds one commit of the source tree: pylint's (4,300 files) from the project's
 mirror cache when present, else a synthetic Python package of `--synthetic` files. The LLM
-answers instantly with a recorded chat.completion, so the time is the app's own: webhook
+answers instantly with a recorded chat.completion (streamed as its chunks, as the app asks
+for a stream), so the time is the app's own: webhook
 ingest, planning and context, mirror and worktree, apply, commit, push, PR, status comment.
 
 Printed beside it, in the same run: `git clone --depth 1` of the same repository, one

@@ -146,6 +146,9 @@ class Settings:
     # Header values often carry credentials (gateway keys): kept out of repr like the keys.
     llm_extra_headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
     llm_timeout_seconds: float = 120.0
+    # Transient LLM failures: attempts per call, and the first wait (doubling, jittered by as much).
+    llm_max_attempts: int = 4
+    llm_retry_backoff_seconds: float = 1.0
     # LLM_PRICING "model:input_usd_per_mtok:output_usd_per_mtok,…" over the built-in table.
     llm_pricing_overrides: tuple[tuple[str, float, float], ...] = ()
     installation_monthly_budget_usd: float = 50.0
@@ -301,6 +304,8 @@ class Settings:
             llm_model=env.get("LLM_MODEL") or None,
             llm_extra_headers=tuple(headers),
             llm_timeout_seconds=env_float(env, "LLM_TIMEOUT_SECONDS", 120.0),
+            llm_max_attempts=env_int(env, "LLM_MAX_ATTEMPTS", 4, minimum=1),
+            llm_retry_backoff_seconds=env_float(env, "LLM_RETRY_BACKOFF_SECONDS", 1.0),
             llm_pricing_overrides=env_pricing(env),
             installation_monthly_budget_usd=env_float(env, "INSTALLATION_MONTHLY_BUDGET_USD", 50.0),
             run_warn_usd=env_float(env, "RUN_WARN_USD", 10.0),

@@ -74,8 +74,8 @@ async def call_llm(
     *,
     progress: Callable[[int], None] | None = None,
 ) -> LLMResponse:
-    """One budgeted call: refused before it would exceed a cap; its usage stored after.
-    `progress` hears the output tokens received so far while the answer arrives."""
+    """One budgeted call, streamed: refused before it would exceed a cap; its usage stored
+    after. `progress` hears the output tokens received so far while the answer arrives."""
     require_price(ctx, choice)  # before any spend is read: an unpriced call is never made
     async with ctx.sessions() as session:
         task = await session.get(Task, task_id)
@@ -86,9 +86,15 @@ async def call_llm(
     if decision.message:
         spend.warning = decision.message
         spend.add_note(decision.message)
-    response = await client.complete(
-        LLMRequest(messages=list(messages), max_tokens=config.max_output_tokens, progress=progress)
+    # Streamed: a long answer keeps the connection busy instead of idle until a proxy or the
+    # read timeout cuts it, and `progress` hears tokens as they arrive.
+    request = LLMRequest(
+        messages=list(messages),
+        max_tokens=config.max_output_tokens,
+        stream=True,
+        progress=progress,
     )
+    response = await client.complete(request)
     # Priced as the model that was asked for and budgeted, whatever id the endpoint reports.
     cost = pricing(ctx).cost_usd(choice.model, response.input_tokens, response.output_tokens)
     spend.input_tokens += response.input_tokens

@@ -55,10 +55,13 @@ class Checkout:
         return {"path": str(self.root), "read": self.read, "commit": self.commit}
 
 
-def load_checkout(path: Path, *, worktree: bool = False, cache_dir: Path | None = None) -> Checkout:
+def load_checkout(
+    path: Path, *, worktree: bool = False, cache_dir: Path | None = None, at: str | None = None
+) -> Checkout:
     """The map of `path` (see the module's docstring). At HEAD it is kept in `cache_dir`
     (Settings.cache_dir: ISSUEWRIGHT_CACHE_DIR or the XDG cache folder) under its commit, as
-    the app keeps its own, so only the first run on a commit builds it."""
+    the app keeps its own, so only the first run on a commit builds it. `at`: read that
+    commit instead of HEAD (a resumed run plans from the commit it started from)."""
     if not path.is_dir():
         raise CliError(f"--repo {str(path)!r} is not a directory")
     top = _git(path, "rev-parse", "--show-toplevel", may_fail_with="not a git repository")
@@ -67,7 +70,11 @@ def load_checkout(path: Path, *, worktree: bool = False, cache_dir: Path | None 
             repo_map = RepoMap.from_dir(path)
         return Checkout(path.resolve(), "folder", None, repo_map, overrides_on_disk(path))
     root = Path(top)
-    commit = _git(root, "rev-parse", "--verify", "--quiet", "HEAD^{commit}", may_fail_with="")
+    commit = _git(
+        root, "rev-parse", "--verify", "--quiet", f"{at or 'HEAD'}^{{commit}}", may_fail_with=""
+    )
+    if at is not None and commit is None:
+        raise CliError(f"commit {at[:12]} is no longer in {root}")
     if worktree:
         listed = _git(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard") or ""
         paths = sorted(set(filter(None, listed.split("\0"))))

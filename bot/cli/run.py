@@ -11,25 +11,22 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.cli.checkout import load_checkout
 from bot.cli.output import CliError, print_json
 from bot.cli.plan import show_plan
-from bot.cli.plan_llm import preview_grouping
 from bot.cli.run_input import IssueInput, LocalRepo, open_checkout, parse_issue, read_issue
 from bot.cli.run_record import RunRecord, TaskRecord, load_run, new_run
 
 if TYPE_CHECKING:
+    from bot.cli.run_plan import RunPlan
     from bot.core.policy import LLMChoice
     from bot.git.worktrees import GitIdentity
-    from bot.plan.issue_plan import IssuePlan
-    from bot.settings import RepoConfig, Settings
+    from bot.settings import Settings
 
 
 def cli_run(args: argparse.Namespace) -> int:
+    from bot.cli.run_plan import ask_model, plan_run
     from bot.llm.pricing import PricingTable
-    from bot.plan.issue_plan import RepoContent, plan_issue
-    from bot.plan.planner import IssueText
-    from bot.settings import CONFIG_PATH, Settings, load_repo_config
+    from bot.settings import Settings
 
     settings = Settings.from_env()
     args.warn_usd = settings.run_warn_usd if args.warn_usd is None else args.warn_usd
@@ -49,30 +46,25 @@ def cli_run(args: argparse.Namespace) -> int:
         raise CliError("--issue-file FILE is needed (or --resume RUN_ID)")
     else:
         issue = read_issue(args.issue_file, args.title)
-    checkout = load_checkout(repo.root, cache_dir=settings.cache_dir)
-    config, problems = load_repo_config(checkout.text(CONFIG_PATH), settings.policy)
-    content = RepoContent(config, problems, checkout.repo_map, checkout.overrides)
-    text = IssueText(checkout.name, 1, issue.title, issue.body, list(issue.labels))
-    grouping, _ = preview_grouping(settings, config, text, ask=False)
-    planned = plan_issue(text, content, settings, grouping)
-    choice = planned.choice
+    run = plan_run(settings, repo, issue, previous.issue if previous else None)
+    choice = run.planned.choice
     if choice is None and not (args.dry_run or args.show_prompt):
         raise CliError(
             "no LLM is configured: set LLM_BASE_URL and LLM_MODEL (and LLM_API_KEY if the "
             "endpoint needs one), in the environment or .env"
         )
-    result = planned.as_json()
+    result = run.planned.as_json()
     if not args.json:
-        show_plan(result, planned.model, checkout.describe())
+        show_plan(result, run.planned.model, run.checkout.describe())
     if args.show_prompt:
-        show_prompts(planned.plan.tasks)
+        show_prompts(run.planned.plan.tasks)
         return 0
     if args.dry_run:
         if args.json:
-            print_json({**result, "repository": checkout.as_json()})
+            print_json({**result, "repository": run.checkout.as_json()})
         return 0
     assert choice is not None
-    if not planned.plan.tasks:
+    if not run.planned.plan.tasks:
         raise CliError("the plan has no task to run (see the plan above)")
     identity = user_identity(repo)
     if not PricingTable(settings.llm_pricing_overrides).price(choice.model).known:
@@ -84,19 +76,26 @@ def cli_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if not args.yes and sys.stdin.isatty():
-        answer = input(f"Run {len(planned.plan.tasks)} task(s) with {choice.model}? [y/N] ")
+        what = "Plan with" if run.ask else f"Run {len(run.planned.plan.tasks)} task(s) with"
+        answer = input(f"{what} {choice.model}? [y/N] ")
         if answer.strip().lower() not in {"y", "yes"}:
             print("nothing was run")
             return 1
-    return execute(args, repo, issue, planned, config, settings, choice, identity, previous)
+    if run.ask is not None:
+        spent = previous.cost_usd if previous else 0.0
+        run = ask_model(run, settings, choice, spent, args.max_usd)
+        if not args.json:
+            show_plan(run.planned.as_json(), run.planned.model, run.checkout.describe())
+        if not run.planned.plan.tasks:
+            raise CliError("the plan has no task to run (see the plan above)")
+    return execute(args, repo, issue, run, settings, choice, identity, previous)
 
 
 def execute(
     args: argparse.Namespace,
     repo: LocalRepo,
     issue: IssueInput,
-    planned: IssuePlan,
-    config: RepoConfig,
+    run: RunPlan,
     settings: Settings,
     choice: LLMChoice,
     identity: GitIdentity,
@@ -105,7 +104,7 @@ def execute(
     from bot.cli.run_local import Budget, LocalRun, run_tasks, say_stderr
     from bot.cli.run_progress import live_display
 
-    plans = {tp.task.key: tp for tp in planned.plan.tasks}
+    plans = {tp.task.key: tp for tp in run.planned.plan.tasks}
     if previous is not None:
         record = previous
         known = {t.key for t in record.tasks}
@@ -117,14 +116,18 @@ def execute(
     else:
         tasks = [TaskRecord(tp.task.key, tp.task.title, tp.task.ordinal) for tp in plans.values()]
         about = {"title": issue.title, "body": issue.body, "labels": list(issue.labels)}
+        about["head"] = run.base  # planned from and branched off, on a resume too
         record = new_run(repo.root, about, choice.model, tasks)
+    if run.grouping is not None:
+        record.issue["grouping"] = run.grouping
+    record.planning_usd += run.cost_usd
     record.save()
     say = say_stderr if args.json else print
     say(f"run {record.run_id}: record in {record.folder}")
-    budget = Budget(args.warn_usd, args.max_usd, spent=record.cost_usd if previous else 0.0)
+    budget = Budget(args.warn_usd, args.max_usd, spent=record.cost_usd)
     try:
-        with live_display(record) as started:
-            local = LocalRun(repo, settings, config, choice, identity, issue.slug, say, started)
+        with live_display(record, say) as display:
+            local = LocalRun(repo, settings, run.config, choice, identity, issue.slug, say, display)
             asyncio.run(run_tasks(local, record, plans, budget, args.parallel))
     finally:
         record.stopped = budget.stopped

@@ -16,10 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.attempt.edit_rounds import Round, StopAttempt, attempt_messages, edit_rounds
 from bot.attempt.formatter import formatter_for
 from bot.cli.run_input import LocalRepo
+from bot.cli.run_progress import Display
 from bot.cli.run_record import RunRecord, TaskRecord, attempt_folder, write_prompt
 from bot.core.budget import check_budget, reserve_call
 from bot.core.lifecycle import TaskEvent
@@ -67,7 +69,7 @@ class LocalRun:
     identity: workspace.GitIdentity
     slug: str
     say: Callable[[str], None]
-    started: dict[int, float] | None = None  # the live display's, on a terminal
+    display: Display
 
 
 async def run_tasks(
@@ -149,16 +151,15 @@ async def run_task(
     branch = f"issuewright/{local.slug}-{task.ordinal}"
     dest = Path(tempfile.mkdtemp(prefix="issuewright-run-")) / branch.replace("/", "-")
     task.state, task.error, task.branch = "running", None, None
-    task.stage = "making its worktree"
-    if local.started is not None:
-        local.started[task.ordinal] = began
+    local.display.start(task)
+    local.display.stage(task, "making its worktree")
     local.say(f"task {task.ordinal}: {task.title} — on {branch}")
     model = local.choice.model
     price = pricing.price(model)
 
     async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
         write_prompt(folder, round_, messages)
-        task.stage = f"asking {model}" + (" (repair round)" if round_ > 1 else "")
+        local.display.stage(task, f"asking {model}" + (" (repair round)" if round_ > 1 else ""))
         reserve = reserve_call(
             (m.content for m in messages),
             local.config.max_output_tokens,
@@ -182,9 +183,21 @@ async def run_task(
             )
             raise BudgetStop(budget.stopped)
         response = await client.complete(
-            LLMRequest(messages=list(messages), max_tokens=local.config.max_output_tokens)
+            LLMRequest(
+                messages=list(messages),
+                max_tokens=local.config.max_output_tokens,
+                stream=True,
+                progress=lambda tokens: local.display.tokens(task, tokens),
+            )
         )
         cost = pricing.cost_usd(model, response.input_tokens, response.output_tokens)
+        # Said (and the streamed count dropped) before the task's totals take the answer in,
+        # so the table never shows its tokens twice.
+        local.display.answered(
+            task,
+            f"answered: {response.input_tokens:,} in / {response.output_tokens:,} out tokens, "
+            f"${cost:.4f}",
+        )
         task.tokens["input"] += response.input_tokens
         task.tokens["output"] += response.output_tokens
         task.cost_usd += cost
@@ -197,7 +210,7 @@ async def run_task(
                 f"${budget.max_usd:.2f})"
             )
         (folder / f"round-{round_}-answer.md").write_text(response.text, encoding="utf-8")
-        task.stage = "applying the answer"
+        local.display.stage(task, "applying the answer")
         return response
 
     async def seen(done: Round) -> None:
@@ -233,7 +246,7 @@ async def run_task(
         plan = await edit_rounds(
             dest, local.config, formatter, messages, ask, seen, retry_hint=hint
         )
-        task.stage = "committing"
+        local.display.stage(task, "committing")
         message = commit_message(task, record.issue_title, model)
         commit = await asyncio.to_thread(workspace.commit_all, dest, message, author=local.identity)
         if commit is None:
@@ -274,10 +287,15 @@ async def run_task(
 def endpoint_message(local: LocalRun, exc: LLMError) -> str:
     """What was tried and what to check, in the command line's terms (not a comment's)."""
     status = f" (HTTP {exc.status_code})" if exc.status_code else ""
+    choice = local.choice
+    parts = urlsplit(choice.base_url or "")
+    # Host and port only: a URL can carry credentials (http://user:key@gateway/v1).
+    where = f"{parts.hostname}:{parts.port}" if parts.port else parts.hostname
+    where = where or f"the {choice.provider} API"
     return (
-        f"{exc.summary}{status}, after {exc.attempts} attempt(s) to the {local.choice.provider} "
-        f"endpoint for {local.choice.model}: check LLM_BASE_URL, LLM_API_KEY and that the "
-        "server is running (`issuewright check` tries it)"
+        f"{exc.summary}{status}: tried {where} ({choice.provider}, model {choice.model}) "
+        f"{exc.attempts} time(s); check LLM_BASE_URL, LLM_API_KEY and that the server is "
+        "running (`issuewright check` tries it)"
     )
 
 

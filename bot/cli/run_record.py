@@ -58,10 +58,11 @@ class RunRecord:
     tasks: list[TaskRecord]
     issue: dict[str, Any] = field(default_factory=dict)  # title, body, labels: for --resume
     stopped: str | None = None  # why the run stopped early (the budget)
+    planning_usd: float = 0.0  # `llm_plan`'s call
 
     @property
     def cost_usd(self) -> float:
-        return sum(t.cost_usd for t in self.tasks)
+        return self.planning_usd + sum(t.cost_usd for t in self.tasks)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -79,6 +80,7 @@ class RunRecord:
             "issue_title": self.issue_title,
             "model": self.model,
             "stopped": self.stopped,
+            "planning_usd": self.planning_usd,
             "issue": self.issue,
             "detail": [asdict(t) for t in self.tasks],
         }
@@ -107,7 +109,9 @@ def load_run(repo: Path, run_id: str) -> RunRecord:
     fields = TaskRecord.__dataclass_fields__
     tasks = [TaskRecord(**{k: v for k, v in t.items() if k in fields}) for t in doc["detail"]]
     issue = doc.get("issue") or {}
-    return RunRecord(run_id, folder, repo, doc["issue_title"], doc.get("model"), tasks, issue)
+    run = RunRecord(run_id, folder, repo, doc["issue_title"], doc.get("model"), tasks, issue)
+    run.planning_usd = float(doc.get("planning_usd") or 0.0)
+    return run
 
 
 def exclude_runs(repo: Path) -> None:

@@ -31,6 +31,7 @@ from .base import (
 )
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .retry import RetryingHTTPClient, RetryPolicy, parse_retry_after
+from .streamed import TokenMeter
 
 DEFAULT_BASE_URL = "https://api.anthropic.com"
 API_VERSION = "2023-06-01"
@@ -182,6 +183,7 @@ class AnthropicClient(RetryingHTTPClient):
         stop_reason: str | None = None
         model: str | None = None
         stopped = False
+        meter = TokenMeter(request.progress, self._max_response_bytes, self.provider)
         async for event in iter_sse(resp):
             data = self._json(event.data)
             kind = data.get("type")
@@ -195,10 +197,14 @@ class AnthropicClient(RetryingHTTPClient):
                 delta = data.get("delta") or {}
                 if delta.get("type") == "text_delta":
                     parts.append(str(delta.get("text", "")))
+                    meter.text(parts[-1])
+                elif delta.get("type") == "thinking_delta":  # billed as output, not the answer
+                    meter.text(str(delta.get("thinking", "")))
             elif kind == "message_delta":
                 stop_reason = (data.get("delta") or {}).get("stop_reason") or stop_reason
                 # message_delta usage is cumulative: it replaces, never adds to, the start's.
                 usage.update({k: v for k, v in (data.get("usage") or {}).items() if v is not None})
+                meter.reported(usage.get("output_tokens"))
             elif kind == "message_stop":
                 stopped = True
                 break

@@ -7,6 +7,8 @@ status is ever retried twice by two layers.
 from __future__ import annotations
 
 import json
+import logging
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +36,9 @@ from .base import (
 )
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES
 from .retry import RetryingHTTPClient, RetryPolicy, parse_retry_after
+from .streamed import TokenMeter
+
+log = logging.getLogger("bot.llm")
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 _CONTEXT_PHRASES = (
@@ -122,6 +127,10 @@ class OpenAICompatClient(RetryingHTTPClient):
         # the compatible servers all understand max_tokens.
         on_openai = urlsplit(url).hostname == "api.openai.com"
         self._max_tokens_field = "max_completion_tokens" if on_openai else "max_tokens"
+        # Strict servers (Azure serverless, Mistral, pydantic-validated proxies) refuse
+        # `stream_options` with a 400 or 422; after one such answer it is left out.
+        self._stream_options = True
+        self._stream = True
 
     @property
     def models_url(self) -> str:
@@ -141,11 +150,38 @@ class OpenAICompatClient(RetryingHTTPClient):
                 "type": "json_schema",
                 "json_schema": {**schema, "strict": True},
             }
-        if request.stream:
+        if request.stream and self._stream:
             body["stream"] = True
-            # Without this the stream carries no token counts, and costs would be guesses.
-            body["stream_options"] = {"include_usage": True}
+            if self._stream_options:
+                # Without this the stream carries no token counts, and costs would be guesses.
+                body["stream_options"] = {"include_usage": True}
         return body
+
+    async def _attempt(self, body: dict[str, Any], request: LLMRequest) -> LLMResponse:
+        while True:
+            try:
+                return await super()._attempt(body, request)
+            except InvalidRequestError as exc:
+                if not self._leave_out(body, exc.detail):
+                    raise
+
+    def _leave_out(self, body: dict[str, Any], detail: str) -> bool:
+        """Whether a refusal names a streaming field this client can do without; if so it is
+        left out of `body` and of this client's later requests."""
+        if "stream_options" in body and "stream_options" in detail:
+            # Usage then comes from servers that send it anyway (llama.cpp), else is estimated.
+            self._stream_options = False
+            body.pop("stream_options")
+        elif body.get("stream") and re.search(r"\bstream\b", detail):  # not "upstream"
+            # A model or gateway that cannot stream ("'stream' does not support true"): one
+            # plain answer instead, heard by `progress` once at the end.
+            self._stream = False
+            body.pop("stream")
+            body.pop("stream_options", None)
+        else:
+            return False
+        log.warning("%s refused %s; asking without it from now on", self.url, detail[:200])
+        return True
 
     # ------------------------------------------------------------ parsing
 
@@ -189,6 +225,7 @@ class OpenAICompatClient(RetryingHTTPClient):
         model: str | None = None
         usage: dict[str, Any] | None = None
         done = False
+        meter = TokenMeter(request.progress, self._max_response_bytes, self.provider)
         async for event in iter_sse(resp):
             if event.data.strip() == "[DONE]":
                 done = True
@@ -203,12 +240,17 @@ class OpenAICompatClient(RetryingHTTPClient):
             model = chunk.get("model") or model
             if isinstance(chunk.get("usage"), dict):
                 usage = chunk["usage"]
+                meter.reported(usage.get("completion_tokens"))  # vLLM may send it per chunk
             for choice in chunk.get("choices") or []:
                 if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                     continue
                 delta = choice.get("delta") or {}
                 if isinstance(delta.get("content"), str):
                     parts.append(delta["content"])
+                    meter.text(delta["content"])
+                for thinking in ("reasoning_content", "reasoning"):  # llama.cpp, vLLM, Ollama
+                    if isinstance(delta.get(thinking), str):
+                        meter.text(delta[thinking])
                 if isinstance(delta.get("refusal"), str):
                     refusal.append(delta["refusal"])
                 finish = choice.get("finish_reason") or finish

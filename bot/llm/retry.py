@@ -11,6 +11,7 @@ Sleep and clock are injectable so tests drive the schedule without waiting.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import logging
 import time
@@ -33,6 +34,7 @@ from .base import (
     transport_error,
 )
 from .limits import DEFAULT_DEADLINE_SECONDS, DEFAULT_MAX_RESPONSE_BYTES, capped, read_error_body
+from .streamed import TokenMeter
 
 log = logging.getLogger("bot.llm")
 
@@ -40,6 +42,12 @@ T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
 Clock = Callable[[], float]
 
+# tenacity 9.2 names the first wait `multiplier` and warns on `initial`, which older ones need.
+_BACKOFF_SCALE = (
+    "multiplier"
+    if "multiplier" in inspect.signature(wait_exponential_jitter).parameters
+    else "initial"
+)
 # Longest Retry-After we believe; anything above is a broken header, not a plan.
 _MAX_RETRY_AFTER = 24 * 3600.0
 
@@ -98,9 +106,8 @@ async def call_with_retries(
     """Run `attempt` until it succeeds or the policy gives up. Returns (result, attempts made).
     When it gives up, the last error is raised with `.attempts` set."""
     start = policy.clock()
-    backoff = wait_exponential_jitter(
-        initial=policy.initial_backoff, max=policy.max_backoff, jitter=policy.jitter
-    )
+    scale = {_BACKOFF_SCALE: policy.initial_backoff}
+    backoff = wait_exponential_jitter(max=policy.max_backoff, jitter=policy.jitter, **scale)
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -254,6 +261,8 @@ class RetryingHTTPClient(ABC):
             response.finish_reason,
             attempts,
         )
+        # The provider's count, once: after a streamed answer's estimates, or the only one.
+        TokenMeter(request.progress).final(response.output_tokens)
         return replace(response, attempts=attempts)
 
     async def _attempt(self, body: dict[str, Any], request: LLMRequest) -> LLMResponse:
@@ -268,9 +277,11 @@ class RetryingHTTPClient(ABC):
             ) as raw:
                 if raw.status_code >= 400:
                     raise self._status_error(raw, await read_error_body(raw))
-                resp = capped(raw, self._max_response_bytes, self.provider)
-                if request.stream:
+                events = request.stream and not _is_json(raw)
+                resp = capped(raw, self._max_response_bytes, self.provider, events=events)
+                if events:
                     return await self._read_stream(resp, request)
+                # A server or proxy that ignores `stream` answers with one JSON body.
                 await resp.aread()
                 return self._read_completion(resp, request)
         except httpx.TransportError as exc:
@@ -288,3 +299,8 @@ class RetryingHTTPClient(ABC):
 
     def _redact(self, text: str) -> str:
         return redact(text, [self._api_key])
+
+
+def _is_json(response: httpx.Response) -> bool:
+    kind = response.headers.get("content-type", "").split(";")[0].strip().lower()
+    return kind == "application/json" or kind.endswith("+json")

@@ -12,6 +12,7 @@ from bot.core.policy import LLMChoice
 from bot.llm.base import ConfigurationError, LLMClient
 from bot.llm.factory import make_client
 from bot.llm.pricing import PricingTable
+from bot.llm.retry import RetryPolicy
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig, Settings
 from bot.store.models import Attempt, utcnow
@@ -37,6 +38,17 @@ def llm_client(settings: Settings, choice: LLMChoice) -> LLMClient:
         settings.llm_timeout_seconds,
         deadline_seconds=settings.llm_deadline_seconds,
         max_response_bytes=settings.llm_max_response_bytes,
+        retry=retry_policy(settings),
+    )
+
+
+def retry_policy(settings: Settings) -> RetryPolicy:
+    backoff = settings.llm_retry_backoff_seconds
+    return RetryPolicy(
+        max_attempts=settings.llm_max_attempts,
+        initial_backoff=backoff,
+        max_backoff=max(30.0 * backoff, backoff),
+        jitter=backoff,
     )
 
 

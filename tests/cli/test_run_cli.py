@@ -133,12 +133,15 @@ def test_show_prompt_prints_the_messages_the_app_would_send(
 ) -> None:
     server = llm(FIX)
     issue = write(tmp_path, "bug.md", BUG_REPORT)
+    write(repo, "notes.txt", "mine, not committed\n")
+    before = state(repo)
     args = ["--issue-file", str(issue), "--title", "calc.add is wrong", "--repo", str(repo)]
     code, out, _ = run(capsys, *args, "--show-prompt")
     assert code == 0 and server.requests == []
     assert "--- system ---" in out and "--- user ---" in out
     assert "calc.add is wrong" in out and "return a - b" in out  # the packed code
-    assert not (repo / ".issuewright").exists()
+    assert state(repo) == before and not (repo / ".issuewright").exists()
+    assert git(repo, "branch", "--list", "issuewright/*") == ""
 
 
 def test_a_spec_with_front_matter_gives_its_title_and_tasks(

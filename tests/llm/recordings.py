@@ -122,6 +122,7 @@ def client_for(
     *,
     base_url: str | None = None,
     model: str | None = None,
+    max_response_bytes: int | None = None,
     **policy: Any,
 ) -> tuple[LLMClient, Script]:
     script = Script(list(steps))
@@ -133,5 +134,6 @@ def client_for(
         model=model or ("gpt-4o-mini" if provider == "openai" else "claude-sonnet-4-5"),
         http_client=http,
         retry=fake_time.policy(**policy),
+        **({"max_response_bytes": max_response_bytes} if max_response_bytes else {}),
     )
     return client, script
