@@ -4,17 +4,16 @@ files of its rounds (`round-K-prompt.md`, `round-K-answer.md`, `round-K-apply.js
 (bot/core/attempt_record.py): system_prompt, user_prompt, answer, outcome, diff and timings,
 with the same scrubbing and caps (`core.record_text.kept_text`).
 
-Every text file is scrubbed and capped too: a prompt when written, an answer and the diff
+Every text file is scrubbed and capped too: a prompt and an answer when written, the diff
 when the record is brought up to date (at the next round's prompt and when the task ends,
-`RunRecord.save`). The seconds per stage are read from when each file was written: the
-prompt just before the call, the answer just after it, the apply result once checked."""
+`RunRecord.save`). The secrets are the operator's, from the settings the run read. The
+seconds per stage are read from when each file was written: the prompt just before the call,
+the answer just after it, the apply result once checked."""
 
 from __future__ import annotations
 
-import ast
 import json
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,16 @@ from bot.core.attempt_record import (
     round_outcome,
     split_rounds,
 )
-from bot.core.edits import EditProblem
 from bot.core.record_text import ANSWER_CAP_BYTES, DIFF_CAP_BYTES, PROMPT_CAP_BYTES, kept_text
 from bot.llm.base import ChatMessage
 
 RECORD_FILE = "record.json"
 
 
-def write_prompt(folder: Path, round_: int, messages: list[ChatMessage]) -> None:
+def write_prompt(
+    folder: Path, round_: int, messages: list[ChatMessage], secrets: list[str]
+) -> None:
     """Before round `round_`'s call: its prompt file, and the record brought up to date."""
-    secrets = operator_secrets()
     text = "".join(f"## {m.role}\n\n{m.content}\n\n" for m in messages)
     _write(folder / f"round-{round_}-prompt.md", _kept(text, PROMPT_CAP_BYTES, secrets))
     doc = _read_record(folder)
@@ -46,10 +45,14 @@ def write_prompt(folder: Path, round_: int, messages: list[ChatMessage]) -> None
     update_record(folder, secrets)
 
 
-def update_record(folder: Path, secrets: list[str] | None = None) -> dict[str, Any]:
+def write_answer(folder: Path, round_: int, text: str, secrets: list[str]) -> None:
+    """Round `round_`'s raw answer, scrubbed and capped before it touches the disk."""
+    _write(folder / f"round-{round_}-answer.md", _kept(text, ANSWER_CAP_BYTES, secrets))
+
+
+def update_record(folder: Path, secrets: list[str]) -> dict[str, Any]:
     """record.json from the attempt's files, and its answers and diff scrubbed and capped in
     place (their times kept: they measure the stages)."""
-    secrets = operator_secrets() if secrets is None else secrets
     doc = _read_record(folder)
     answers, rounds = [], []
     timings = {"llm_s": 0.0, "apply_s": 0.0}
@@ -77,7 +80,7 @@ def update_record(folder: Path, secrets: list[str] | None = None) -> dict[str, A
 def _round_of(number: int, applied: dict[str, Any]) -> dict[str, Any]:
     files = [str(f) for f in applied.get("files") or []]
     ok = bool(applied.get("ok")) and bool(files)
-    refused = [_problem_line(str(p)) for p in applied.get("problems") or []]
+    refused = [str(p) for p in applied.get("problems") or []]
     if applied.get("ok") and not files:
         refused = ["the answer has no edit blocks"]
     return round_outcome(
@@ -91,24 +94,6 @@ def _round_of(number: int, applied: dict[str, Any]) -> dict[str, Any]:
 
 # run_local writes each problem as `str(EditProblem(...))`, the dataclass's repr: read back
 # into the line the app stores (`EditProblem.render`), so both records say the same.
-_PROBLEM_REPR = re.compile(
-    r"^EditProblem\(path=(?P<path>None|'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"), "
-    r"reason=(?P<reason>'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"), line=(?P<line>None|\d+)\)$",
-    re.DOTALL,
-)
-
-
-def _problem_line(text: str) -> str:
-    match = _PROBLEM_REPR.match(text)
-    if match is None:
-        return text
-    try:
-        path, reason, line = (ast.literal_eval(match[k]) for k in ("path", "reason", "line"))
-    except (ValueError, SyntaxError):
-        return text
-    return EditProblem(path, reason, line).render()
-
-
 def _read_record(folder: Path) -> dict[str, Any]:
     path = folder / RECORD_FILE
     empty: dict[str, Any] = {
@@ -143,18 +128,6 @@ def _kept(text: str, cap_bytes: int, secrets: list[str]) -> str:
 
 def _mtime(path: Path) -> float:
     return path.stat().st_mtime_ns / 1e9
-
-
-def operator_secrets() -> list[str]:
-    """The operator's secret values (the LLM key…), scrubbed from the folder as the app
-    scrubs its rows."""
-    from bot.core.env_values import SettingsError
-    from bot.settings import Settings
-
-    try:
-        return Settings.from_env().secrets()
-    except SettingsError:  # `issuewright run` read them already; never the case in practice
-        return []
 
 
 def _write(path: Path, text: str) -> None:

@@ -121,6 +121,7 @@ def execute(
     if run.grouping is not None:
         record.issue["grouping"] = run.grouping
     record.planning_usd += run.cost_usd
+    record.secrets = settings.secrets()
     record.save()
     say = say_stderr if args.json else print
     say(f"run {record.run_id}: record in {record.folder}")

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 
 from bot.attempt.edit_rounds import Round, StopAttempt, attempt_messages, edit_rounds
 from bot.attempt.formatter import formatter_for
+from bot.cli.attempt_files import write_answer, write_prompt
 from bot.cli.run_input import LocalRepo
 from bot.cli.run_progress import Display
-from bot.cli.run_record import RunRecord, TaskRecord, attempt_folder, write_prompt
+from bot.cli.run_record import RunRecord, TaskRecord, attempt_folder
 from bot.core.budget import check_budget, reserve_call
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
@@ -158,7 +159,7 @@ async def run_task(
     price = pricing.price(model)
 
     async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
-        write_prompt(folder, round_, messages)
+        write_prompt(folder, round_, messages, record.secrets)
         local.display.stage(task, f"asking {model}" + (" (repair round)" if round_ > 1 else ""))
         reserve = reserve_call(
             (m.content for m in messages),
@@ -209,7 +210,7 @@ async def run_task(
                 f"${budget.warn_usd:.2f} (it stops before passing --max-usd "
                 f"${budget.max_usd:.2f})"
             )
-        (folder / f"round-{round_}-answer.md").write_text(response.text, encoding="utf-8")
+        write_answer(folder, round_, response.text, record.secrets)
         local.display.stage(task, "applying the answer")
         return response
 
@@ -217,7 +218,7 @@ async def run_task(
         result = {
             "ok": done.plan.ok,
             "files": [c.path for c in done.plan.changes],
-            "problems": [str(p) for p in done.plan.problems],
+            "problems": [p.render() for p in done.plan.problems],
             "finish_reason": str(done.response.finish_reason),
         }
         (folder / f"round-{done.number}-apply.json").write_text(json.dumps(result, indent=2))

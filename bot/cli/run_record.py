@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.cli.attempt_files import operator_secrets, update_record
-from bot.cli.attempt_files import write_prompt as write_prompt  # run_local writes through it
+from bot.cli.attempt_files import update_record
 from bot.cli.output import CliError
 
 RUNS = Path(".issuewright") / "runs"
@@ -59,6 +58,8 @@ class RunRecord:
     issue: dict[str, Any] = field(default_factory=dict)  # title, body, labels: for --resume
     stopped: str | None = None  # why the run stopped early (the budget)
     planning_usd: float = 0.0  # `llm_plan`'s call
+    # The operator's secret values, scrubbed from every file of the run folder.
+    secrets: list[str] = field(default_factory=list, repr=False)
 
     @property
     def cost_usd(self) -> float:
@@ -72,9 +73,8 @@ class RunRecord:
         }
 
     def save(self) -> None:
-        secrets = operator_secrets()
         for folder in sorted(self.folder.glob("task-*/attempt-*")):
-            update_record(folder, secrets)
+            update_record(folder, self.secrets)
         doc = {
             **self.as_json(),
             "issue_title": self.issue_title,
