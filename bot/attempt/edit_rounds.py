@@ -141,8 +141,8 @@ async def edit_rounds(
                 "smaller SEARCH/REPLACE blocks: only the lines that change.\n\n" + feedback
             )
         if round_ == 2:
-            raise StopAttempt(TaskEvent.GENERATION_FAILED, refusal_message(problems))
-        first_problems = refusal_message(problems) + (
+            raise StopAttempt(TaskEvent.GENERATION_FAILED, refusal_message(problems, retry_hint))
+        first_problems = refusal_message(problems, retry_hint) + (
             " (the answer was cut off at `max_output_tokens`)" if cut_off else ""
         )
         # A cut-off answer is mostly repetition: echo only its start, or the repair round may

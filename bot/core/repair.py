@@ -27,15 +27,18 @@ def render_repair_message(problems: Sequence[EditProblem]) -> str:
     )
 
 
-def refusal_message(problems: Sequence[EditProblem]) -> str:
-    """The reason first: the status table shows only the start of a task's last error."""
+def refusal_message(
+    problems: Sequence[EditProblem], retry_hint: str = "Comment `/issuewright retry` to try again."
+) -> str:
+    """The reason first: the status table shows only the start of a task's last error;
+    `retry_hint` is what to do next where it is read (a comment command, or `--resume`)."""
     detail = "; ".join(p.brief() for p in problems[:3])
     detail = detail or "the answer had no edits"
     if len(problems) > 3:
         detail += f"; {len(problems) - 3} more"
     return (
         f"{detail} — {REFUSED_WORDS}, also after a repair round, so nothing "
-        "was pushed. Comment `/issuewright retry` to try again."
+        f"was pushed. {retry_hint}"
     )
 
 

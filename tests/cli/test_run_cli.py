@@ -271,6 +271,9 @@ def test_a_refused_answer_is_kept_and_the_task_fails_with_the_reason(
     assert code == 1
     [task] = report["tasks"]
     assert task["state"] == "failed" and task["commit"] is None and task["error"]
+    # What to do next, for a local run: resume it, not a comment command on GitHub.
+    assert task["error"].endswith(f"Resume with `issuewright run --resume {report['run_id']}`.")
+    assert "/issuewright" not in task["error"]
     assert len(server.requests) == 2  # the answer and the one repair round
     attempt = repo / ".issuewright" / "runs" / report["run_id"] / "task-1" / "attempt-1"
     assert (attempt / "round-1-answer.md").read_text() == REFUSAL
