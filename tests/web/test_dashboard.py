@@ -20,6 +20,7 @@ from bot.github.access import GitHubAccess
 from bot.settings import Settings
 from bot.store.models import Job
 from bot.web.dashboard_session import session_config
+from bot.web.templating import inline_code
 from tests.conftest import make_settings
 from tests.ghsim.simulator import GitHubSimulator
 from tests.harness import Harness, running_app
@@ -130,7 +131,8 @@ async def test_a_maintainer_sees_only_what_they_can_push_to(dash: Dash) -> None:
     assert "#7" in repo.text and "Fix add" in repo.text
     assert "failed" in run.text and "$0.0123" in run.text
     # The failure as the status comment says it: once, with one action and the attempt page.
-    assert run.text.count("/issuewright retry task 1") == 1 and "answer refused" in run.text
+    assert run.text.count("<code>/issuewright retry task 1</code>") == 1
+    assert "answer refused" in run.text
     assert f'href="/dashboard/attempts/{dash.rows.attempt_id}">See what was refused' in run.text
     assert ANSWER in attempt.text and REFUSAL in attempt.text
     assert "LLM endpoint timed out" in jobs.text and "Replay" in jobs.text
@@ -244,3 +246,11 @@ async def test_the_user_token_is_never_in_a_page_a_cookie_or_the_log(
     assert "dashboard login: octocat" in caplog.text
     seen = caplog.text + callback.headers["set-cookie"] + "".join(p.text for p in pages)
     assert token not in seen and token.removeprefix("ghu_") not in seen
+
+
+def test_a_notice_shows_code_spans_and_escapes_everything_else() -> None:
+    shown = inline_code("<script>x</script> — comment `/issuewright retry` `<b>`")
+    assert shown == (
+        "&lt;script&gt;x&lt;/script&gt; — comment <code>/issuewright retry</code> "
+        "<code>&lt;b&gt;</code>"
+    )
