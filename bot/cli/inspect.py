@@ -94,6 +94,13 @@ def _delivery_dict(d: Any) -> dict[str, Any]:
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
+    if (args.delivery_id is None) == (args.job is None):
+        raise CliError(
+            "name a delivery id or `--job ID`, not both: `issuewright deliveries` and "
+            "`issuewright jobs --status dead` list them"
+        )
+    if args.job is not None:
+        return _replay_job(args)
     from bot.store.queue import replay_delivery
 
     settings = load_settings()
@@ -111,6 +118,22 @@ def cmd_replay(args: argparse.Namespace) -> int:
         print_json({"delivery_id": args.delivery_id, "job_id": job_id})
     else:
         print(f"delivery {args.delivery_id} queued again as job {job_id}")
+    return 0
+
+
+def _replay_job(args: argparse.Namespace) -> int:
+    """A dead job of any kind (a generate job has no delivery) queued again, as the
+    dashboard's Replay button does."""
+    from bot.store.dead_jobs import requeue_dead_job
+
+    if not run_on_database(lambda sessions: requeue_dead_job(sessions, args.job)):
+        raise CliError(
+            f"job {args.job} is not a dead job; `issuewright jobs --status dead` lists them"
+        )
+    if args.json:
+        print_json({"job_id": args.job})
+    else:
+        print(f"job {args.job} queued again")
     return 0
 
 

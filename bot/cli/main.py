@@ -196,8 +196,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_deliveries)
 
-    p = sub.add_parser("replay", help="queue a stored delivery again")
-    p.add_argument("delivery_id", help="the X-GitHub-Delivery id (`issuewright deliveries`)")
+    p = sub.add_parser("replay", help="queue a stored delivery, or a dead job, again")
+    p.add_argument(
+        "delivery_id", nargs="?", help="the X-GitHub-Delivery id (`issuewright deliveries`)"
+    )
+    p.add_argument(
+        "--job",
+        type=int,
+        metavar="ID",
+        help="a dead job instead (`issuewright jobs --status dead`), of any kind",
+    )
     p.add_argument("--json", action="store_true", help=AS_JSON)
     p.set_defaults(func=cmd_replay)
 

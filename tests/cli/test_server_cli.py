@@ -155,6 +155,36 @@ def test_replay_of_a_missing_delivery(workdir: Path, db_url: str) -> None:
     assert done.stdout == ""
 
 
+async def store_dead_generate_job(url: str) -> int:
+    engine = make_engine(url)
+    try:
+        async with make_session_factory(engine)() as session, session.begin():
+            job = new_job("generate", payload={"task_id": 1})
+            job.status, job.attempts, job.last_error = "dead", 5, "JobTimeout"
+            session.add(job)
+            await session.flush()
+            return int(job.id)
+    finally:
+        await engine.dispose()
+
+
+async def test_replay_of_a_dead_job_without_a_delivery(workdir: Path, db_url: str) -> None:
+    assert run(["db", "upgrade"], workdir, DATABASE_URL=db_url).returncode == 0
+    job_id = await store_dead_generate_job(db_url)
+    done = run(["replay", "--job", str(job_id)], workdir, DATABASE_URL=db_url)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == f"job {job_id} queued again\n"
+    [queued] = json.loads(
+        run(["jobs", "--json", "--status", "queued"], workdir, DATABASE_URL=db_url).stdout
+    )["jobs"]
+    assert (queued["kind"], queued["attempts"]) == ("generate", 0)
+    # A second replay (a double click, a job already queued) changes nothing and says why.
+    again = run(["replay", "--job", str(job_id)], workdir, DATABASE_URL=db_url)
+    assert f"job {job_id} is not a dead job" in assert_one_line_error(again)
+    neither = run(["replay"], workdir, DATABASE_URL=db_url)
+    assert "name a delivery id or `--job ID`" in assert_one_line_error(neither)
+
+
 @pytest.mark.parametrize("command", [["db", "upgrade"], ["deliveries"], ["jobs"]])
 def test_unreachable_postgresql(workdir: Path, command: list[str]) -> None:
     # Port 1 on loopback: refused at once, no network involved.
