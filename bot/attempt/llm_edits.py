@@ -70,10 +70,13 @@ async def generate_edits(
     spend: Spend,
     *,
     progress: Callable[[int], None] | None = None,
+    reuse: tuple[int, str] | None = None,
 ) -> AttemptResult:
     """Ask, apply all-or-nothing, and give parse/apply problems back for one repair round.
     `spend` is the caller's, so what was spent is known even when this raises; `progress`
-    hears the output tokens received so far while an answer arrives."""
+    hears the output tokens received so far while an answer arrives. `reuse` (attempt id,
+    answer): what an interrupted run of this job already got, taken as round 1's answer
+    instead of a call (`attempt/takeover.py`)."""
     client = make_llm(ctx, choice)
     formatter = formatter_for(ctx.settings, config)
     record = RecordKeeper(ctx, attempt_id, max_files=config.max_files_per_task)
@@ -81,6 +84,8 @@ async def generate_edits(
     async def ask(round_: int, messages: list[ChatMessage]) -> LLMResponse:
         await safe_point(ctx, task.id)
         await record.asking(messages)
+        if round_ == 1 and reuse is not None:
+            return await reused(*reuse)
         async with ctx.sessions() as session, session.begin():
             await record_stage(
                 session,
@@ -108,6 +113,18 @@ async def generate_edits(
                 f"{response.input_tokens} in / {response.output_tokens} out tokens",
                 task_id=task.id,
                 data={"finish_reason": str(response.finish_reason)},
+            )
+        return response
+
+    async def reused(earlier: int, text: str) -> LLMResponse:
+        response = LLMResponse(text, choice.model, 0, 0, "stop", provider=choice.provider)
+        await record.answered(response)
+        async with ctx.sessions() as session, session.begin():
+            await record_stage(
+                session,
+                "generation_reused",
+                f"the answer attempt {earlier} got before its job stopped (no call made)",
+                task_id=task.id,
             )
         return response
 

@@ -21,6 +21,7 @@ from bot.attempt.llm_edits import (
 from bot.attempt.pull_request import open_pull
 from bot.attempt.records import end_task, finish_attempt, start_attempt
 from bot.attempt.resume import record_commit
+from bot.attempt.takeover import take_over
 from bot.core.lifecycle import TaskEvent
 from bot.core.policy import LLMChoice
 from bot.git import remote as git_remote
@@ -74,6 +75,8 @@ async def run_attempt(
         await record_stage(
             session, "context_chosen", ", ".join(spec.files[:10]), task_id=task_id, job_id=job_id
         )
+    # A re-run of a job that died mid-attempt: its attempt closed, its answer used again.
+    reuse = await take_over(ctx, task_id, spec.kind, spec.prompt.sha256)
     attempt_id = await start_attempt(
         ctx, task_id, spec.kind, job_id, spec.prompt, choice, repo.installation_id
     )
@@ -114,6 +117,7 @@ async def run_attempt(
                 messages,
                 spend,
                 progress=reporter,
+                reuse=reuse,
             )
         finally:
             await reporter.aclose()

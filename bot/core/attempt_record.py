@@ -10,11 +10,12 @@ and of every round in `rounds`."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Protocol
 
 from bot.core.edits import EditProblem
-from bot.core.record_text import cut_marker, kept_text
+from bot.core.record_text import CUT_WORDS, cut_marker, kept_text
+from bot.core.sanitize import REDACTED
 
 ROUND_LINE = "──── round {n}: the repair round ────"
 
@@ -64,6 +65,20 @@ def last_round(text: str, rounds: int) -> str:
         return text
     _, sep, tail = text.rpartition(round_separator(rounds))
     return tail if sep else text
+
+
+def reusable_answer(answer: str | None, outcome: Mapping[str, Any] | None) -> str | None:
+    """The answer an interrupted attempt already got, when a re-run may use it instead of
+    asking (and paying) the model again: the final round's text, unless it was refused, cut
+    when stored, or had a secret scrubbed out of it (then it is not what the model said)."""
+    outcome = outcome or {}
+    rounds = outcome.get("rounds") or []
+    if not answer or (rounds and not outcome.get("applied")):
+        return None
+    text = last_round(answer, max(1, len(rounds)))
+    if CUT_WORDS in text or REDACTED in text:
+        return None
+    return text
 
 
 def asked(messages: Sequence[Message]) -> tuple[str | None, str]:

@@ -14,8 +14,11 @@ ANSWER_CAP_BYTES = 256 * 1024
 DIFF_CAP_BYTES = 256 * 1024
 
 
+CUT_WORDS = "\n… cut at "
+
+
 def cut_marker(cap_bytes: int) -> str:
-    return f"\n… cut at {cap_bytes // 1024} KB"
+    return f"{CUT_WORDS}{cap_bytes // 1024} KB"
 
 
 def kept_text(text: str | None, cap_bytes: int, secrets: Iterable[str] = ()) -> str | None:

@@ -12,11 +12,16 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
-from bot.attempt import runner
+from bot.attempt import edit_rounds, runner
 from bot.attempt.pull_request import PR_LABEL
+from bot.core.attempt_record import reusable_answer, round_separator
+from bot.core.record_text import cut_marker
+from bot.core.sanitize import REDACTED
 from bot.git import remote as git_remote
 from bot.github.api import GitHubAPI
+from bot.store.models import Attempt, AttemptRecord
 from tests.e2e.conftest import BUG_REPORT as BUG
 from tests.e2e.conftest import FIX_ADD, MAINTAINER, REPO, Scenario
 from tests.e2e.kill_helpers import kill_after, run_again, settle_until_killed
@@ -119,3 +124,42 @@ async def test_a_generate_job_that_died_before_showing_its_outcome_shows_it_when
 
     row = task_row(scenario, issue.number, 1)
     assert shown in row and "generating" not in row
+
+
+@pytest.mark.parametrize(
+    ("owner", "method"),
+    [(git_remote, "push_branch"), (edit_rounds, "apply_answer")],
+    ids=["after-its-push", "after-the-answer"],
+)
+async def test_a_generate_job_run_again_uses_the_answer_it_already_paid_for(
+    scenario: Scenario, llm: ScriptedLLM, monkeypatch: pytest.MonkeyPatch, owner: Any, method: str
+) -> None:
+    switch = kill_after(monkeypatch, owner, method)
+    await first_generation(scenario)
+    await settle_until_killed(scenario, switch)
+    assert len(llm.requests) == 1
+
+    await run_again(scenario)
+
+    assert len(llm.requests) == 1  # the model was not asked (nor paid) a second time
+    done = await task(scenario)
+    assert done.state == "pr_open" and len(scenario.sim.pulls(REPO)) == 1
+    async with scenario.harness.sessions() as session:
+        attempts = list((await session.execute(select(Attempt).order_by(Attempt.id))).scalars())
+        second = await session.get(AttemptRecord, attempts[-1].id)
+    first, last = attempts
+    # The dead run's attempt is closed, not left running for ever; the task paid once.
+    assert (first.outcome, last.outcome) == ("interrupted", "success")
+    assert first.cost_usd > 0 and last.cost_usd == 0 and done.cost_usd == first.cost_usd
+    assert second is not None and second.answer == FIX_ADD
+
+
+def test_only_an_answer_that_can_apply_as_the_model_wrote_it_is_reused() -> None:
+    assert reusable_answer(FIX_ADD, None) == FIX_ADD  # died before it was checked
+    refused = {"applied": False, "rounds": [{"round": 1, "applied": False}]}
+    assert reusable_answer(FIX_ADD, refused) is None
+    assert reusable_answer(FIX_ADD + cut_marker(256 * 1024), None) is None
+    assert reusable_answer(f"token {REDACTED}\n" + FIX_ADD, None) is None
+    two = FIX_ADD + round_separator(2) + "the repair"
+    applied = {"applied": True, "rounds": [{"applied": False}, {"applied": True}]}
+    assert reusable_answer(two, applied) == "the repair"
