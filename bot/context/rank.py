@@ -64,6 +64,9 @@ WEIGHTS: dict[str, float] = {
 }
 PRIORS: dict[str, float] = {"source": 1.0, "test": 0.1, "doc": 0.03, "other": 0.3}
 SOFT = ("bm25", "meta", "ident", "unit", "tunit", "tmeta", "defs", "graph")
+MAX_CLASS_DEFINERS = 3  # `Foo.bar` with no `bar` in `Foo`: the class, if few files define it
+CLASS_ONLY = 0.5  # … named less surely than a method that exists
+FRAME_DECAY = 0.5  # a file one step shallower than the deepest framed file scores this much
 MAX_NGRAM_HITS = 40  # an n-gram found in more files than this says nothing
 
 
@@ -220,7 +223,25 @@ def resolve_dotted(repo_map: RepoMap, dotted: str) -> list[tuple[int, float]]:
         files = repo_map.qualnames.get(".".join(parts[k:]), [])
         if files:
             return [(f, 1.0 / math.sqrt(len(files))) for f in files]
+    # `RST.__init__() got an unexpected keyword`: the class lacks the method the issue
+    # names (often the bug itself), so the file defining the class is meant.
+    files = class_definers(repo_map, parts[-2]) if len(parts) >= 2 else []
+    if 0 < len(files) <= MAX_CLASS_DEFINERS:
+        return [(f, CLASS_ONLY / math.sqrt(len(files))) for f in files]
     return []
+
+
+def class_definers(repo_map: RepoMap, name: str) -> list[int]:
+    """Files outside the tests that define a class *name* at their top level."""
+    return [
+        f
+        for f in repo_map.defs.get(name, [])
+        if repo_map.entries[f].kind != "test"
+        and any(
+            s.name == name and s.kind == "class" and not s.parent
+            for s in repo_map.entries[f].outline.symbols
+        )
+    ]
 
 
 def _paths(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
@@ -241,10 +262,19 @@ def _paths(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
 
 
 def _frames(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
+    """The file of the deepest frame that resolves here scores 1; each other file less the
+    further its deepest frame lies from it (by files, not frames: a long run of frames in
+    one file is one step), times how surely the frame's path names the file."""
     out = np.zeros(n)
-    local = [hits for f in sig.frames if (hits := match_path(repo_map, f.path))]
-    for j, hits in enumerate(local):
-        depth = 0.5 + 0.5 * (j + 1) / len(local)
+    seen: list[int] = []  # files in order of their deepest frame, deepest first
+    for frame in reversed(sig.frames):
+        hits = match_path(repo_map, frame.path)
+        if not hits:
+            continue
+        lead = max(hits, key=lambda h: h[1])[0]
+        if lead not in seen:
+            seen.append(lead)
+        depth = FRAME_DECAY ** seen.index(lead)
         for i, s in hits:
             out[i] = max(out[i], depth * s)
     return out
