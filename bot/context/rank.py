@@ -20,7 +20,8 @@ hard (absolute):
     msg      word 4-grams of error messages / quoted phrases found in the file
     literal  CLI flags / hyphenated option names found quoted in the file
     size     log file size (fitted to 0: kept so a refit can use it)
-prior: 1.0 source, 0.1 tests, 0.03 docs (incl. code under doc/ and examples/), 0.3 other.
+prior: 1.0 source, 0.1 tests, 0.03 docs (incl. code under doc/ and examples/), 0.3 other
+(vendored code included: :func:`rank_kinds`).
 
 Weights are round grid values fitted by ``python -m bench.fit_rank`` on the SWE-bench Lite dev
 set only (63 instances, 8 repositories): a coordinate search from a neutral start (all 1)
@@ -64,6 +65,9 @@ WEIGHTS: dict[str, float] = {
 }
 PRIORS: dict[str, float] = {"source": 1.0, "test": 0.1, "doc": 0.03, "other": 0.3}
 SOFT = ("bm25", "meta", "ident", "unit", "tunit", "tmeta", "defs", "graph")
+VENDOR_DIRS = frozenset(
+    "vendor vendored _vendor vendors extern externals third_party thirdparty 3rdparty".split()
+)
 MAX_CLASS_DEFINERS = 3  # `Foo.bar` with no `bar` in `Foo`: the class, if few files define it
 CLASS_ONLY = 0.5  # … named less surely than a method that exists
 FRAME_DECAY = 0.5  # a file one step shallower than the deepest framed file scores this much
@@ -89,8 +93,24 @@ def combine(
     priors: dict[str, float] | None = None,
 ) -> np.ndarray:
     p = priors or PRIORS
-    prior = np.array([p.get(e.kind, 1.0) for e in repo_map.entries])
+    prior = np.array([p.get(kind, 1.0) for kind in rank_kinds(repo_map)])
     return combine_arrays(prior, feats, weights or WEIGHTS)
+
+
+def rank_kinds(repo_map: RepoMap) -> list[str]:
+    """Each file's kind as the priors see it: vendored code (``requests/packages/urllib3``,
+    ``astropy/extern``, ``sklearn/externals``, ``static/vendor``) counts as ``other``, not
+    ``source``: the project fixes its own code, the copy is upstream's."""
+    return [
+        "other" if e.kind == "source" and is_vendored(e.path) else e.kind for e in repo_map.entries
+    ]
+
+
+def is_vendored(path: str) -> bool:
+    """A directory of the path is a vendoring one; ``packages`` only below the top level
+    (``requests/packages/``), since a top-level ``packages/`` is a monorepo's own code."""
+    dirs = path.split("/")[:-1]
+    return any(d.lower() in VENDOR_DIRS for d in dirs) or "packages" in dirs[1:]
 
 
 def combine_arrays(

@@ -163,3 +163,41 @@ def test_a_method_the_class_lacks_names_the_file_defining_the_class() -> None:
     top = ranked(issue)
     assert top[0] == "pkg/writers.py"
     assert top.index("pkg/writers.py") < top.index("pkg/table.py")
+
+
+VENDORED = {
+    "netlib/__init__.py": "from .api import get\n",
+    "netlib/api.py": "from .adapters import send\n\ndef get(url):\n    return send(url)\n",
+    "netlib/adapters.py": (
+        "from .packages.urllib3.exceptions import ProtocolError\n\n"
+        "def send(url):\n"
+        "    try:\n"
+        "        return open_connection(url)\n"
+        "    except ProtocolError as err:\n"
+        "        raise ConnectionError(err)\n"
+    ),
+    "netlib/packages/__init__.py": "",
+    "netlib/packages/urllib3/__init__.py": "",
+    "netlib/packages/urllib3/exceptions.py": (
+        "class HTTPError(Exception):\n    pass\n\n"
+        "class DecodeError(HTTPError):\n    '''urllib3 failed to decode the response.'''\n\n"
+        "class ProtocolError(HTTPError):\n    pass\n\n"
+        "class TimeoutError(HTTPError):\n    '''urllib3 timeout exceptions.'''\n"
+    ),
+}
+
+
+def test_vendored_code_ranks_below_the_projects_own() -> None:
+    from bot.context.rank import is_vendored
+
+    issue = (
+        "urllib3 exceptions passing through the API\n\n"
+        "I catch ConnectionError, but urllib3 DecodeError and TimeoutError exceptions "
+        "still pass through `get`."
+    )
+    top = ranked(issue, VENDORED)
+    assert top.index("netlib/adapters.py") < top.index("netlib/packages/urllib3/exceptions.py")
+    assert is_vendored("astropy/extern/ply/lex.py")
+    assert is_vendored("django/contrib/admin/static/admin/js/vendor/jquery/jquery.js")
+    assert not is_vendored("packages/web/src/app.ts")  # a monorepo's own packages
+    assert not is_vendored("sympy/external/importtools.py")
