@@ -23,6 +23,7 @@ IPYTHON_FRAME_RE = re.compile(
     r"^[ \t]*File [ \t]*([~/.\w][^\s:,\"]*\.py):(\d+)(?:, in ([\w<>.]+))?", re.M
 )
 IPYTHON7_FRAME_RE = re.compile(r"^[ \t]*([~/.\w][^\s:,\"]*\.py) in ([\w<>.]+)\(", re.M)
+ARROW_LINE_RE = re.compile(r"^[ \t]*-+>[ \t]*(\d+)", re.M)
 DOTTED_RE = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
 FROM_IMPORT_RE = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, \t]+)", re.M)
 IMPORT_RE = re.compile(r"^\s*import\s+([\w.]+)", re.M)
@@ -131,8 +132,12 @@ def _frames(text: str) -> list[Frame]:
         for m in rx.finditer(text):
             frame = Frame(_slashes(m.group(1)), int(m.group(2)), m.group(3) or "")
             found.append((m.start(), frame))
-    for m in IPYTHON7_FRAME_RE.finditer(text):  # the line is on a later ``-->`` line
-        found.append((m.start(), Frame(_slashes(m.group(1)), 0, m.group(2))))
+    old_style = list(IPYTHON7_FRAME_RE.finditer(text))
+    for k, m in enumerate(old_style):  # the line is the frame's ``---->`` line, if shown
+        end = old_style[k + 1].start() if k + 1 < len(old_style) else len(text)
+        arrow = ARROW_LINE_RE.search(text, m.end(), end)
+        line = int(arrow.group(1)) if arrow else 0
+        found.append((m.start(), Frame(_slashes(m.group(1)), line, m.group(2))))
     found.sort(key=lambda f: f[0])
     return [f for _, f in found]
 

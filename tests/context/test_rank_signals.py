@@ -109,6 +109,7 @@ def test_jupyter_traceback_frames_are_read_in_order() -> None:
     old = extract_signals(IPYTHON7).frames
     assert [f.path.rsplit("/", 1)[-1] for f in old] == ["plot.py", "scales.py"]
     assert [f.func for f in old] == ["plot", "setup"]
+    assert [f.line for f in old] == [6, 4]  # from each frame's own `---->` line
 
 
 def test_a_jupyter_traceback_points_at_files_like_a_plain_one() -> None:
