@@ -265,7 +265,8 @@ def report(rows: list[dict], refit: dict[str, dict[str, dict]] | None = None) ->
                     refit[name][r["id"]]["ctx"],
                 )
             selectors.append((label, f"{name}_rank", f"{name}_ctx"))
-    selectors.append(("bm25", "bm25_rank", "bm25_ctx"))
+    if any(r["bm25_rank"] for r in rows):  # not with --no-baseline
+        selectors.append(("bm25", "bm25_rank", "bm25_ctx"))
     print(f"\n== overall ({len(rows)} instances)")
     print("\n".join(_headline(rows, selectors)))
     print("\n".join(_summary(rows, selectors)))
