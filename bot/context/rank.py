@@ -16,6 +16,7 @@ soft (relative, times the kind prior):
     graph  imported by a file the issue names (defs + path + frame): fixes sit one call away
 hard (absolute):
     path     paths, modules and dotted names the issue mentions that resolve to the file
+             (`Cls.meth` where Cls has no such method: the file defining Cls, at half)
     frame    traceback frames (plain, pytest, IPython 7 and 8) resolving to the file: the
              deepest framed file 1, each shallower file half the one below it
     msg      word 4-grams of error messages / quoted phrases found in the file
@@ -291,8 +292,8 @@ def _frames(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
     seen: list[int] = []  # files in order of their deepest frame, deepest first
     for frame in reversed(sig.frames):
         hits = match_path(repo_map, frame.path)
-        if not hits:
-            continue
+        if not hits or ("/" in frame.path and _name_only(hits)):
+            continue  # `site-packages/numpy/__init__.py`: another library's frame
         lead = max(hits, key=lambda h: h[1])[0]
         if lead not in seen:
             seen.append(lead)
@@ -300,6 +301,11 @@ def _frames(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
         for i, s in hits:
             out[i] = max(out[i], depth * s)
     return out
+
+
+def _name_only(hits: list[tuple[int, float]]) -> bool:
+    """*hits* of :func:`match_path` matched on the file name alone (strength 0.5)."""
+    return max(s for _, s in hits) * math.sqrt(len(hits)) < 0.99
 
 
 def _occurrences(repo_map: RepoMap, needle: str, limit: int) -> set[int] | None:

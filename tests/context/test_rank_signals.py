@@ -202,3 +202,23 @@ def test_vendored_code_ranks_below_the_projects_own() -> None:
     assert is_vendored("django/contrib/admin/static/admin/js/vendor/jquery/jquery.js")
     assert not is_vendored("packages/web/src/app.ts")  # a monorepo's own packages
     assert not is_vendored("sympy/external/importtools.py")
+
+
+def test_another_librarys_frames_do_not_push_the_projects_frames_down() -> None:
+    # The deepest frames are numpy's; numpy's `__init__.py` and `core.py` only share a
+    # file name with files here, so plot.py stays the deepest frame of this project.
+    issue = """Plotting crashes
+
+```
+Traceback (most recent call last):
+  File "/opt/env/lib/python3.11/site-packages/pkg/plot.py", line 6, in plot
+  File "/opt/env/lib/python3.11/site-packages/numpy/core.py", line 88, in subtract
+  File "/opt/env/lib/python3.11/site-packages/numpy/__init__.py", line 12, in _dispatch
+TypeError: numpy boolean subtract, the `-` operator, is not supported
+```
+"""
+    repo_map = build_repo_map({**REPO, "pkg/core.py": "def subtract(a, b):\\n    return a - b\\n"})
+    frame = file_signals(repo_map, issue)["frame"]
+    assert frame[repo_map.index_of["pkg/plot.py"]] == 1.0
+    assert frame[repo_map.index_of["pkg/core.py"]] == 0.0
+    assert frame[repo_map.index_of["pkg/__init__.py"]] == 0.0
