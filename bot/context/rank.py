@@ -75,6 +75,7 @@ MAX_CLASS_DEFINERS = 3  # `Foo.bar` with no `bar` in `Foo`: the class, if few fi
 CLASS_ONLY = 0.5  # … named less surely than a method that exists
 FRAME_DECAY = 0.5  # a file one step shallower than the deepest framed file scores this much
 MAX_NGRAM_HITS = 40  # an n-gram found in more files than this says nothing
+MAX_GRAM_SCANS = 60  # n-grams of all messages searched, in all
 
 
 def rank_files(repo_map: RepoMap, query: str, *, title: str = "") -> list[tuple[str, float]]:
@@ -325,8 +326,15 @@ def _occurrences(repo_map: RepoMap, needle: str, limit: int) -> set[int] | None:
 def _messages(repo_map: RepoMap, sig: IssueSignals, n: int) -> np.ndarray:
     """Per message, the share of its n-grams a file holds, each by 1/sqrt(files holding it)."""
     out = np.zeros(n)
+    # Each n-gram is a scan of every text: a budget shared by the messages keeps an issue
+    # of thirty pasted errors as fast as one of three (12 n-grams each up to five messages).
+    per_message = max(2, min(12, MAX_GRAM_SCANS // max(1, len(sig.messages))))
+    budget = MAX_GRAM_SCANS
     for message in sig.messages:
-        grams = message_ngrams(message)[:12]
+        grams = message_ngrams(message)[: min(per_message, budget)]
+        if not grams:
+            continue
+        budget -= len(grams)
         per_file: dict[int, float] = defaultdict(float)
         for gram in grams:
             files = _occurrences(repo_map, gram, MAX_NGRAM_HITS) or set()
