@@ -61,7 +61,7 @@ def _code_hash() -> str:
 
 
 KINDS = ("source", "test", "doc", "other")
-ROW_FORMAT = 2  # bump when feature_row changes shape
+ROW_FORMAT = 3  # bump when feature_row changes shape
 
 
 def feature_row(x: dict, repo_map: RepoMap, gold: str, feats: dict[str, np.ndarray]) -> dict:
@@ -71,7 +71,7 @@ def feature_row(x: dict, repo_map: RepoMap, gold: str, feats: dict[str, np.ndarr
     return {
         "repo": x["repo"],
         "id": x["instance_id"],
-        "kinds": np.array([KINDS.index(e.kind) for e in repo_map.entries], dtype=np.int8),
+        "kinds": np.array([KINDS.index(k) for k in rank_mod.rank_kinds(repo_map)], dtype=np.int8),
         "X": np.stack([feats[k] for k in rank_mod.WEIGHTS], axis=1).astype(np.float32),
         "gold": repo_map.index_of.get(gold, -1),
     }

@@ -238,11 +238,25 @@ def _summary(rows: list[dict], selectors: list[Selector]) -> list[str]:
     return out
 
 
+def _headline(rows: list[dict], selectors: list[Selector]) -> list[str]:
+    """The figures a change is judged by, one row per selector: file-level Acc@1 and Acc@5,
+    in-context at 16k, and the slowest instance (only the selector is timed)."""
+    wall, cpu = max(r["t_total"] for r in rows), max(r["cpu"] for r in rows)
+    out = [f"  {'':<18} {'Acc@1':>6} {'Acc@5':>6} {'ctx@16k':>8}   max per instance"]
+    for name, rk, ck in selectors:
+        a1 = 100 * sum(r[rk] <= 1 for r in rows) / len(rows)
+        a5 = 100 * sum(r[rk] <= 5 for r in rows) / len(rows)
+        c16 = 100 * sum(r[ck][BUDGETS.index(16000)] for r in rows) / len(rows)
+        timed = f"   {wall:.2f}s wall, {cpu:.2f}s CPU" if rk == "rank" else ""
+        out.append(f"  {name:<18} {a1:6.1f} {a5:6.1f} {c16:8.1f}{timed}")
+    return out
+
+
 def report(rows: list[dict], refit: dict[str, dict[str, dict]] | None = None) -> None:
     if not rows:
         print("no instances ran")
         return
-    selectors: list[Selector] = [("selector (rank.py)", "rank", "ctx")]
+    selectors: list[Selector] = [("shipped (rank.py)", "rank", "ctx")]
     for name, label in (("refit", "refit, in-sample"), ("loro", "refit, LORO")):
         if refit:
             for r in rows:
@@ -251,8 +265,10 @@ def report(rows: list[dict], refit: dict[str, dict[str, dict]] | None = None) ->
                     refit[name][r["id"]]["ctx"],
                 )
             selectors.append((label, f"{name}_rank", f"{name}_ctx"))
-    selectors.append(("bm25", "bm25_rank", "bm25_ctx"))
+    if any(r["bm25_rank"] for r in rows):  # not with --no-baseline
+        selectors.append(("bm25", "bm25_rank", "bm25_ctx"))
     print(f"\n== overall ({len(rows)} instances)")
+    print("\n".join(_headline(rows, selectors)))
     print("\n".join(_summary(rows, selectors)))
     if refit:
         print(

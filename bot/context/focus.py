@@ -50,7 +50,7 @@ def unit_relevance(
     for word, weight in sig.identifiers.items():  # prose says "blueprint" for `Blueprint`
         for key in (word, word.lower()):
             idents[key] = max(idents.get(key, 0.0), weight if key == word else weight * 0.7)
-    frame_funcs = {f.func for f in sig.frames if f.func}
+    frame_funcs = {f.func.rpartition(".")[2] for f in sig.frames if f.func}  # `Plot._plot`
     frame_lines = _frame_lines(repo_map, sig)
     grams = [g for m in sig.messages for g in message_ngrams(m)[:12]]
     literals = [f"{q}{lit.lower()}" for lit in sig.literals for q in "\"'"]

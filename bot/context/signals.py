@@ -17,6 +17,13 @@ URL_RE = re.compile(r"https?://\S+")
 GITHUB_BLOB_RE = re.compile(r"github\.com/[^/\s]+/[^/\s]+/(?:blob|tree)/[^/\s]+/([^\s#?)]+)")
 FRAME_RE = re.compile(r'File "([^"\n]+)", line (\d+)(?:, in ([\w<>.]+))?')
 PYTEST_FRAME_RE = re.compile(r"^\s*([\w./\\-]+\.py):(\d+):(?: in ([\w<>.]+))?", re.M)
+# IPython / Jupyter: ``File ~/src/pkg/mod.py:841, in Plot._plot(self)`` (IPython 8) and
+# ``~/src/pkg/mod.py in _plot(self, pyplot)`` followed by ``--> 841`` lines (IPython 7).
+IPYTHON_FRAME_RE = re.compile(
+    r"^[ \t]*File [ \t]*([~/.\w][^\s:,\"]*\.py):(\d+)(?:, in ([\w<>.]+))?", re.M
+)
+IPYTHON7_FRAME_RE = re.compile(r"^[ \t]*([~/.\w][^\s:,\"]*\.py) in ([\w<>.]+)\(", re.M)
+ARROW_LINE_RE = re.compile(r"^[ \t]*-+>[ \t]*(\d+)", re.M)
 DOTTED_RE = re.compile(r"(?<![\w.])([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+)")
 FROM_IMPORT_RE = re.compile(r"^\s*from\s+([\w.]+)\s+import\s+\(?([\w, \t]+)", re.M)
 IMPORT_RE = re.compile(r"^\s*import\s+([\w.]+)", re.M)
@@ -77,10 +84,7 @@ def extract_signals(text: str) -> IssueSignals:
     inline = INLINE_RE.findall(FENCE_RE.sub(" ", text))
     sig.code = "\n".join([*fences, *inline])
 
-    for m in FRAME_RE.finditer(text):
-        sig.frames.append(Frame(_slashes(m.group(1)), int(m.group(2)), m.group(3) or ""))
-    for m in PYTEST_FRAME_RE.finditer(text):
-        sig.frames.append(Frame(_slashes(m.group(1)), int(m.group(2)), m.group(3) or ""))
+    sig.frames = _frames(text)
 
     paths = [m.group(1) for m in GITHUB_BLOB_RE.finditer(text)]
     no_urls = URL_RE.sub(" ", text)
@@ -119,6 +123,23 @@ def extract_signals(text: str) -> IssueSignals:
     literals += HYPHEN_OPT_RE.findall(sig.code)
     sig.literals = _unique(lit.split("=")[0] for lit in literals)[:20]
     return sig
+
+
+def _frames(text: str) -> list[Frame]:
+    """Traceback frames of every format, in the order they appear (the last is deepest)."""
+    found: list[tuple[int, Frame]] = []
+    for rx in (FRAME_RE, PYTEST_FRAME_RE, IPYTHON_FRAME_RE):
+        for m in rx.finditer(text):
+            frame = Frame(_slashes(m.group(1)), int(m.group(2)), m.group(3) or "")
+            found.append((m.start(), frame))
+    old_style = list(IPYTHON7_FRAME_RE.finditer(text))
+    for k, m in enumerate(old_style):  # the line is the frame's ``---->`` line, if shown
+        end = old_style[k + 1].start() if k + 1 < len(old_style) else len(text)
+        arrow = ARROW_LINE_RE.search(text, m.end(), end)
+        line = int(arrow.group(1)) if arrow else 0
+        found.append((m.start(), Frame(_slashes(m.group(1)), line, m.group(2))))
+    found.sort(key=lambda f: f[0])
+    return [f for _, f in found]
 
 
 def message_ngrams(message: str, n: int = 4) -> list[str]:

@@ -163,3 +163,17 @@ def test_readme_excerpt_only_takes_what_the_code_leaves() -> None:
     assert readme_lines[0][0] < readme_lines[1][0]
     assert roomy.slices[0][0] == "README.md"
     assert tight.tokens <= 1500
+
+
+def test_a_jupyter_frame_packs_its_method_by_qualified_name() -> None:
+    # The reporter's installed version has other line numbers (9999): the frame's
+    # `Pipeline.method_41` is what points at the method; `method_7` is only mentioned.
+    issue = (
+        "Pipeline fails on negative values, see also `method_7`\n\n"
+        "```\nValueError                    Traceback (most recent call last)\n"
+        "File ~/env/lib/python3.11/site-packages/app/pipeline.py:9999, in "
+        "Pipeline.method_41(self, value)\n\nValueError: negative\n```\n"
+    )
+    result = packed(issue, budget=700)
+    start = BIG.splitlines().index("    def method_41(self, value):") + 1
+    assert any(p == "app/pipeline.py" and s <= start <= e for p, s, e in result.slices)
