@@ -39,6 +39,7 @@ ERROR_LINE_RE = re.compile(
 PYTEST_E_RE = re.compile(r"^E {2,}(.{8,300})$", re.M)
 QUOTED_RE = re.compile(r"(?<!\w)\"([^\"\n]{12,200})\"(?!\w)|(?<!\w)'([^'\n]{12,200})'(?!\w)")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z']+")
+PHRASE_RE = re.compile(r"[A-Za-z][A-Za-z']*(?: [A-Za-z][A-Za-z']*)*")  # words one space apart
 
 
 NOISE_LINE_RE = re.compile(
@@ -143,11 +144,22 @@ def _frames(text: str) -> list[Frame]:
 
 
 def message_ngrams(message: str, n: int = 4) -> list[str]:
-    """Word n-grams of a message, the parts that survive string formatting in the source."""
+    """Word n-grams of a message, the parts that survive string formatting in the source.
+
+    An n-gram never spans punctuation or a number: ``Right contains more items, first extra
+    item: 52`` comes from ``"{} contains more items, first extra item: {}"``, where
+    ``items first`` is nowhere; a run of three words between them is a gram of its own."""
+    grams: list[str] = []
+    for run in PHRASE_RE.findall(message):
+        words = [w.lower() for w in WORD_RE.findall(run)]
+        if len(words) >= n:
+            grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+        elif len(words) >= 3:
+            grams.append(" ".join(words))
+    if grams:
+        return grams
     words = [w.lower() for w in WORD_RE.findall(message)]
-    if len(words) < n:
-        return [" ".join(words)] if len(words) >= 2 and len(" ".join(words)) >= 10 else []
-    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return [" ".join(words)] if 2 <= len(words) < n and len(" ".join(words)) >= 10 else []
 
 
 def _slashes(path: str) -> str:
