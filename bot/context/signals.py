@@ -143,19 +143,16 @@ def _frames(text: str) -> list[Frame]:
     return [f for _, f in found]
 
 
-def message_ngrams(message: str, n: int = 4) -> list[str]:
+def message_ngrams(message: str, n: int = 3) -> list[str]:
     """Word n-grams of a message, the parts that survive string formatting in the source.
 
-    An n-gram never spans punctuation or a number: ``Right contains more items, first extra
-    item: 52`` comes from ``"{} contains more items, first extra item: {}"``, where
-    ``items first`` is nowhere; a run of three words between them is a gram of its own."""
+    An n-gram never spans punctuation or a number, and is short: ``Right contains more
+    items, first extra item: 52`` comes from ``"{} contains more items, first extra item:
+    {}"``, where ``items first`` is nowhere and ``right contains more`` is not either."""
     grams: list[str] = []
     for run in PHRASE_RE.findall(message):
         words = [w.lower() for w in WORD_RE.findall(run)]
-        if len(words) >= n:
-            grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
-        elif len(words) >= 3:
-            grams.append(" ".join(words))
+        grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
     if grams:
         return grams
     words = [w.lower() for w in WORD_RE.findall(message)]
