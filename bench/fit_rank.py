@@ -47,16 +47,8 @@ CODE = Path(rank_mod.__file__).parent
 
 def _code_hash() -> str:
     h = hashlib.sha256()
-    for name in (
-        "rank.py",
-        "query.py",
-        "signals.py",
-        "textutil.py",
-        "repomap.py",
-        "units.py",
-        "parse.py",
-    ):
-        h.update((CODE / name).read_bytes())
+    for path in sorted(CODE.glob("*.py")):  # every module the signals may read
+        h.update(path.read_bytes())
     return h.hexdigest()[:12]
 
 

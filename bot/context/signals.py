@@ -39,6 +39,7 @@ ERROR_LINE_RE = re.compile(
 PYTEST_E_RE = re.compile(r"^E {2,}(.{8,300})$", re.M)
 QUOTED_RE = re.compile(r"(?<!\w)\"([^\"\n]{12,200})\"(?!\w)|(?<!\w)'([^'\n]{12,200})'(?!\w)")
 WORD_RE = re.compile(r"[A-Za-z][A-Za-z']+")
+PHRASE_RE = re.compile(r"[A-Za-z][A-Za-z']*(?: [A-Za-z][A-Za-z']*)*")  # words one space apart
 
 
 NOISE_LINE_RE = re.compile(
@@ -142,12 +143,20 @@ def _frames(text: str) -> list[Frame]:
     return [f for _, f in found]
 
 
-def message_ngrams(message: str, n: int = 4) -> list[str]:
-    """Word n-grams of a message, the parts that survive string formatting in the source."""
+def message_ngrams(message: str, n: int = 3) -> list[str]:
+    """Word n-grams of a message, the parts that survive string formatting in the source.
+
+    An n-gram never spans punctuation or a number, and is short: ``Right contains more
+    items, first extra item: 52`` comes from ``"{} contains more items, first extra item:
+    {}"``, where ``items first`` is nowhere and ``right contains more`` is not either."""
+    grams: list[str] = []
+    for run in PHRASE_RE.findall(message):
+        words = [w.lower() for w in WORD_RE.findall(run)]
+        grams += [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    if grams:
+        return grams
     words = [w.lower() for w in WORD_RE.findall(message)]
-    if len(words) < n:
-        return [" ".join(words)] if len(words) >= 2 and len(" ".join(words)) >= 10 else []
-    return [" ".join(words[i : i + n]) for i in range(len(words) - n + 1)]
+    return [" ".join(words)] if 2 <= len(words) < n and len(" ".join(words)) >= 10 else []
 
 
 def _slashes(path: str) -> str:

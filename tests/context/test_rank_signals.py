@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.context import build_repo_map, extract_signals, rank_files
 from bot.context.rank import FRAME_DECAY, file_signals
+from bot.context.signals import message_ngrams
 
 REPO = {
     "pkg/__init__.py": "from .plot import Plot\n",
@@ -222,3 +223,40 @@ TypeError: numpy boolean subtract, the `-` operator, is not supported
     assert frame[repo_map.index_of["pkg/plot.py"]] == 1.0
     assert frame[repo_map.index_of["pkg/core.py"]] == 0.0
     assert frame[repo_map.index_of["pkg/__init__.py"]] == 0.0
+
+
+ASSERTION_REPO = {
+    "pkg/assertion/__init__.py": "from .rewrite import rewrite_asserts\n",
+    "pkg/assertion/rewrite.py": (
+        '"""Assertion rewriting: rewrite assert statements of test modules."""\n\n'
+        "def rewrite_asserts(tree):\n"
+        "    return [node for node in tree]\n"
+    ),
+    "pkg/assertion/util.py": (
+        '"""Explain a failing comparison of two sequences or strings."""\n\n'
+        "def compare_sequences(left, right):\n"
+        "    explanation = []\n"
+        "    if len(left) < len(right):\n"
+        "        explanation.append(\n"
+        '            "Right contains more items, first extra item: {}".format(right[len(left)])\n'
+        "        )\n"
+        "    return explanation\n"
+    ),
+}
+
+BYTES_ISSUE = """Confusing assertion rewriting message with byte strings
+
+```
+    def test_b():
+>       assert b"" == b"42"
+E       AssertionError: assert b'' == b'42'
+E         Right contains more items, first extra item: 52
+```
+"""
+
+
+def test_a_message_is_matched_between_its_commas_and_numbers() -> None:
+    grams = message_ngrams("Right contains more items, first extra item: 52")
+    assert grams == ["right contains more", "contains more items", "first extra item"]
+    # The file printing the message wins over the one whose words the issue repeats.
+    assert ranked(BYTES_ISSUE, ASSERTION_REPO)[0] == "pkg/assertion/util.py"
