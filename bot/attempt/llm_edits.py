@@ -29,7 +29,7 @@ from bot.repo.llm import make_llm
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import IssueRun, Task
-from bot.store.tasks import record_stage
+from bot.store.tasks import save_stage
 
 log = logging.getLogger(__name__)
 
@@ -86,13 +86,8 @@ async def generate_edits(
         await record.asking(messages)
         if round_ == 1 and reuse is not None:
             return await reused(*reuse)
-        async with ctx.sessions() as session, session.begin():
-            await record_stage(
-                session,
-                "generation_started",
-                f"round {round_} with {choice.model}",
-                task_id=task.id,
-            )
+        started = f"round {round_} with {choice.model}"
+        await save_stage(ctx.sessions, "generation_started", started, task_id=task.id)
         response = await call_llm(
             ctx,
             client,
@@ -106,26 +101,24 @@ async def generate_edits(
             progress=progress,
         )
         await record.answered(response)
-        async with ctx.sessions() as session, session.begin():
-            await record_stage(
-                session,
-                "generation_finished",
-                f"{response.input_tokens} in / {response.output_tokens} out tokens",
-                task_id=task.id,
-                data={"finish_reason": str(response.finish_reason)},
-            )
+        await save_stage(
+            ctx.sessions,
+            "generation_finished",
+            f"{response.input_tokens} in / {response.output_tokens} out tokens",
+            task_id=task.id,
+            data={"finish_reason": str(response.finish_reason)},
+        )
         return response
 
     async def reused(earlier: int, text: str) -> LLMResponse:
         response = LLMResponse(text, choice.model, 0, 0, "stop", provider=choice.provider)
         await record.answered(response)
-        async with ctx.sessions() as session, session.begin():
-            await record_stage(
-                session,
-                "generation_reused",
-                f"the answer attempt {earlier} got before its job stopped (no call made)",
-                task_id=task.id,
-            )
+        await save_stage(
+            ctx.sessions,
+            "generation_reused",
+            f"the answer attempt {earlier} got before its job stopped (no call made)",
+            task_id=task.id,
+        )
         return response
 
     async def seen(done: Round) -> None:
@@ -152,10 +145,9 @@ async def generate_edits(
     if commit is None:
         raise StopAttempt(TaskEvent.GENERATION_FAILED, "the answer changed nothing")
     await record.committed(await asyncio.to_thread(workspace.diff_of_head, worktree))
-    async with ctx.sessions() as session, session.begin():
-        await record_stage(
-            session, "edits_applied", ", ".join(c.path for c in plan.changes), task_id=task.id
-        )
+    await save_stage(
+        ctx.sessions, "edits_applied", ", ".join(c.path for c in plan.changes), task_id=task.id
+    )
     return AttemptResult(plan.summary or "", plan, commit, spend, list(plan.notes))
 
 

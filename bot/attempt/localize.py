@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from bot.attempt.budget_guard import budget_check
 from bot.context import RepoMap, rank_files
 from bot.context.llm_pick import llm_pick_files
-from bot.core.attempt_record import asked
 from bot.core.decompose import PlannedTask
 from bot.core.policy import LLMChoice
 from bot.llm.base import ChatMessage
@@ -85,12 +84,10 @@ async def llm_ranking(
                     output_tokens=response.output_tokens,
                     cost_usd=cost,
                 )
-                system, user = asked(pick.messages)
                 await record_call(
                     session,
                     attempt,
-                    system_prompt=system,
-                    user_prompt=user,
+                    messages=pick.messages,
                     answer=response.text,
                     outcome={"picked": pick.picked, "note": pick.note},
                     secrets=ctx.settings.secrets(),

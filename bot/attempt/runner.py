@@ -36,7 +36,7 @@ from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.settings import RepoConfig
 from bot.store.models import IssueRun, Task, utcnow
-from bot.store.tasks import apply_event, record_stage
+from bot.store.tasks import apply_event, record_stage, save_stage
 
 log = logging.getLogger(__name__)
 
@@ -71,10 +71,9 @@ async def run_attempt(
         run = await session.get(IssueRun, task.run_id) if task else None
     assert task is not None and run is not None and task.branch
     messages = attempt_messages(spec.system.text, spec.prompt.text, spec.extra_instructions)
-    async with ctx.sessions() as session, session.begin():
-        await record_stage(
-            session, "context_chosen", ", ".join(spec.files[:10]), task_id=task_id, job_id=job_id
-        )
+    await save_stage(
+        ctx.sessions, "context_chosen", ", ".join(spec.files[:10]), task_id=task_id, job_id=job_id
+    )
     # A re-run of a job that died mid-attempt: its attempt closed, its answer used again.
     reuse = await take_over(ctx, task_id, spec.kind, spec.prompt.sha256)
     attempt_id = await start_attempt(
@@ -129,10 +128,9 @@ async def run_attempt(
             await record_commit(session, row, result.commit, job_id)
         await push(ctx, repo, task, spec, cause)
         pushed = True
-        async with ctx.sessions() as session, session.begin():
-            await record_stage(
-                session, "pushed", f"{task.branch} at {result.commit[:12]}", task_id=task_id
-            )
+        await save_stage(
+            ctx.sessions, "pushed", f"{task.branch} at {result.commit[:12]}", task_id=task_id
+        )
         pr_number = task.pr_number
         if spec.success == TaskEvent.PR_OPENED:
             pr_number = await open_task_pull(

@@ -22,15 +22,14 @@ from bot.repo.access import RepoAccess
 from bot.repo.permissions import may_command, reply_denied
 from bot.report.publish import publish_run
 from bot.runtime import HandlerContext
-from bot.store.tasks import get_run, record_stage
+from bot.store.tasks import get_run, save_stage
 
 log = logging.getLogger(__name__)
 router = Router()
 
 
 async def _ignore(ctx: HandlerContext, delivery: DeliveryEvent, reason: str) -> None:
-    async with ctx.sessions() as session, session.begin():
-        await record_stage(session, "ignored", reason, delivery_id=delivery.delivery_id)
+    await save_stage(ctx.sessions, "ignored", reason, delivery_id=delivery.delivery_id)
 
 
 @router.on("issues", "labeled", "opened")

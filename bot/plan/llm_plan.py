@@ -18,7 +18,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from bot.core import attempt_record
 from bot.core.budget import check_budget, reserve_call
 from bot.core.plan_grouping import (
     GROUPING_SCHEMA,
@@ -243,12 +242,10 @@ async def count_grouping(
                     output_tokens=response.output_tokens,
                     cost_usd=cost,
                 )
-                system, user = attempt_record.asked(asked.messages)
                 await record_call(
                     session,
                     attempt,
-                    system_prompt=system,
-                    user_prompt=user,
+                    messages=asked.messages,
                     answer=response.text,
                     outcome={"used": asked.outcome.grouping is not None, "why": asked.outcome.why},
                     secrets=ctx.settings.secrets(),

@@ -19,7 +19,7 @@ from bot.report.status_comment import upsert_comment
 from bot.report.task_notice import task_notice
 from bot.runtime import HandlerContext
 from bot.store.models import Event, Task
-from bot.store.tasks import record_stage
+from bot.store.tasks import save_stage
 
 log = logging.getLogger(__name__)
 PR_NOTICE_MARKER = "<!-- issuewright:task-failure -->"
@@ -78,11 +78,10 @@ async def show_on_pull(ctx: HandlerContext, repo: RepoAccess, task: Task) -> Non
         log.warning("could not show task %s's failure on its PR: %s", task.key, exc)
         return
     data = {"pr": task.pr_number, "comment_id": comment_id, "sha": digest}
-    async with ctx.sessions() as session, session.begin():
-        await record_stage(
-            session,
-            SHOWN_STAGE,
-            f"#{task.pr_number}",
-            task_id=task.id,
-            data={**data, "resolved": notice is None},
-        )
+    await save_stage(
+        ctx.sessions,
+        SHOWN_STAGE,
+        f"#{task.pr_number}",
+        task_id=task.id,
+        data={**data, "resolved": notice is None},
+    )

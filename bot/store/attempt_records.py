@@ -6,11 +6,12 @@ job killed after the answer arrived still leaves the answer."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.attempt_record import Message, asked
 from bot.core.record_text import (
     ANSWER_CAP_BYTES,
     DIFF_CAP_BYTES,
@@ -72,14 +73,15 @@ async def record_call(
     session: AsyncSession,
     attempt: Attempt,
     *,
-    system_prompt: str | None,
-    user_prompt: str,
+    messages: Sequence[Message],
     answer: str,
     outcome: Mapping[str, Any],
     secrets: Iterable[str] = (),
     seconds: float | None = None,
 ) -> None:
-    """The record of a one-call attempt row (localization, planning), in its transaction."""
+    """The record of a one-call attempt row (localization, planning), in its transaction:
+    the call's `messages` and `answer`, and what became of it."""
+    system_prompt, user_prompt = asked(messages)
     await session.flush()  # the row's id
     await save_record(
         session,

@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.lifecycle import TaskEvent, TaskState, transition
+from bot.store.db import SessionFactory
 from bot.store.models import Attempt, Event, IssueRun, Task, Transition, utcnow
 
 log = logging.getLogger(__name__)
@@ -138,6 +139,29 @@ async def record_stage(
         message,
         extra={"task_id": task_id, "delivery_id": delivery_id, "job_id": job_id},
     )
+
+
+async def save_stage(
+    sessions: SessionFactory,
+    stage: str,
+    message: str = "",
+    *,
+    task_id: int | None = None,
+    delivery_id: str | None = None,
+    job_id: int | None = None,
+    data: dict[str, Any] | None = None,
+) -> None:
+    """`record_stage` in a transaction of its own, for a stage that is all a step writes."""
+    async with sessions() as session, session.begin():
+        await record_stage(
+            session,
+            stage,
+            message,
+            task_id=task_id,
+            delivery_id=delivery_id,
+            job_id=job_id,
+            data=data,
+        )
 
 
 async def get_run(

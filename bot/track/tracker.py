@@ -21,7 +21,7 @@ from bot.report.notes import drop_task_notes
 from bot.report.publish import publish_task
 from bot.runtime import HandlerContext
 from bot.store.models import IssueRun, Task
-from bot.store.tasks import apply_event, record_stage, tasks_by_head, tasks_of
+from bot.store.tasks import apply_event, save_stage, tasks_by_head, tasks_of
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +42,7 @@ async def task_for_sha(
 
 
 async def ignore(ctx: HandlerContext, delivery_id: str, reason: str) -> None:
-    async with ctx.sessions() as session, session.begin():
-        await record_stage(session, "ignored", reason, delivery_id=delivery_id)
+    await save_stage(ctx.sessions, "ignored", reason, delivery_id=delivery_id)
 
 
 async def ci_runs(ctx: HandlerContext, repo: RepoAccess, sha: str) -> list[CheckRun]:
