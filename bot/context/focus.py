@@ -15,8 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .rank import match_path
 from .repomap import RepoMap
+from .resolve import match_path
 from .signals import IssueSignals, message_ngrams
 
 FRAME_FUNC = 1.5  # a traceback frame names the unit's function
